@@ -1,0 +1,1 @@
+"""Wegweiser runtime: settings, the PTB Application, the CLI and the Bot API sandbox."""

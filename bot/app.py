@@ -1,0 +1,164 @@
+"""The composition root: builds the PTB Application and registers every journey in one list."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.concurrency import PerPersonUpdateProcessor
+from bot.config import Settings
+from handlers import errors, fallback, gate, staff, start
+from handlers.context import BotContext, BotData, Runtime
+from locales import SUPPORTED_LANGUAGES, Translator
+from storage import updates
+from storage.db import create_engine, create_session_factory, session_scope
+from storage.migrate import upgrade_to_head
+
+log = logging.getLogger(__name__)
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def file_url_for(api_url: str) -> str:
+    """The Bot API file URL that belongs to a Bot API URL (``…/bot`` → ``…/file/bot``)."""
+    return api_url[: -len("/bot")] + "/file/bot" if api_url.endswith("/bot") else api_url
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    application_class: type[Application] = Application,
+) -> Application:
+    """An Application wired to the configured Bot API, database and languages."""
+    if settings.telegram_token is None:
+        raise ValueError("a Telegram token is required to build the application")
+    engine = create_engine(settings.resolved_database_url(), hide_parameters=True)
+    runtime = Runtime(
+        sessions=create_session_factory(engine),
+        zone=settings.zone,
+        default_language=settings.default_language,
+        municipality=settings.municipality,
+        clock=clock,
+    )
+
+    async def on_start(application: Application) -> None:
+        await upgrade_to_head(engine)
+        await set_command_menus(application, runtime)
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(
+                forget_old_updates,
+                interval=timedelta(hours=6),
+                first=timedelta(minutes=1),
+                name="forget-old-updates",
+                job_kwargs={"id": "forget-old-updates", "replace_existing": True},
+            )
+
+    async def on_stop(_application: Application) -> None:
+        await engine.dispose()
+
+    application = (
+        ApplicationBuilder()
+        .application_class(application_class)
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(file_url_for(settings.telegram_api_url))
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=settings.zone,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .concurrent_updates(PerPersonUpdateProcessor(16))
+        .post_init(on_start)
+        .post_shutdown(on_stop)
+        .build()
+    )
+    application.bot_data.runtime = runtime
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application) -> None:
+    """Every journey, in one visible list. Order matters within group 0: the first match wins,
+    so the catch-alls in ``fallback`` come last."""
+    application.add_handlers(gate.gate_handlers(), group=gate.GATE_GROUP)
+    application.add_handlers(
+        [
+            *gate.handlers(),
+            *start.handlers(),
+            *staff.handlers(),
+            *fallback.handlers(),
+        ]
+    )
+    application.add_error_handler(errors.on_error)
+
+
+def command_menu(t: Translator) -> list[BotCommand]:
+    return [
+        BotCommand("start", t.pgettext("commands", "Start Wegweiser")),
+        BotCommand("menu", t.pgettext("commands", "Main menu")),
+        BotCommand("language", t.pgettext("commands", "Change the language")),
+        BotCommand("help", t.pgettext("commands", "Help")),
+    ]
+
+
+async def set_command_menus(application: Application, runtime: Runtime) -> None:
+    """The command menu in every language, and in the default language for all other phones."""
+    try:
+        for language in SUPPORTED_LANGUAGES:
+            await application.bot.set_my_commands(
+                command_menu(Translator(language, runtime.zone)), language_code=language
+            )
+        await application.bot.set_my_commands(
+            command_menu(Translator(runtime.default_language, runtime.zone))
+        )
+    except TelegramError as error:
+        log.warning("could not set the command menus: %s", type(error).__name__)
+
+
+async def forget_old_updates(context: BotContext) -> None:
+    """Job: drop processed update ids older than any redelivery."""
+    async with session_scope(context.runtime.sessions) as session:
+        removed = await updates.forget_old_updates(session, context.now())
+    log.info("forgot %s processed update ids", removed)
+
+
+@asynccontextmanager
+async def polling(application: Application, poll_timeout: int = 10) -> AsyncIterator[Application]:
+    """Run the application inside an existing event loop (demo, tests, benchmarks) the way
+    ``run_polling`` would, and shut it down cleanly afterwards."""
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+    )
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+
+
+def run_polling(application: Application) -> None:
+    """Run against Telegram until interrupted (``wegweiser run``)."""
+    application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)

@@ -1,0 +1,47 @@
+"""Update processing that runs different people's updates concurrently but each person's in order."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+
+class PerPersonUpdateProcessor(BaseUpdateProcessor):
+    """Up to ``max_concurrent_updates`` at once, never two of the same person at the same time
+    (a double tap on 'confirm' is then handled one after the other, never interleaved)."""
+
+    def __init__(self, max_concurrent_updates: int = 16) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _person_key(update)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        async with lock:
+            await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+def _person_key(update: object) -> int | None:
+    if isinstance(update, Update):
+        if update.effective_user is not None:
+            return update.effective_user.id
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+    return None

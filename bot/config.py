@@ -1,0 +1,99 @@
+"""Settings of a Wegweiser instance, read from ``WEGWEISER_*`` environment variables or a ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from locales import SUPPORTED_LANGUAGES
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
+def default_data_dir() -> Path:
+    """Where the embedded SQLite database lives unless configured otherwise."""
+    return Path.cwd() / "data"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; each field maps to ``WEGWEISER_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WEGWEISER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = DEFAULT_API_URL
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    timezone: str = "Europe/Berlin"
+    default_language: str = "de"
+    municipality: str = "Hemmingen"
+    log_level: str = "INFO"
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url_is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, e.g. https://api.telegram.org/bot")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a known time zone, e.g. Europe/Berlin") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _supported_language(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"{value!r} is not one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite://") and not value.startswith("sqlite+aiosqlite://"):
+            return "sqlite+aiosqlite://" + value.split("://", 1)[1]
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("must be a postgresql:// or sqlite:// URL")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def resolved_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{self.data_dir / 'wegweiser.sqlite3'}"
+
+
+class SettingsError(Exception):
+    """Configuration is invalid; the message names each wrong setting on its own line."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning validation errors into one clear line per setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = "WEGWEISER_" + "_".join(str(part) for part in error["loc"]).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{name}: {message}")
+        raise SettingsError("\n".join(lines)) from None

@@ -1,0 +1,94 @@
+"""``wegweiser demo``: the sandbox, the bot against it and the chat page, with no token and no internet."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+
+from bot.app import build_application, polling
+from bot.config import Settings
+from bot.sandbox import RunningSandbox, Sandbox, new_world, serve
+from storage import people
+from storage.db import create_engine, create_session_factory, session_scope
+from storage.migrate import upgrade_to_head
+from storage.models import Role
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    telegram_id: int
+    first_name: str
+    language_code: str
+    label: str
+    role: Role = Role.REFUGEE
+
+
+DEMO_PEOPLE = (
+    DemoPerson(1001, "Amira", "ar", "Refugee · Arabic phone"),
+    DemoPerson(1002, "Olena", "uk", "Refugee · Ukrainian phone"),
+    DemoPerson(2001, "Anna", "de", "Advisor (Integrationsmanagerin)", Role.ADVISOR),
+    DemoPerson(2002, "Jonas", "de", "Admin (Integrationsbeauftragter)", Role.ADMIN),
+)
+
+
+def demo_settings(settings: Settings, running: RunningSandbox) -> Settings:
+    """The operator's settings, pointed at the sandbox and at a demo database of its own."""
+    database_url = settings.database_url or (f"sqlite+aiosqlite:///{settings.data_dir / 'demo.sqlite3'}")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings.model_copy(
+        update={
+            "telegram_token": SecretStr(running.sandbox.primary.token),
+            "telegram_api_url": running.api_url,
+            "database_url": database_url,
+        }
+    )
+
+
+async def prepare_demo_database(database_url: str) -> None:
+    """Migrate the demo database and make the demo's advisor and admin staff."""
+    from datetime import UTC, datetime
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade_to_head(engine)
+        async with session_scope(create_session_factory(engine)) as session:
+            for person in DEMO_PEOPLE:
+                if person.role != Role.REFUGEE:
+                    await people.add_staff(
+                        session,
+                        person.telegram_id,
+                        person.role,
+                        person.first_name,
+                        datetime.now(UTC),
+                    )
+    finally:
+        await engine.dispose()
+
+
+async def run_demo(settings: Settings, port: int, ready: asyncio.Event | None = None) -> None:
+    """Serve the sandbox and chat page on 127.0.0.1:port and run the bot until interrupted."""
+    world = new_world()
+    for person in DEMO_PEOPLE:
+        world.add_person(person.telegram_id, person.first_name, person.language_code, person.label)
+    running = await serve(Sandbox({world.token: world}), port=port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        configured = demo_settings(settings, running)
+        await prepare_demo_database(configured.resolved_database_url())
+        application = build_application(configured)
+        async with polling(application):
+            print(f"Wegweiser demo is running: open {running.base_url}/ in your browser.", flush=True)
+            print("Press Ctrl+C to stop.", flush=True)
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+    finally:
+        await running.stop()

@@ -1,0 +1,49 @@
+"""Logging that keeps the bot token and personal data out of every log line."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from types import TracebackType
+
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class PrivacyFormatter(logging.Formatter):
+    """Formats tracebacks with code locations only: exception messages can quote personal data
+    (a name in a failed INSERT, a person's text in a parse error), so only their type is shown."""
+
+    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__(_FORMAT)
+        self._secrets = tuple(secret for secret in secrets if secret)
+
+    def formatException(
+        self, ei: tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, ...]
+    ) -> str:
+        exc_type, exc, tb = ei
+        if exc_type is None or exc is None:
+            return ""
+        lines = ["Traceback (most recent call last):\n", *traceback.format_tb(tb)]
+        cause = exc.__cause__ or exc.__context__
+        if cause is not None:
+            lines.append(f"(caused by {type(cause).__module__}.{type(cause).__qualname__})\n")
+        lines.append(f"{exc_type.__module__}.{exc_type.__qualname__}")
+        return "".join(lines)
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+def configure_logging(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
+    """Route all logs through the privacy formatter; silence libraries that log request URLs
+    (httpx logs every Bot API URL, and the URL contains the token)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrivacyFormatter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn.access", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""Telegram journeys: each module translates between Telegram updates and storage operations."""

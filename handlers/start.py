@@ -1,0 +1,169 @@
+"""First contact and getting around: /start, /menu, /help, /language and the main menu's buttons."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from handlers.context import BotContext, Viewer
+from handlers.keyboards import (
+    CHOOSE_LANGUAGE,
+    MENU,
+    back_to_menu,
+    language_picker,
+    main_menu,
+    section_label,
+)
+from handlers.replies import show
+from locales import ENDONYMS, Translator, supported_language
+from storage import people
+from storage.db import session_scope
+
+
+def welcome_text(t: Translator, municipality: str) -> str:
+    return t.pgettext(
+        "start",
+        "<b>Welcome to Wegweiser!</b>\n\n"
+        "I am the digital guide of the integration management in {municipality}. Here you can:\n"
+        "• find local offers, courses and clubs\n"
+        "• book a consultation with an integration manager\n"
+        "• keep track of your appointments\n\n"
+        "I only store what is needed, and you can see or delete your data at any time under "
+        "“Privacy and my data”.\n\n"
+        "What would you like to do?",
+        municipality=municipality,
+    )
+
+
+def menu_text(t: Translator) -> str:
+    return t.pgettext("menu", "What would you like to do? Please choose from the menu.")
+
+
+def help_text(t: Translator, municipality: str) -> str:
+    return t.pgettext(
+        "help",
+        "<b>How Wegweiser works</b>\n\n"
+        "Tap the buttons under my messages, or use these commands:\n"
+        "/menu – main menu\n"
+        "/language – change the language\n"
+        "/help – this help\n"
+        "/start – start again\n\n"
+        "Wegweiser is a service of the integration management in {municipality}. "
+        "It does not replace a personal consultation.",
+        municipality=municipality,
+    )
+
+
+def picker_text(t: Translator, default: Translator) -> str:
+    """The picker's prompt in the viewer's language, and in English for those who read neither."""
+    prompt = t.pgettext("language", "Please choose your language.")
+    english = Translator("en", t.zone).pgettext("language", "Please choose your language.")
+    fallback = default.pgettext("language", "Please choose your language.")
+    lines = dict.fromkeys((prompt, fallback, english))
+    return "🌐 " + "\n".join(lines)
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Greet in the phone's language when we speak it; otherwise ask which language to use."""
+    viewer = context.viewer
+    message = update.effective_message
+    if viewer is None or message is None:
+        return
+    if not viewer.language_chosen:
+        client_language = supported_language(update.effective_user.language_code)
+        if client_language is None:
+            default = Translator(context.runtime.default_language, context.runtime.zone)
+            await message.reply_text(picker_text(context.t, default), reply_markup=language_picker())
+            return
+        await _remember_language(context, viewer, client_language)
+    t = context.t
+    await message.reply_text(welcome_text(t, context.runtime.municipality), reply_markup=main_menu(t))
+
+
+async def _remember_language(context: BotContext, viewer: Viewer, language: str) -> None:
+    async with session_scope(context.runtime.sessions) as session:
+        person = await people.person_by_telegram_id(session, viewer.telegram_id)
+        if person is not None:
+            await people.set_language(session, person, language)
+    context.viewer = Viewer(viewer.person_id, viewer.telegram_id, language, viewer.role, True)
+
+
+async def menu(update: Update, context: BotContext) -> None:
+    """/menu: the main menu."""
+    if update.effective_message:
+        await update.effective_message.reply_text(menu_text(context.t), reply_markup=main_menu(context.t))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """/help: what the bot does and which commands exist."""
+    if update.effective_message:
+        await update.effective_message.reply_text(
+            help_text(context.t, context.runtime.municipality), reply_markup=back_to_menu(context.t)
+        )
+
+
+async def language_command(update: Update, context: BotContext) -> None:
+    """/language: the language picker."""
+    if update.effective_message:
+        default = Translator(context.runtime.default_language, context.runtime.zone)
+        await update.effective_message.reply_text(
+            picker_text(context.t, default), reply_markup=language_picker()
+        )
+
+
+async def choose_language(update: Update, context: BotContext) -> None:
+    """A tap in the language picker: remember the language and continue in it."""
+    query = update.callback_query
+    viewer = context.viewer
+    fields = CHOOSE_LANGUAGE.decode(query.data if query else None)
+    if query is None or viewer is None or fields is None:
+        return
+    (language,) = fields
+    await _remember_language(context, viewer, language)
+    t = context.t
+    await query.answer(t.pgettext("language", "Language set: {language}", language=ENDONYMS[language]))
+    await show(update, context, welcome_text(t, context.runtime.municipality), main_menu(t))
+
+
+async def open_section(update: Update, context: BotContext) -> None:
+    """A tap in the main menu."""
+    query = update.callback_query
+    fields = MENU.decode(query.data if query else None)
+    if query is None or fields is None:
+        return
+    (section,) = fields
+    t = context.t
+    await query.answer()
+    if section == "home":
+        await show(update, context, menu_text(t), main_menu(t))
+    elif section == "help":
+        await show(update, context, help_text(t, context.runtime.municipality), back_to_menu(t))
+    elif section == "language":
+        default = Translator(context.runtime.default_language, context.runtime.zone)
+        await show(update, context, picker_text(t, default), language_picker())
+    else:  # sections whose journeys are not built yet answer politely instead of failing
+        await show(
+            update, context, pending_section_text(t, section, context.runtime.municipality), back_to_menu(t)
+        )
+
+
+def pending_section_text(t: Translator, section: str, municipality: str) -> str:
+    return t.pgettext(
+        "menu",
+        "<b>{section}</b>\n\n"
+        "This part of Wegweiser is still being prepared and will be available soon. "
+        "Until then, the integration management in {municipality} is happy to help you in person.",
+        section=section_label(t, section),
+        municipality=municipality,
+    )
+
+
+def handlers() -> list[BaseHandler]:
+    return [
+        CommandHandler("start", start),
+        CommandHandler("menu", menu),
+        CommandHandler("help", help_command),
+        CommandHandler("language", language_command),
+        CallbackQueryHandler(choose_language, pattern=CHOOSE_LANGUAGE.matches),
+        CallbackQueryHandler(open_section, pattern=MENU.matches),
+    ]

@@ -1,0 +1,1 @@
+"""Wegweiser storage: models, domain operations over a session, migrations. Knows nothing of Telegram."""
