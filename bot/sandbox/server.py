@@ -315,6 +315,8 @@ class RunningSandbox:
         return f"{self.base_url}/bot"
 
     async def stop(self) -> None:
+        for world in self.sandbox.worlds.values():
+            await world.close()
         self._server.should_exit = True
         await self._task
 

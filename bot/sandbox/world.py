@@ -142,12 +142,14 @@ class World:
     webhook_url: str = ""
     calls: list[str] = field(default_factory=list)
     refusals: list[tuple[str, str]] = field(default_factory=list)
+    sent_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._changed = asyncio.Condition()
         self.version = 0
+        self.closing = False
 
     # ---- bookkeeping ----------------------------------------------------------------------
 
@@ -212,8 +214,20 @@ class World:
 
     def _queue_update(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
-        self.pending_updates.append({"update_id": update_id, kind: payload})
+        update = {"update_id": update_id, kind: payload}
+        self.pending_updates.append(update)
+        self.sent_updates[update_id] = update
         return update_id
+
+    async def close(self) -> None:
+        """Answer every waiting long poll at once, so the server can shut down promptly."""
+        self.closing = True
+        await self._notify()
+
+    async def redeliver(self, update_id: int) -> None:
+        """Deliver an update again, as Telegram does when a bot crashed before confirming it."""
+        self.pending_updates.append(self.sent_updates[update_id])
+        await self._notify()
 
     # ---- the person side ---------------------------------------------------------------------
 
@@ -289,13 +303,18 @@ class World:
             "chat": person.chat_json(),
             "from": person.user_json(),
             "date": int(time.time()),
-            "old_chat_member": {"user": self.bot_user(), "status": old},
-            "new_chat_member": {"user": self.bot_user(), "status": new}
-            | ({"until_date": 0} if blocked else {}),
+            "old_chat_member": self._membership(old),
+            "new_chat_member": self._membership(new),
         }
         update_id = self._queue_update("my_chat_member", payload)
         await self._notify()
         return update_id
+
+    def _membership(self, status: str) -> dict[str, Any]:
+        member: dict[str, Any] = {"user": self.bot_user(), "status": status}
+        if status == "kicked":
+            member["until_date"] = 0
+        return member
 
     def chat_view(self, person_id: int) -> list[dict[str, Any]]:
         return [message.view() for message in self.chats[self._person(person_id).id]]
@@ -356,7 +375,7 @@ class World:
             self.pending_updates.popleft()
         if not self.pending_updates and timeout:
             deadline = time.monotonic() + timeout
-            while not self.pending_updates and time.monotonic() < deadline:
+            while not self.pending_updates and not self.closing and time.monotonic() < deadline:
                 await self.wait_for_change(self.version, deadline - time.monotonic())
         allowed = params.get("allowed_updates") or None
         updates = [

@@ -1,0 +1,76 @@
+"""Shared fixtures: databases on SQLite and PostgreSQL, and the bot running against the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.sandbox import Sandbox, new_world, serve
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.migrate import upgrade_to_head
+from tests.support.databases import (
+    create_postgres_database,
+    drop_postgres_database,
+    empty_all_tables,
+    postgres_available,
+)
+from tests.support.harness import BotUnderTest, Clock, settings_for
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One PostgreSQL database for the whole test session (tables are emptied between tests)."""
+    reason = postgres_available()
+    if reason is not None:
+        pytest.skip(reason)
+    name, url = create_postgres_database()
+    yield url
+    drop_postgres_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated, empty database."""
+    engine = create_engine(database_url)
+    await upgrade_to_head(engine)
+    if engine.dialect.name == "postgresql":
+        await empty_all_tables(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> SessionFactory:
+    return create_session_factory(engine)
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[BotUnderTest]:
+    """The real Application polling the sandbox over HTTP, with a SQLite database and a fixed clock.
+
+    When the test ends, the sandbox must not have refused anything the bot sent: Telegram would
+    have refused it too."""
+    world = new_world()
+    running = await serve(Sandbox({world.token: world}))
+    settings = settings_for(
+        f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", running.api_url, world.token, str(tmp_path)
+    )
+    under_test = BotUnderTest(running, world, settings, Clock())
+    await under_test.start()
+    try:
+        yield under_test
+    finally:
+        await under_test.close()
+        await running.stop()
+    assert world.refusals == [], f"the Bot API refused what the bot sent: {world.refusals}"

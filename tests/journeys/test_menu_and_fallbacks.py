@@ -1,0 +1,109 @@
+"""Getting around: the main menu's sections, text the bot does not understand, stale buttons."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from handlers.start import help_text, menu_text, pending_section_text
+from locales import Translator
+from tests.support.harness import BotUnderTest
+from tests.support.scripts import written_in
+
+
+def t(language: str) -> Translator:
+    return Translator(language, ZoneInfo("Europe/Berlin"))
+
+
+@pytest.mark.parametrize(("language", "section"), [("ar", "offers"), ("uk", "book"), ("de", "privacy")])
+async def test_sections_not_built_yet_answer_politely_and_lead_back(
+    bot: BotUnderTest, language: str, section: str
+) -> None:
+    person = bot.person(4000, "Nour", language)
+    (menu,) = await person.send("/start")
+
+    await person.tap(f"menu:{section}", menu)
+
+    assert person.last.message_id == menu.message_id, "the menu message is edited in place"
+    assert person.last.html == pending_section_text(t(language), section, "Hemmingen")
+    assert written_in(person.last.text, language)
+    assert person.last_query.answered
+
+    await person.tap("menu:home")
+    assert person.last.html == menu_text(t(language))
+    assert len(person.last.buttons) == 6
+
+
+async def test_help_button_shows_help_with_a_way_back(bot: BotUnderTest) -> None:
+    person = bot.person(4001, "Olena", "uk")
+    (menu,) = await person.send("/start")
+
+    await person.tap("menu:help", menu)
+
+    assert person.last.html == help_text(t("uk"), "Hemmingen")
+    assert [button["callback_data"] for button in person.last.buttons] == ["menu:home"]
+
+
+@pytest.mark.parametrize("language", ["ar", "ru", "de"])
+async def test_text_the_bot_does_not_understand_gets_help_never_silence(
+    bot: BotUnderTest, language: str
+) -> None:
+    person = bot.person(4002, "Ali", language)
+
+    (reply,) = await person.send("hello?? <b>&amp; what")
+
+    assert reply.text == t(language).pgettext(
+        "fallback", "Sorry, I did not understand that. Please use the buttons below or type /help."
+    )
+    assert len(reply.buttons) == 6
+
+
+async def test_an_unknown_command_is_named_safely_in_the_answer(bot: BotUnderTest) -> None:
+    person = bot.person(4003, "Ali", "fa")
+
+    (reply,) = await person.send("/<b>bogus")
+
+    assert "/<b>bogus" in reply.text, "the command is shown as typed, escaped for Telegram's HTML"
+    assert written_in(reply.text.replace("/<b>bogus", ""), "fa")
+
+
+async def test_a_very_long_message_gets_an_answer(bot: BotUnderTest) -> None:
+    person = bot.person(4004, "Ali", "tr")
+
+    (reply,) = await person.send("ä" * 4096)
+
+    assert len(reply.buttons) == 6
+
+
+@pytest.mark.parametrize(
+    "forged", ["menu:admin", "lang:xx", "menu:offers:1", "x" * 64, "offer:999999", "lang:de:extra"]
+)
+async def test_forged_or_stale_button_data_gets_a_clear_answer_and_changes_nothing(
+    bot: BotUnderTest, forged: str
+) -> None:
+    person = bot.person(4005, "Amira", "ar")
+    (menu,) = await person.send("/start")
+
+    await person.tap_data(menu, forged, forged=True)
+
+    assert person.last_query.answered
+    assert person.last_query.answer_text == t("ar").pgettext("fallback", "This button is no longer valid.")
+    assert len(person.last.buttons) == 6, "the current menu is shown again"
+    async with bot.sessions() as session:
+        from sqlalchemy import select
+
+        from storage.models import Person
+
+        stored = await session.scalar(select(Person).where(Person.telegram_id == 4005))
+    assert stored is not None and stored.language == "ar"
+
+
+async def test_buttons_keep_working_after_a_restart(bot: BotUnderTest) -> None:
+    person = bot.person(4006, "Olena", "uk")
+    (menu,) = await person.send("/start")
+
+    await bot.restart()
+    await person.tap("menu:help", menu)
+
+    assert person.last.html == help_text(t("uk"), "Hemmingen")

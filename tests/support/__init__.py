@@ -1,0 +1,1 @@
+"""Test support: databases on SQLite and PostgreSQL, and the bot running against the sandbox."""
