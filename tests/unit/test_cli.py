@@ -1,0 +1,61 @@
+"""The ``wegweiser`` command as an operator uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for name in ("WEGWEISER_TELEGRAM_TOKEN", "WEGWEISER_DATABASE_URL", "WEGWEISER_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WEGWEISER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_run_without_a_token_explains_botfather_and_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "@BotFather" in err and "wegweiser demo" in err
+
+
+def test_a_wrong_setting_gets_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WEGWEISER_TIMEZONE", "Mars/Olympus")
+    monkeypatch.setenv("WEGWEISER_DEFAULT_LANGUAGE", "xx")
+
+    assert main(["run"]) == 2
+
+    err = capsys.readouterr().err
+    assert "WEGWEISER_TIMEZONE: 'Mars/Olympus' is not a known time zone" in err
+    assert "WEGWEISER_DEFAULT_LANGUAGE: 'xx' is not one of" in err
+    assert "Traceback" not in err
+
+
+def test_staff_are_added_listed_and_removed(
+    capsys: pytest.CaptureFixture[str], isolated_settings: Path
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["staff", "add", "424242", "--role", "advisor", "--name", "Anna Berger"]) == 0
+    assert main(["staff", "add", "515151", "--role", "admin", "--name", "Jonas"]) == 0
+    capsys.readouterr()
+
+    assert main(["staff", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "424242\tadvisor\tAnna Berger" in listed and "515151\tadmin\tJonas" in listed
+
+    assert main(["staff", "remove", "424242"]) == 0
+    assert main(["staff", "remove", "424242"]) == 1
+    assert "is not a staff member" in capsys.readouterr().err
+    assert (isolated_settings / "data" / "wegweiser.sqlite3").exists()
+
+
+def test_an_unknown_role_is_refused_by_the_parser() -> None:
+    with pytest.raises(SystemExit):
+        main(["staff", "add", "1", "--role", "superuser", "--name", "X"])
