@@ -10,7 +10,14 @@ from datetime import UTC, datetime, timedelta
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    ContextTypes,
+    Defaults,
+)
 
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
@@ -39,8 +46,13 @@ def build_application(
     *,
     clock: Callable[[], datetime] = utc_now,
     application_class: type[Application] = Application,
+    rate_limiter: BaseRateLimiter | None = None,
+    rate_limited: bool = True,
 ) -> Application:
-    """An Application wired to the configured Bot API, database and languages."""
+    """An Application wired to the configured Bot API, database and languages.
+
+    Sends go through PTB's rate limiter (Telegram's ~30 messages/s overall, 1/s per chat, retrying
+    after a 429); benchmarks may pass ``rate_limited=False`` to measure the bot itself."""
     if settings.telegram_token is None:
         raise ValueError("a Telegram token is required to build the application")
     engine = create_engine(settings.resolved_database_url(), hide_parameters=True)
@@ -67,9 +79,11 @@ def build_application(
     async def on_stop(_application: Application) -> None:
         await engine.dispose()
 
+    builder = ApplicationBuilder()
+    if rate_limited:
+        builder = builder.rate_limiter(rate_limiter or AIORateLimiter(max_retries=5))
     application = (
-        ApplicationBuilder()
-        .application_class(application_class)
+        builder.application_class(application_class)
         .token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url_for(settings.telegram_api_url))
@@ -81,7 +95,6 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=5))
         .concurrent_updates(PerPersonUpdateProcessor(16))
         .post_init(on_start)
         .post_shutdown(on_stop)

@@ -103,9 +103,11 @@ def plain_text_of_html(markup: str) -> str:
                     )
                 stack.pop()
             else:
-                for attribute, _value in _ATTRIBUTE.findall(attributes):
+                for attribute, value in _ATTRIBUTE.findall(attributes):
                     if attribute.lower() not in HTML_TAGS[name]:
                         raise bad_request(f'can\'t parse entities: Unsupported attribute "{attribute}"')
+                    if name == "span" and value.strip("\"'") != "tg-spoiler":
+                        raise bad_request('can\'t parse entities: Unsupported start tag "span"')
                 stack.append(name)
             position = match.end()
         elif char == "&":

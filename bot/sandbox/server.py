@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import uvicorn
 from starlette.applications import Starlette
@@ -199,14 +200,17 @@ class Sandbox:
         person_id = int(request.path_params["person_id"])
         if person_id not in world.people:
             return JSONResponse({"error": "unknown person"}, 404)
-        since = int(request.query_params.get("since", -1))
-        wait = min(25.0, float(request.query_params.get("wait", 0)))
+        try:
+            since = int(request.query_params.get("since", -1))
+            wait = max(0.0, min(25.0, float(request.query_params.get("wait", 0))))
+        except ValueError:
+            return JSONResponse({"error": "since must be a whole number and wait a number of seconds"}, 400)
         version = world.version
         if since == version and wait:
             version = await world.wait_for_change(since, wait)
         toasts = [
-            {"message_id": q.message_id, "text": q.answer_text, "show_alert": q.show_alert}
-            for q in world.callback_queries.values()
+            {"id": query_id, "message_id": q.message_id, "text": q.answer_text, "show_alert": q.show_alert}
+            for query_id, q in world.callback_queries.items()
             if q.person_id == person_id and q.answered and q.answer_text
         ]
         return JSONResponse(
@@ -223,7 +227,9 @@ class Sandbox:
         text = str(body.get("text", ""))
         try:
             update_id = await self.primary.person_sends(int(request.path_params["person_id"]), text)
-        except (LookupError, ValueError) as error:
+        except LookupError as error:
+            return JSONResponse({"error": str(error)}, 404)
+        except ValueError as error:
             return JSONResponse({"error": str(error)}, 400)
         return JSONResponse({"update_id": update_id})
 
@@ -255,7 +261,7 @@ class Sandbox:
         stored = self.primary.files.get(request.path_params["file_id"])
         if stored is None:
             return JSONResponse({"error": "unknown file"}, 404)
-        disposition = f'attachment; filename="{stored.name}"'
+        disposition = f"attachment; filename*=UTF-8''{quote(stored.name, safe='')}"
         return Response(
             stored.content, media_type=stored.mime_type, headers={"Content-Disposition": disposition}
         )
