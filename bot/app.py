@@ -21,7 +21,7 @@ from telegram.ext import (
 
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
-from handlers import errors, fallback, gate, staff, start
+from handlers import admin, errors, fallback, gate, offers, staff, start, typed_answers
 from handlers.context import BotContext, BotData, Runtime
 from locales import SUPPORTED_LANGUAGES, Translator
 from storage import updates
@@ -75,6 +75,7 @@ def build_application(
                 name="forget-old-updates",
                 job_kwargs={"id": "forget-old-updates", "replace_existing": True},
             )
+            admin.schedule_jobs(application.job_queue, runtime.zone)
 
     async def on_stop(_application: Application) -> None:
         await engine.dispose()
@@ -112,8 +113,12 @@ def register_handlers(application: Application) -> None:
     application.add_handlers(
         [
             *gate.handlers(),
+            *offers.handlers(),  # before start: it takes the main menu's "offers" button
             *start.handlers(),
             *staff.handlers(),
+            *admin.handlers(),
+            # Free text answers an open question of a journey, or else it is a search.
+            *typed_answers.handlers(admin.TYPED_ANSWERS, otherwise=offers.search),
             *fallback.handlers(),
         ]
     )
@@ -124,6 +129,8 @@ def command_menu(t: Translator) -> list[BotCommand]:
     return [
         BotCommand("start", t.pgettext("commands", "Start Wegweiser")),
         BotCommand("menu", t.pgettext("commands", "Main menu")),
+        BotCommand("offers", t.pgettext("commands", "Offers and clubs")),
+        BotCommand("search", t.pgettext("commands", "Search offers, e.g. /search German course")),
         BotCommand("language", t.pgettext("commands", "Change the language")),
         BotCommand("help", t.pgettext("commands", "Help")),
     ]

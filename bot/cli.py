@@ -7,10 +7,11 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.logs import configure_logging
-from storage import people
+from storage import offer_files, people
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
 from storage.models import Role
@@ -38,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     db_commands.add_parser("upgrade", help="apply all database migrations")
+
+    offers = commands.add_parser("offers", help="import or export the offer directory (YAML or CSV)")
+    offer_commands = offers.add_subparsers(dest="offers_command", required=True, metavar="ACTION")
+    offer_import = offer_commands.add_parser("import", help="check a file and import all of it, or nothing")
+    offer_import.add_argument("file", type=Path, metavar="FILE", help="a .yaml, .yml or .csv file")
+    offer_export = offer_commands.add_parser("export", help="write every offer to a file")
+    offer_export.add_argument("file", type=Path, metavar="FILE", help="a .yaml, .yml or .csv file")
 
     staff = commands.add_parser("staff", help="manage advisors and admins")
     staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
@@ -75,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(db_upgrade(settings))
         print("The database is up to date.")
         return 0
+    if args.command == "offers":
+        return asyncio.run(manage_offers(settings, args))
     return asyncio.run(manage_staff(settings, args))
 
 
@@ -94,6 +104,42 @@ async def db_upgrade(settings: Settings) -> None:
         await upgrade_to_head(engine)
     finally:
         await engine.dispose()
+
+
+async def manage_offers(settings: Settings, args: argparse.Namespace) -> int:
+    path: Path = args.file
+    if args.offers_command == "import" and not path.is_file():
+        print(f"wegweiser: {path} does not exist", file=sys.stderr)
+        return 2
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await upgrade_to_head(engine)
+        async with session_scope(create_session_factory(engine)) as session:
+            now = datetime.now(UTC)
+            if args.offers_command == "export":
+                try:
+                    count = await offer_files.export_offers(
+                        session, path, now.astimezone(settings.zone).date()
+                    )
+                except offer_files.ImportRejected as rejected:
+                    print(f"wegweiser: {rejected.problems[0].message}", file=sys.stderr)
+                    return 2
+                print(f"Exported {count} offers to {path}.")
+                return 0
+            try:
+                result = await offer_files.import_offers(session, path, now)
+            except offer_files.ImportRejected as rejected:
+                print(f"wegweiser: {path} was not imported; nothing changed.", file=sys.stderr)
+                for problem in rejected.problems:
+                    print(f"  {problem}", file=sys.stderr)
+                return 1
+        print(
+            f"Imported {path}: {len(result.created)} new, {len(result.updated)} updated, "
+            f"{len(result.unchanged)} unchanged."
+        )
+    finally:
+        await engine.dispose()
+    return 0
 
 
 async def manage_staff(settings: Settings, args: argparse.Namespace) -> int:

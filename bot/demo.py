@@ -6,16 +6,20 @@ import asyncio
 import contextlib
 import signal
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 from pydantic import SecretStr
 
 from bot.app import build_application, polling
 from bot.config import Settings
 from bot.sandbox import RunningSandbox, Sandbox, new_world, serve
-from storage import people
+from storage import offer_files, people
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
 from storage.models import Role
+
+SAMPLE_OFFERS = Path(offer_files.__file__).parent / "sample_data" / "offers.yaml"
 
 
 @dataclass(frozen=True)
@@ -49,13 +53,15 @@ def demo_settings(settings: Settings, running: RunningSandbox) -> Settings:
 
 
 async def prepare_demo_database(database_url: str) -> None:
-    """Migrate the demo database and make the demo's advisor and admin staff."""
-    from datetime import UTC, datetime
-
+    """Migrate the demo database, load the sample offer directory (example data) and make the
+    demo's advisor and admin staff."""
     engine = create_engine(database_url)
     try:
         await upgrade_to_head(engine)
         async with session_scope(create_session_factory(engine)) as session:
+            await offer_files.import_offers(
+                session, SAMPLE_OFFERS, datetime.now(UTC), source="demo sample data"
+            )
             for person in DEMO_PEOPLE:
                 if person.role != Role.REFUGEE:
                     await people.add_staff(

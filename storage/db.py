@@ -25,7 +25,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # one pooled connection queues them in FIFO order in-process instead, which is faster.
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
-        kwargs.setdefault("pool_timeout", 60)
+        kwargs.setdefault("pool_timeout", 30)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine

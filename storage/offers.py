@@ -47,7 +47,14 @@ class NotAllowed(PermissionError):
 
 
 class InvalidValue(ValueError):
-    """A value an admin entered does not fit the field; the message says why."""
+    """A value that does not fit its field. ``reason`` is a stable code the bot translates
+    (empty, too_long, category, hours, phone, email, website, languages, yes_no, date, field);
+    the message is the English explanation for files and logs."""
+
+    def __init__(self, reason: str, message: str, limit: int | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -121,8 +128,13 @@ _indexes: dict[str, tuple[tuple[Any, ...], SearchIndex]] = {}
 
 
 async def _search_index(session: AsyncSession) -> SearchIndex:
-    """The search index for this database, rebuilt whenever an offer changed (any instance)."""
-    key = tuple((await session.execute(select(func.count(Offer.id), func.max(Offer.updated_at)))).one())
+    """The search index for this database. Every change to the directory writes an
+    :class:`OfferChange`, so the newest change id tells whether the cached index is current (on
+    any instance). Archived and ended offers stay indexed and are filtered when searching."""
+    key = (
+        await session.scalar(select(func.max(OfferChange.id))),
+        await session.scalar(select(func.count(Offer.id))),
+    )
     cache_key = str(session.bind.url) if session.bind else ""
     cached = _indexes.get(cache_key)
     if cached and cached[0] == key:
@@ -135,17 +147,14 @@ async def _search_index(session: AsyncSession) -> SearchIndex:
             OfferText.audience,
             OfferText.tags,
             Offer.slug,
-            Offer.category,
-        )
-        .join(Offer, Offer.id == OfferText.offer_id)
-        .where(Offer.status == OfferStatus.ACTIVE)
+        ).join(Offer, Offer.id == OfferText.offer_id)
     )
     documents = [
         (
             offer_id,
             " ".join(filter(None, (name, summary, audience, " ".join(tags or ()), slug.replace("-", " ")))),
         )
-        for offer_id, name, summary, audience, tags, slug, _category in rows.all()
+        for offer_id, name, summary, audience, tags, slug in rows.all()
     ]
     index = SearchIndex.build(documents)
     _indexes[cache_key] = (key, index)
@@ -216,13 +225,15 @@ def clean_text_value(field: str, value: str) -> str | None:
     """A text field's value as stored; raises :class:`InvalidValue` when it does not fit."""
     value = value.strip()
     if field not in TEXT_FIELDS:
-        raise InvalidValue(f"unknown text field {field!r}")
+        raise InvalidValue("field", f"unknown text field {field!r}")
     if not value:
         if field in ("name", "summary"):
-            raise InvalidValue(f"{field} must not be empty")
+            raise InvalidValue("empty", f"{field} must not be empty")
         return None
     if len(value) > TEXT_LIMITS[field]:
-        raise InvalidValue(f"{field} is limited to {TEXT_LIMITS[field]} characters")
+        raise InvalidValue(
+            "too_long", f"{field} is limited to {TEXT_LIMITS[field]} characters", TEXT_LIMITS[field]
+        )
     return value
 
 
@@ -233,36 +244,36 @@ def clean_offer_value(field: str, value: Any) -> Any:
     empty = value is None or value == "" or value == []
     if field == "category":
         if value not in {c.value for c in Category}:
-            raise InvalidValue(f"category must be one of {', '.join(c.value for c in Category)}")
+            raise InvalidValue("category", f"category must be one of {', '.join(c.value for c in Category)}")
         return value
     if field == "hours":
         try:
             return parse_hours(value)
         except HoursError as error:
-            raise InvalidValue(str(error)) from None
+            raise InvalidValue("hours", str(error)) from None
     if empty:
         return None
     if field == "address":
         if len(value) > 200:
-            raise InvalidValue("address is limited to 200 characters")
+            raise InvalidValue("too_long", "address is limited to 200 characters", 200)
         return value
     if field == "phone":
         if not _PHONE.match(str(value)):
-            raise InvalidValue("phone must look like +49 7150 123456")
+            raise InvalidValue("phone", "phone must look like +49 7150 123456")
         return str(value)
     if field == "email":
         if not _EMAIL.match(str(value)) or len(str(value)) > 120:
-            raise InvalidValue("email must look like name@example.org")
+            raise InvalidValue("email", "email must look like name@example.org")
         return str(value)
     if field == "website":
         if not _URL.match(str(value)) or len(str(value)) > 300:
-            raise InvalidValue("website must be an http:// or https:// address")
+            raise InvalidValue("website", "website must be an http:// or https:// address")
         return str(value)
     if field == "languages":
         codes = value if isinstance(value, list) else re.split(r"[,\s]+", str(value))
         codes = [str(code).strip().lower() for code in codes if str(code).strip()]
         if not all(re.fullmatch(r"[a-z]{2,3}", code) for code in codes):
-            raise InvalidValue("languages must be language codes like de, en, ar")
+            raise InvalidValue("languages", "languages must be language codes like de, en, ar")
         return codes or None
     if field == "barrier_free":
         if isinstance(value, bool):
@@ -272,15 +283,15 @@ def clean_offer_value(field: str, value: Any) -> Any:
             return True
         if lowered in ("no", "false", "nein", "0"):
             return False
-        raise InvalidValue("barrier_free must be yes or no")
+        raise InvalidValue("yes_no", "barrier_free must be yes or no")
     if field in ("ends_on", "last_verified"):
         if isinstance(value, date):
             return value
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            raise InvalidValue(f"{field} must be a date like 2026-12-31") from None
-    raise InvalidValue(f"unknown field {field!r}")
+            raise InvalidValue("date", f"{field} must be a date like 2026-12-31") from None
+    raise InvalidValue("field", f"unknown field {field!r}")
 
 
 async def set_offer_value(
@@ -290,7 +301,7 @@ async def set_offer_value(
     admin = await require_admin(session, telegram_id)
     offer = await admin_offer(session, offer_id)
     if field not in OFFER_FIELDS:
-        raise InvalidValue(f"unknown field {field!r}")
+        raise InvalidValue("field", f"unknown field {field!r}")
     setattr(offer, field, clean_offer_value(field, value))
     _record(session, offer, admin, now, "edit", field)
     return offer
@@ -305,19 +316,14 @@ async def set_offer_text(
     value: str,
     now: datetime,
 ) -> Offer:
-    """An admin changes one text of the offer in one language (creating that language's texts)."""
+    """An admin changes one text of the offer in a language it already has (new languages come
+    with a directory file, so no offer shows half a translation)."""
     admin = await require_admin(session, telegram_id)
     offer = await admin_offer(session, offer_id)
     cleaned = clean_text_value(field, value)
     text = next((text for text in offer.texts if text.language == language), None)
     if text is None:
-        base = text_in(offer, language)
-        if field not in ("name", "summary") and base is None:
-            raise InvalidValue("add a name and a summary in this language first")
-        text = OfferText(
-            language=language, name=base.text.name if base else "", summary=base.text.summary if base else ""
-        )
-        offer.texts.append(text)
+        raise InvalidValue("language", f"the offer has no {language} texts; add them with a directory file")
     setattr(text, field, cleaned)
     _record(session, offer, admin, now, "edit", f"{field}:{language}")
     return offer

@@ -46,6 +46,7 @@ _TRANSLITERATE = str.maketrans(
 # Words that say nothing about what someone looks for; a query of only these matches nothing.
 STOP_WORDS = frozenset(
     (
+        "hello hallo hi hey salam merhaba مرحبا سلام привет привіт "
         "a an and the for of in to with on at is are i me my need want find help "
         "der die das ein eine und fuer mit von zu im in am ich suche brauche "
         "и в на для по с я мне нужен нужна ищу і мені шукаю потрібен "

@@ -2,7 +2,7 @@
 
 from storage.models.base import Base, UTCDateTime
 from storage.models.offers import Category, Offer, OfferChange, OfferStatus, OfferText
-from storage.models.people import Person, ProcessedUpdate, Role
+from storage.models.people import PendingInput, Person, ProcessedUpdate, Role
 
 __all__ = [
     "Base",
@@ -11,6 +11,7 @@ __all__ = [
     "OfferChange",
     "OfferStatus",
     "OfferText",
+    "PendingInput",
     "Person",
     "ProcessedUpdate",
     "Role",

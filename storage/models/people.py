@@ -1,11 +1,12 @@
-"""People who talk to the bot, and the update ids already processed."""
+"""People who talk to the bot, what the bot waits for them to type, and processed update ids."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -45,3 +46,14 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PendingInput(Base):
+    """A question the bot asked and is waiting for a typed answer to, kept across restarts."""
+
+    __tablename__ = "pending_inputs"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -96,7 +96,14 @@ async def test_command_menus_are_set_for_every_language(bot: BotUnderTest) -> No
     default_scope = '{"type": "default"}'
     for language in SUPPORTED_LANGUAGES:
         commands = menus[(default_scope, language)]
-        assert [command["command"] for command in commands] == ["start", "menu", "language", "help"]
+        assert [command["command"] for command in commands] == [
+            "start",
+            "menu",
+            "offers",
+            "search",
+            "language",
+            "help",
+        ]
         assert written_in(" ".join(command["description"] for command in commands), language)
     assert menus[(default_scope, "")] == menus[(default_scope, "de")]
     assert menus[(default_scope, "ar")] != menus[(default_scope, "en")]

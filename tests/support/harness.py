@@ -10,6 +10,7 @@ import asyncio
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from telegram import Update
 from telegram.ext import Application
@@ -17,9 +18,12 @@ from telegram.ext import Application
 from bot.app import build_application, polling
 from bot.config import Settings, load_settings
 from bot.sandbox import ChatMessage, RunningSandbox, World
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage import offer_files, people
+from storage.db import SessionFactory, create_engine, create_session_factory, session_scope
+from storage.models import Role
 
 PROCESSING_TIMEOUT = 15.0
+OFFERS_FIXTURE = Path(__file__).parent.parent / "fixtures" / "offers.yaml"
 
 
 class TrackingApplication(Application):
@@ -93,6 +97,15 @@ class BotUnderTest:
     async def processed(self, update_id: int) -> None:
         assert self.application is not None, "the bot is not running"
         await asyncio.wait_for(self.application.done_event(update_id).wait(), PROCESSING_TIMEOUT)
+
+    async def load_offers(self, path: Path = OFFERS_FIXTURE) -> None:
+        """Import an offer directory file into the bot's database."""
+        async with session_scope(self.sessions) as session:
+            await offer_files.import_offers(session, path, self.clock.current)
+
+    async def make_staff(self, telegram_id: int, role: Role, name: str) -> None:
+        async with session_scope(self.sessions) as session:
+            await people.add_staff(session, telegram_id, role, name, self.clock.current)
 
     def person(
         self, person_id: int = 1001, first_name: str = "Amira", language_code: str | None = "ar"
