@@ -16,13 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import logging
-import os
-import platform
-import secrets
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -34,9 +29,6 @@ from typing import Any
 
 import sqlalchemy
 import telegram
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     AIORateLimiter,
@@ -48,57 +40,30 @@ from telegram.ext import (
     filters,
 )
 
+from benchmarks._common import (
+    add_people,
+    bench_settings,
+    check_database_url,
+    describe_database,
+    engine_of,
+    guard_loopback,
+    machine_line,
+    ms,
+    percentile,
+    running_sandbox,
+    throwaway_schema,
+    use_schema,
+)
 from bot.app import build_application, file_url_for, polling
-from bot.config import load_settings
-from bot.sandbox import ChatMessage, Sandbox, World, new_world, serve
+from bot.sandbox import ChatMessage, World, new_world
 from handlers.keyboards import MENU
-from storage.db import create_engine
 
 WEGWEISER_TOKEN = "100000001:SANDBOX-bench-wegweiser"
 ECHO_TOKEN = "100000002:SANDBOX-bench-echo"
 ECHO_TAP = "echo:tap"
 CONCURRENCY = 16  # Wegweiser's PerPersonUpdateProcessor(16); the echo bot gets concurrent_updates(16)
-LANGUAGES = ("de", "ar", "uk", "en", "ru", "fa", "tr", "ps", "ku", "ti")
-NAMES = ("Amira", "Olena", "Yusuf", "Mariam", "Dmytro", "Leyla", "Samir", "Hanna", "Abdi", "Zainab")
 FIRST_PERSON_ID = 50_000_001
 STEPS = ("/start", "/help", "tap")
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
-
-
-# ---- nothing leaves the machine ----------------------------------------------------------------
-
-
-def _is_loopback(host: object) -> bool:
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "replace")
-    if not isinstance(host, str):
-        return False
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def _loopback_only(event_name: str, args: tuple[Any, ...]) -> None:
-    """Audit hook: refuse every name lookup, connection or datagram to a non-loopback address."""
-    if event_name == "socket.getaddrinfo":
-        host = args[0]
-        if host is not None and not _is_loopback(host):
-            raise ConnectionRefusedError(f"benchmark: refused to resolve non-loopback host {host!r}")
-    elif event_name in ("socket.connect", "socket.sendto"):
-        address = args[1]
-        if isinstance(address, tuple) and not _is_loopback(address[0]):
-            raise ConnectionRefusedError(f"benchmark: refused non-loopback address {address[0]!r}")
-
-
-def guard_loopback() -> None:
-    """Make a stray request to Telegram or elsewhere fail loudly instead of leaving the machine."""
-    loopback = "127.0.0.1,localhost,::1"
-    for name in ("NO_PROXY", "no_proxy"):
-        os.environ[name] = ",".join(part for part in (os.environ.get(name), loopback) if part)
-    sys.addaudithook(_loopback_only)
 
 
 # ---- measuring one person's steps ---------------------------------------------------------------
@@ -336,55 +301,7 @@ async def echo_polling(application: Application) -> AsyncIterator[Application]:
         await application.shutdown()
 
 
-def engine_of(application: Application) -> AsyncEngine:
-    """The engine behind Wegweiser's session factory (``bot.app`` builds it from the URL)."""
-    return application.bot_data.runtime.sessions.kw["bind"]
-
-
-def use_schema(engine: AsyncEngine, schema: str) -> None:
-    """Every new connection of ``engine`` works in ``schema`` (SQLAlchemy's documented recipe)."""
-
-    @event.listens_for(engine.sync_engine, "connect", insert=True)
-    def _set_search_path(dbapi_connection: Any, _record: Any) -> None:
-        autocommit = dbapi_connection.autocommit
-        dbapi_connection.autocommit = True
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f'SET SESSION search_path TO "{schema}"')
-        cursor.close()
-        dbapi_connection.autocommit = autocommit
-
-
-@asynccontextmanager
-async def throwaway_schema(database_url: str) -> AsyncIterator[tuple[str, str]]:
-    """A fresh PostgreSQL schema for this run, dropped afterwards; yields (schema, server version)."""
-    schema = f"bench_{secrets.token_hex(4)}"
-    engine = create_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            version = (await connection.execute(text("SHOW server_version"))).scalar_one()
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            yield schema, str(version)
-        finally:
-            async with engine.begin() as connection:
-                await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        await engine.dispose()
-
-
 # ---- report -------------------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[round(p) - 1]
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f}"
 
 
 def report(echo_figures: Figures, wegweiser: Figures) -> None:
@@ -424,45 +341,23 @@ def report(echo_figures: Figures, wegweiser: Figures) -> None:
 # ---- main ---------------------------------------------------------------------------------------
 
 
-def describe_database(database_url: str | None) -> tuple[str, str]:
-    """(kind, printable URL without password)."""
-    if database_url is None:
-        return "sqlite", "temporary SQLite file"
-    url = make_url(database_url)
-    kind = url.get_backend_name()
-    return kind, url.render_as_string(hide_password=True)
-
-
 async def run(args: argparse.Namespace) -> int:
     people = [FIRST_PERSON_ID + index for index in range(args.people)]
     wegweiser_world = new_world(WEGWEISER_TOKEN, "wegweiser_bench_bot")
     echo_world = new_world(ECHO_TOKEN, "echo_bench_bot")
     for world in (wegweiser_world, echo_world):
-        for index, person_id in enumerate(people):
-            world.add_person(person_id, NAMES[index % len(NAMES)], LANGUAGES[index % len(LANGUAGES)])
+        add_people(world, people)
 
     kind, shown_url = describe_database(args.database_url)
     print(
         f"Wegweiser foundation benchmark: {args.people} people × {args.rounds} rounds "
         f"(+1 warm-up round, not counted), {len(STEPS)} updates per person per round"
     )
-    print(
-        f"python {platform.python_version()} ({platform.python_implementation()}) on "
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs "
-        f"({len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'} usable); "
-        f"python-telegram-bot {telegram.__version__}, SQLAlchemy {sqlalchemy.__version__}"
-    )
+    print(machine_line(("python-telegram-bot", telegram.__version__), ("SQLAlchemy", sqlalchemy.__version__)))
 
-    running = await serve(Sandbox({WEGWEISER_TOKEN: wegweiser_world, ECHO_TOKEN: echo_world}))
-    try:
+    async with running_sandbox(wegweiser_world, echo_world) as running:
         with tempfile.TemporaryDirectory(prefix="wegweiser-bench-") as data_dir:
-            settings = load_settings(
-                telegram_token=WEGWEISER_TOKEN,
-                telegram_api_url=running.api_url,
-                data_dir=Path(data_dir),
-                database_url=args.database_url,
-                log_level="WARNING",
-            )
+            settings = bench_settings(WEGWEISER_TOKEN, running.api_url, Path(data_dir), args.database_url)
             async with contextlib.AsyncExitStack() as stack:
                 schema = None
                 if kind == "postgresql":
@@ -494,8 +389,6 @@ async def run(args: argparse.Namespace) -> int:
                     args.rounds,
                     args.timeout,
                 )
-    finally:
-        await running.stop()
 
     report(echo_figures, wegweiser_figures)
     trouble = [
@@ -538,12 +431,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.people < 1 or args.rounds < 1:
         parser.error("--people and --rounds must be at least 1")
-    if args.database_url:
-        url = make_url(args.database_url)
-        if url.get_backend_name() not in ("sqlite", "postgresql"):
-            parser.error("--database-url must be a sqlite or postgresql URL")
-        if url.get_backend_name() == "postgresql" and url.host and not _is_loopback(url.host):
-            parser.error("--database-url must point at this machine (127.0.0.1, localhost or ::1)")
+    check_database_url(parser, args.database_url)
     return args
 
 

@@ -21,10 +21,30 @@ from telegram.ext import (
 
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
-from handlers import admin, errors, fallback, gate, offers, staff, start, typed_answers
+from bot.web import WebServer
+from desk.services import DeskServices
+from handlers import (
+    admin,
+    advisor,
+    appointments,
+    booking,
+    case_digest,
+    errors,
+    fallback,
+    gate,
+    offers,
+    privacy,
+    referrals,
+    reminders,
+    retention_job,
+    staff,
+    start,
+    typed_answers,
+)
 from handlers.context import BotContext, BotData, Runtime
 from locales import SUPPORTED_LANGUAGES, Translator
 from storage import updates
+from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
 
@@ -48,25 +68,40 @@ def build_application(
     application_class: type[Application] = Application,
     rate_limiter: BaseRateLimiter | None = None,
     rate_limited: bool = True,
+    serve_desk: bool = False,
 ) -> Application:
     """An Application wired to the configured Bot API, database and languages.
 
     Sends go through PTB's rate limiter (Telegram's ~30 messages/s overall, 1/s per chat, retrying
-    after a 429); benchmarks may pass ``rate_limited=False`` to measure the bot itself."""
+    after a 429); benchmarks may pass ``rate_limited=False`` to measure the bot itself. With
+    ``serve_desk`` the staff desk is served on the configured address while the bot runs (the demo
+    mounts it on its own web server instead)."""
     if settings.telegram_token is None:
         raise ValueError("a Telegram token is required to build the application")
     engine = create_engine(settings.resolved_database_url(), hide_parameters=True)
+    case_keys = settings.case_keys()
     runtime = Runtime(
         sessions=create_session_factory(engine),
         zone=settings.zone,
         default_language=settings.default_language,
         municipality=settings.municipality,
         clock=clock,
+        policy=settings.booking_policy(),
+        retention=timedelta(days=settings.retention_days),
+        cipher=CaseCipher(case_keys) if case_keys else None,
+        desk_url=settings.resolved_desk_url(),
     )
+    web: WebServer | None = None
 
     async def on_start(application: Application) -> None:
+        nonlocal web
         await upgrade_to_head(engine)
         await set_command_menus(application, runtime)
+        if serve_desk:
+            web = WebServer(
+                desk_services(runtime, application.bot.username), settings.desk_host, settings.desk_port
+            )
+            await web.start()
         if application.job_queue is not None:
             application.job_queue.run_repeating(
                 forget_old_updates,
@@ -76,8 +111,14 @@ def build_application(
                 job_kwargs={"id": "forget-old-updates", "replace_existing": True},
             )
             admin.schedule_jobs(application.job_queue, runtime.zone)
+            advisor.schedule_jobs(application.job_queue, runtime, settings.agenda_digest_time)
+            reminders.schedule_jobs(application.job_queue, settings.reminder_interval_seconds)
+            case_digest.schedule_jobs(application.job_queue, runtime.zone)
+            retention_job.schedule_jobs(application.job_queue, runtime.zone)
 
     async def on_stop(_application: Application) -> None:
+        if web is not None:
+            await web.stop()
         await engine.dispose()
 
     builder = ApplicationBuilder()
@@ -106,6 +147,20 @@ def build_application(
     return application
 
 
+def desk_services(runtime: Runtime, bot_username: str | None) -> DeskServices:
+    """What the staff desk needs, from the same runtime the bot uses."""
+    return DeskServices(
+        sessions=runtime.sessions,
+        zone=runtime.zone,
+        clock=runtime.clock,
+        policy=runtime.policy,
+        municipality=runtime.municipality,
+        public_url=runtime.desk_url,
+        cipher=runtime.cipher,
+        bot_username=bot_username,
+    )
+
+
 def register_handlers(application: Application) -> None:
     """Every journey, in one visible list. Order matters within group 0: the first match wins,
     so the catch-alls in ``fallback`` come last."""
@@ -114,11 +169,18 @@ def register_handlers(application: Application) -> None:
         [
             *gate.handlers(),
             *offers.handlers(),  # before start: it takes the main menu's "offers" button
+            *referrals.handlers(),
+            *booking.handlers(),  # before start: it takes the main menu's "book" button
+            *advisor.handlers(),
+            *appointments.handlers(),  # before start: it takes the main menu's "appointments" button
+            *privacy.handlers(),  # before start: it takes the main menu's "privacy" button
             *start.handlers(),
             *staff.handlers(),
             *admin.handlers(),
             # Free text answers an open question of a journey, or else it is a search.
-            *typed_answers.handlers(admin.TYPED_ANSWERS, otherwise=offers.search),
+            *typed_answers.handlers(
+                {**admin.TYPED_ANSWERS, **advisor.TYPED_ANSWERS}, otherwise=offers.search
+            ),
             *fallback.handlers(),
         ]
     )
@@ -131,6 +193,9 @@ def command_menu(t: Translator) -> list[BotCommand]:
         BotCommand("menu", t.pgettext("commands", "Main menu")),
         BotCommand("offers", t.pgettext("commands", "Offers and clubs")),
         BotCommand("search", t.pgettext("commands", "Search offers, e.g. /search German course")),
+        BotCommand("book", t.pgettext("commands", "Book a consultation")),
+        BotCommand("appointments", t.pgettext("commands", "My appointments")),
+        BotCommand("privacy", t.pgettext("commands", "Privacy and my data")),
         BotCommand("language", t.pgettext("commands", "Change the language")),
         BotCommand("help", t.pgettext("commands", "Help")),
     ]

@@ -1,4 +1,5 @@
-"""The ``wegweiser`` command: run, demo, database migrations and staff management."""
+"""The ``wegweiser`` command: run, demo, database migrations, staff, offers, the funding report,
+retention, the audit log and case-data keys."""
 
 from __future__ import annotations
 
@@ -6,15 +7,20 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.logs import configure_logging
-from storage import offer_files, people
+from locales import SUPPORTED_LANGUAGES
+from storage import audit, booking, key_rotation, offer_files, people, report, retention
+from storage.crypto import CaseCipher, KeyMissing, UnreadableText, new_key
 from storage.db import create_engine, create_session_factory, session_scope
+from storage.hours import WEEKDAYS
 from storage.migrate import upgrade_to_head
-from storage.models import Role
+from storage.models import Person, Role
 
 NO_TOKEN = """\
 No Telegram bot token is configured.
@@ -56,7 +62,68 @@ def build_parser() -> argparse.ArgumentParser:
     staff_commands.add_parser("list", help="list advisors and admins")
     remove = staff_commands.add_parser("remove", help="take a staff role away")
     remove.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
+
+    hours = commands.add_parser("hours", help="an advisor's consultation hours, absences, languages, place")
+    hours_commands = hours.add_subparsers(dest="hours_command", required=True, metavar="ACTION")
+    hours_show = hours_commands.add_parser("show", help="show an advisor's hours, absences, languages, place")
+    hours_show.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
+    hours_set = hours_commands.add_parser("set", help="replace the hours of one weekday")
+    hours_set.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
+    hours_set.add_argument("weekday", choices=WEEKDAYS, metavar="WEEKDAY", help="mon, tue, … sun")
+    hours_set.add_argument(
+        "ranges", metavar="RANGES", help='e.g. "09:00-12:00, 14:00-16:00"; "" or - for none'
+    )
+    absence_add = hours_commands.add_parser("absence-add", help="add days without consultations")
+    absence_add.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
+    absence_add.add_argument("first_day", type=calendar_day, metavar="FIRST_DAY")
+    absence_add.add_argument("last_day", type=calendar_day, nargs="?", metavar="LAST_DAY")
+    absence_remove = hours_commands.add_parser("absence-remove", help="remove an absence (ids: hours show)")
+    absence_remove.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
+    absence_remove.add_argument("absence_id", type=int, metavar="ABSENCE_ID")
+    hours_languages = hours_commands.add_parser("languages", help="the languages an advisor consults in")
+    hours_languages.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
+    hours_languages.add_argument("languages", metavar="CODES", help="e.g. de,en,ar; - for none")
+    hours_place = hours_commands.add_parser("place", help="where an advisor's consultations take place")
+    hours_place.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
+    hours_place.add_argument(
+        "place", metavar="PLACE", help='e.g. "Rathaus Hemmingen, Zimmer 12"; - for default'
+    )
+
+    report_parser = commands.add_parser(
+        "report", help="write the funding report (Verwendungsnachweis) as CSV"
+    )
+    report_parser.add_argument("--from", dest="start", required=True, type=calendar_day, metavar="YYYY-MM-DD")
+    report_parser.add_argument("--to", dest="end", required=True, type=calendar_day, metavar="YYYY-MM-DD")
+    report_parser.add_argument(
+        "--out", type=Path, metavar="FILE.csv", help="default: wegweiser-report-FROM-TO.csv here"
+    )
+
+    retention_parser = commands.add_parser(
+        "retention", help="anonymise cases closed longer than the retention period"
+    )
+    retention_commands = retention_parser.add_subparsers(
+        dest="retention_command", required=True, metavar="ACTION"
+    )
+    retention_run = retention_commands.add_parser("run", help="anonymise every case that is due now")
+    retention_run.add_argument("--dry-run", action="store_true", help="only show what would be anonymised")
+
+    audit_parser = commands.add_parser("audit", help="the audit log of case data access")
+    audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_commands.add_parser("check", help="verify the hash chain (exit 1 when it is broken)")
+
+    keys = commands.add_parser("keys", help="encryption keys for case data")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    key_commands.add_parser("new", help="print a new key for WEGWEISER_CASE_DATA_KEY")
+    key_commands.add_parser("rotate", help="re-encrypt all case texts with the first configured key")
     return parser
+
+
+def calendar_day(value: str) -> date:
+    """An argparse type: a date written as YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-01-31") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,6 +152,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "offers":
         return asyncio.run(manage_offers(settings, args))
+    if args.command == "report":
+        return asyncio.run(write_report(settings, args))
+    if args.command == "retention":
+        return asyncio.run(run_retention(settings, args.dry_run))
+    if args.command == "audit":
+        return asyncio.run(check_audit_log(settings))
+    if args.command == "keys":
+        if args.keys_command == "new":
+            print(new_key())
+            return 0
+        return asyncio.run(rotate_keys(settings))
+    if args.command == "hours":
+        return asyncio.run(manage_hours(settings, args))
     return asyncio.run(manage_staff(settings, args))
 
 
@@ -94,7 +174,14 @@ def run(settings: Settings) -> int:
         return 2
     from bot.app import build_application, run_polling
 
-    run_polling(build_application(settings))
+    if not settings.case_keys():
+        print(
+            "wegweiser: WEGWEISER_CASE_DATA_KEY is not set; case texts cannot be stored or read. "
+            "Create a key with `wegweiser keys new` and keep a copy in a safe place.",
+            file=sys.stderr,
+        )
+        return 2
+    run_polling(build_application(settings, serve_desk=True))
     return 0
 
 
@@ -176,6 +263,165 @@ async def manage_staff(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     return 0
+
+
+async def write_report(settings: Settings, args: argparse.Namespace) -> int:
+    start: date = args.start
+    end: date = args.end
+    if start > end:
+        print("wegweiser: --from must not be after --to", file=sys.stderr)
+        return 2
+    path: Path = args.out or Path(f"wegweiser-report-{start.isoformat()}-{end.isoformat()}.csv")
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await upgrade_to_head(engine)
+        async with session_scope(create_session_factory(engine)) as session:
+            figures = await report.funding_report(session, start, end, settings.zone)
+    finally:
+        await engine.dispose()
+    try:
+        report.write_csv(figures, path)
+    except OSError as error:
+        print(f"wegweiser: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    print(report.summary_text(figures))
+    print(f"\nWrote {path}.")
+    return 0
+
+
+async def run_retention(settings: Settings, dry_run: bool) -> int:
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await upgrade_to_head(engine)
+        async with session_scope(create_session_factory(engine)) as session:
+            result = await retention.anonymise_closed_cases(
+                session, datetime.now(UTC), timedelta(days=settings.retention_days), dry_run=dry_run
+            )
+    finally:
+        await engine.dispose()
+    print(result)
+    return 0
+
+
+async def check_audit_log(settings: Settings) -> int:
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await upgrade_to_head(engine)
+        async with session_scope(create_session_factory(engine)) as session:
+            check = await audit.verify_chain(session)
+    finally:
+        await engine.dispose()
+    print(check)
+    return 0 if check.intact else 1
+
+
+async def rotate_keys(settings: Settings) -> int:
+    try:
+        cipher = CaseCipher(settings.case_keys())
+    except KeyMissing as error:
+        print(f"wegweiser: {error}", file=sys.stderr)
+        return 2
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await upgrade_to_head(engine)
+        async with session_scope(create_session_factory(engine)) as session:
+            rotated = await key_rotation.rotate_case_texts(session, cipher)
+    except UnreadableText:
+        print(
+            "wegweiser: a case text cannot be decrypted with any key in WEGWEISER_CASE_DATA_KEY; "
+            "nothing was changed. Keep the old key in the list (after the new one) until rotation succeeds.",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        await engine.dispose()
+    print(f"Re-encrypted {rotated} case texts with the first key. You can now remove the older keys.")
+    return 0
+
+
+async def manage_hours(settings: Settings, args: argparse.Namespace) -> int:
+    """``wegweiser hours …``: what an advisor can also change in the bot with /hours."""
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await upgrade_to_head(engine)
+        async with session_scope(create_session_factory(engine)) as session:
+            advisor = await people.person_by_telegram_id(session, args.telegram_id)
+            if advisor is None or advisor.role != Role.ADVISOR:
+                print(
+                    f"wegweiser: {args.telegram_id} is not an advisor (add one with: wegweiser staff add "
+                    f"{args.telegram_id} --role advisor --name NAME)",
+                    file=sys.stderr,
+                )
+                return 1
+            try:
+                message = await change_hours(session, advisor, args, settings)
+            except ValueError as error:
+                print(f"wegweiser: {error}; nothing was changed.", file=sys.stderr)
+                return 2
+            except LookupError as error:
+                print(f"wegweiser: {error.args[0]}", file=sys.stderr)
+                return 1
+            print(message)
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def change_hours(
+    session: AsyncSession, advisor: Person, args: argparse.Namespace, settings: Settings
+) -> str:
+    """Carry out one ``hours`` action; returns what to print. Bad values raise ``ValueError``."""
+    from handlers.advisor import parse_languages
+
+    action = args.hours_command
+    if action == "set":
+        ranges = "" if args.ranges.strip() == "-" else args.ranges
+        await booking.set_weekly_hours(session, advisor.id, WEEKDAYS.index(args.weekday), ranges)
+    elif action == "absence-add":
+        absence = await booking.add_absence(
+            session, advisor.id, args.first_day, args.last_day or args.first_day
+        )
+        return f"Added absence {absence.id}: {absence.first_day} – {absence.last_day}."
+    elif action == "absence-remove":
+        if not await booking.remove_absence(session, advisor.id, args.absence_id):
+            raise LookupError(
+                f"{args.telegram_id} has no absence {args.absence_id} (see: wegweiser hours show)"
+            )
+        return f"Removed absence {args.absence_id}."
+    elif action == "languages":
+        codes = parse_languages(args.languages)
+        if codes is None:
+            raise ValueError(
+                f"{args.languages!r} is not a list of language codes; known: {', '.join(SUPPORTED_LANGUAGES)}"
+            )
+        (await booking.profile(session, advisor.id)).languages = codes
+    elif action == "place":
+        place = args.place.strip()
+        if not place or len(place) > 200:
+            raise ValueError("the place needs 1 to 200 characters (- for the default)")
+        (await booking.profile(session, advisor.id)).place = None if place == "-" else place
+    return await hours_summary(session, advisor, settings)
+
+
+async def hours_summary(session: AsyncSession, advisor: Person, settings: Settings) -> str:
+    """An advisor's hours, upcoming absences (with ids), languages and place, as plain lines."""
+    from handlers.appointment_texts import default_place
+
+    weekly = await booking.weekly_hours(session, advisor.id)
+    today = datetime.now(UTC).astimezone(settings.zone).date()
+    upcoming = await booking.absences(session, advisor.id, today)
+    profile = await booking.profile(session, advisor.id)
+    lines = [f"{advisor.staff_name} ({advisor.telegram_id})", "Weekly hours:"]
+    for weekday, name in enumerate(WEEKDAYS):
+        ranges = ", ".join(f"{start}-{end}" for start, end in weekly.get(weekday, []))
+        lines.append(f"  {name}  {ranges or '-'}")
+    lines.append("Absences:" if upcoming else "Absences: none planned")
+    lines += [f"  {absence.id}\t{absence.first_day} – {absence.last_day}" for absence in upcoming]
+    lines.append(f"Languages: {', '.join(profile.languages) or 'not set'}")
+    lines.append(
+        f"Place: {profile.place or f'not set (the bot shows {default_place(settings.municipality)})'}"
+    )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

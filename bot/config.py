@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -9,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locales import SUPPORTED_LANGUAGES
+from storage.booking import BookingPolicy
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 
@@ -33,6 +35,22 @@ class Settings(BaseSettings):
     default_language: str = "de"
     municipality: str = "Hemmingen"
     log_level: str = "INFO"
+    # Booking policy
+    booking_min_notice_hours: float = Field(default=12, ge=0)
+    booking_window_days: int = Field(default=21, ge=1, le=365)
+    booking_max_open: int = Field(default=2, ge=1, le=20)
+    booking_change_cutoff_hours: float = Field(default=2, ge=0)
+    first_consultation_minutes: int = Field(default=60, ge=30, le=240, multiple_of=30)
+    follow_up_minutes: int = Field(default=30, ge=30, le=240, multiple_of=30)
+    agenda_digest_time: str = "07:30"
+    reminder_interval_seconds: float = Field(default=30, ge=1, le=3600)
+    # Case store: Fernet keys for case texts, newest first, comma-separated (``wegweiser keys new``).
+    case_data_key: SecretStr | None = None
+    retention_days: int = Field(default=182, ge=1, le=3650)
+    # The staff desk: where it listens, and the address staff open (behind a TLS proxy in production).
+    desk_host: str = "127.0.0.1"
+    desk_port: int = Field(default=8081, ge=1, le=65535)
+    desk_url: str | None = None
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -48,6 +66,15 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not a known time zone, e.g. Europe/Berlin") from None
+        return value
+
+    @field_validator("agenda_digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a time of day like 07:30") from None
         return value
 
     @field_validator("default_language")
@@ -73,6 +100,27 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def booking_policy(self) -> BookingPolicy:
+        return BookingPolicy(
+            zone=self.zone,
+            min_notice=timedelta(hours=self.booking_min_notice_hours),
+            window=timedelta(days=self.booking_window_days),
+            max_open=self.booking_max_open,
+            change_cutoff=timedelta(hours=self.booking_change_cutoff_hours),
+            first_minutes=self.first_consultation_minutes,
+            follow_up_minutes=self.follow_up_minutes,
+        )
+
+    def case_keys(self) -> list[str]:
+        """The configured case-data keys, newest first (empty when none is set)."""
+        if self.case_data_key is None:
+            return []
+        return [key.strip() for key in self.case_data_key.get_secret_value().split(",") if key.strip()]
+
+    def resolved_desk_url(self) -> str:
+        """The desk's public address (ending in /desk)."""
+        return (self.desk_url or f"http://{self.desk_host}:{self.desk_port}/desk").rstrip("/")
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or the embedded SQLite file in the data directory."""

@@ -10,11 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import build_application, polling
+from bot.app import build_application, desk_services, polling
 from bot.config import Settings
 from bot.sandbox import RunningSandbox, Sandbox, new_world, serve
-from storage import offer_files, people
+from desk.app import create_desk
+from storage import booking, offer_files, people
+from storage.crypto import new_key
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
 from storage.models import Role
@@ -31,6 +34,9 @@ class DemoPerson:
     role: Role = Role.REFUGEE
 
 
+# The demo advisor's weekly hours (0 = Monday): mornings Monday to Thursday, Tuesday afternoon too.
+DEMO_HOURS = {0: "09:00-12:00", 1: "09:00-12:00, 14:00-17:00", 2: "09:00-12:00", 3: "09:00-12:00"}
+
 DEMO_PEOPLE = (
     DemoPerson(1001, "Amira", "ar", "Refugee · Arabic phone"),
     DemoPerson(1002, "Olena", "uk", "Refugee · Ukrainian phone"),
@@ -39,15 +45,27 @@ DEMO_PEOPLE = (
 )
 
 
+def demo_case_key(data_dir: Path) -> str:
+    """The demo's own case-data key, kept in its data directory (never used outside the demo)."""
+    path = data_dir / "demo-case-data.key"
+    if not path.exists():
+        path.write_text(new_key(), encoding="ascii")
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()
+
+
 def demo_settings(settings: Settings, running: RunningSandbox) -> Settings:
     """The operator's settings, pointed at the sandbox and at a demo database of its own."""
     database_url = settings.database_url or (f"sqlite+aiosqlite:///{settings.data_dir / 'demo.sqlite3'}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keys = settings.case_keys() or [demo_case_key(settings.data_dir)]
     return settings.model_copy(
         update={
             "telegram_token": SecretStr(running.sandbox.primary.token),
             "telegram_api_url": running.api_url,
             "database_url": database_url,
+            "desk_url": f"{running.base_url}/desk",
+            "case_data_key": SecretStr(",".join(keys)),
         }
     )
 
@@ -64,15 +82,28 @@ async def prepare_demo_database(database_url: str) -> None:
             )
             for person in DEMO_PEOPLE:
                 if person.role != Role.REFUGEE:
-                    await people.add_staff(
+                    staff = await people.add_staff(
                         session,
                         person.telegram_id,
                         person.role,
                         person.first_name,
                         datetime.now(UTC),
                     )
+                    if person.role == Role.ADVISOR:
+                        await give_demo_consultation_hours(session, staff.id)
     finally:
         await engine.dispose()
+
+
+async def give_demo_consultation_hours(session: AsyncSession, advisor_id: int) -> None:
+    """Hours, languages and place for the demo advisor, so people can book at once. Only what is
+    still unset is filled in: a rerun adds nothing twice and keeps what was changed with /hours."""
+    if not await booking.weekly_hours(session, advisor_id):
+        for weekday, ranges in DEMO_HOURS.items():
+            await booking.set_weekly_hours(session, advisor_id, weekday, ranges)
+    profile = await booking.profile(session, advisor_id)
+    profile.languages = profile.languages or ["de", "en", "ar"]
+    profile.place = profile.place or "Rathaus Hemmingen, Zimmer 12 (Beispiel)"
 
 
 async def run_demo(settings: Settings, port: int, ready: asyncio.Event | None = None) -> None:
@@ -91,6 +122,9 @@ async def run_demo(settings: Settings, port: int, ready: asyncio.Event | None = 
         await prepare_demo_database(configured.resolved_database_url())
         application = build_application(configured)
         async with polling(application):
+            runtime = application.bot_data.runtime
+            assert runtime is not None
+            running.mount("/desk", create_desk(desk_services(runtime, application.bot.username)))
             print(f"Wegweiser demo is running: open {running.base_url}/ in your browser.", flush=True)
             print("Press Ctrl+C to stop.", flush=True)
             if ready is not None:

@@ -7,6 +7,13 @@ import traceback
 from types import TracebackType
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# These log payloads (updates, messages, statements with their values) below the level given here.
+PAYLOAD_LOGGERS = {
+    "telegram": logging.INFO,
+    "aiosqlite": logging.WARNING,
+    "asyncpg": logging.WARNING,
+    "sqlalchemy": logging.WARNING,
+}
 
 
 class PrivacyFormatter(logging.Formatter):
@@ -38,8 +45,10 @@ class PrivacyFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
-    """Route all logs through the privacy formatter; silence libraries that log request URLs
-    (httpx logs every Bot API URL, and the URL contains the token)."""
+    """Route all logs through the privacy formatter. Libraries that log request URLs (httpx: the
+    URL contains the token) stay at WARNING; libraries that log payloads (PTB at DEBUG: every update
+    and message; the database drivers and SQLAlchemy from INFO: statements with their values) stay
+    above those levels whatever level is configured, because the payloads carry names and texts."""
     handler = logging.StreamHandler()
     handler.setFormatter(PrivacyFormatter(secrets))
     root = logging.getLogger()
@@ -47,3 +56,5 @@ def configure_logging(level: str = "INFO", secrets: tuple[str, ...] = ()) -> Non
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name, floor in PAYLOAD_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(floor, root.level))

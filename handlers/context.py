@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from locales import Translator
+from storage.booking import BookingPolicy
+from storage.crypto import CaseCipher
 from storage.db import SessionFactory
 
 
@@ -22,6 +24,10 @@ class Runtime:
     default_language: str
     municipality: str
     clock: Callable[[], datetime]
+    policy: BookingPolicy
+    retention: timedelta = timedelta(days=182)  # closed cases are anonymised after this
+    cipher: CaseCipher | None = None  # reads case texts (e.g. for a person's data export)
+    desk_url: str = ""  # the staff desk's public address, for sign-in links
 
 
 class BotData:

@@ -34,6 +34,9 @@ async def admit_update(update: Update, context: BotContext) -> None:
             # Wegweiser talks to people one to one; group chats could leak what it says.
             raise ApplicationHandlerStop
         person = await people.ensure_person(session, user.id, context.now())
+        if person.language is None and (phone_language := supported_language(user.language_code)):
+            # Remembered at once, so reminders reach people who never sent /start in their language.
+            await people.set_language(session, person, phone_language)
         chosen = person.language
         context.viewer = Viewer(
             person_id=person.id,

@@ -8,9 +8,10 @@ from datetime import date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from handlers import booking, referrals
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
-from handlers.keyboards import MENU, back_to_menu
+from handlers.keyboards import MENU
 from handlers.offer_cards import card_text, category_label, offer_name, split_long_text
 from handlers.replies import show
 from locales import Translator
@@ -27,7 +28,7 @@ PAGE = Action("list", (one_of(CATEGORY_CODES), integer(3)))
 CARD = Action("offer", (integer(), r"s|0|[1-9][0-9]{0,2}"))
 MAP = Action("map", (integer(),))
 MORE = Action("more", (integer(),))
-BOOK_ABOUT = Action("bookoff", (integer(),))
+BOOK_ABOUT = booking.START  # "book:<offer id>": booking a consultation about this offer
 FROM_SEARCH = "s"
 
 
@@ -144,6 +145,7 @@ def card_keyboard(t: Translator, offer: Offer, back: str, shortened: bool) -> In
             )
         ]
     )
+    rows.append([referrals.ask_button(t, offer.id)])
     if back == FROM_SEARCH:
         rows.append(
             [InlineKeyboardButton(t.pgettext("offers", "« Topics"), callback_data=CATEGORIES.encode())]
@@ -228,30 +230,6 @@ async def send_full_text(update: Update, context: BotContext) -> None:
     for number, part in enumerate(parts, start=1):
         heading = f"<b>{html.escape(shown.text.name)}</b> ({number}/{len(parts)})\n\n"
         await context.bot.send_message(update.effective_chat.id, heading + html.escape(part))
-
-
-async def book_about_offer(update: Update, context: BotContext) -> None:
-    """From an offer card to a consultation about it (booking arrives with its own journey)."""
-    query = update.callback_query
-    fields = BOOK_ABOUT.decode(query.data if query else None)
-    if query is None or fields is None or update.effective_chat is None:
-        return
-    offer = await _visible_offer(update, context, int(fields[0]))
-    if offer is None:
-        return
-    t = context.t
-    await query.answer()
-    await context.bot.send_message(
-        update.effective_chat.id,
-        t.pgettext(
-            "offers",
-            "Booking a consultation in the bot is being prepared. Until then, the integration management "
-            "in {municipality} is happy to help you with “{offer}” in person.",
-            municipality=context.runtime.municipality,
-            offer=offer_name(offer, t.language),
-        ),
-        reply_markup=back_to_menu(t),
-    )
 
 
 async def search(update: Update, context: BotContext) -> None:
@@ -342,5 +320,4 @@ def handlers() -> list[BaseHandler]:
         CallbackQueryHandler(show_card, pattern=CARD.matches),
         CallbackQueryHandler(send_map, pattern=MAP.matches),
         CallbackQueryHandler(send_full_text, pattern=MORE.matches),
-        CallbackQueryHandler(book_about_offer, pattern=BOOK_ABOUT.matches),
     ]

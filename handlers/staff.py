@@ -1,14 +1,17 @@
-"""Staff commands (/agenda, /hours, /desk): refused politely to everyone without a staff role."""
+"""Staff commands (/desk): refused politely to everyone without a staff role. The advisors' own
+commands (/agenda, /hours) live in ``handlers.advisor`` and use the same refusal."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from handlers.context import BotContext
+from locales import Translator
+from storage import desk_access
+from storage.db import session_scope
 from storage.models import Role
 
-ADVISOR_COMMANDS = ("agenda", "hours")
 STAFF_COMMANDS = ("desk",)
 
 
@@ -16,40 +19,40 @@ def is_allowed(context: BotContext, *roles: Role) -> bool:
     return context.viewer is not None and context.viewer.role in roles
 
 
+def refusal(t: Translator) -> str:
+    """What everyone without the needed staff role hears, in their language."""
+    return t.pgettext("staff", "This command is only for staff of the integration management.")
+
+
 async def refuse(update: Update, context: BotContext) -> None:
     if update.effective_message:
-        await update.effective_message.reply_text(
-            context.t.pgettext("staff", "This command is only for staff of the integration management.")
-        )
+        await update.effective_message.reply_text(refusal(context.t))
 
 
-async def advisor_tools(update: Update, context: BotContext) -> None:
-    """/agenda and /hours: advisors' tools; not built yet, so staff are told what is coming."""
-    if not is_allowed(context, Role.ADVISOR):
+async def desk(update: Update, context: BotContext) -> None:
+    """/desk: a single-use sign-in link to the staff desk, valid for ten minutes."""
+    viewer = context.viewer
+    if viewer is None or not is_allowed(context, Role.ADVISOR, Role.ADMIN):
         await refuse(update, context)
         return
+    async with session_scope(context.runtime.sessions) as session:
+        token = await desk_access.issue_sign_in(session, viewer.person_id, context.now())
+    link = f"{context.runtime.desk_url}/signin/{token}"
     if update.effective_message:
         await update.effective_message.reply_text(
             context.t.pgettext(
                 "staff",
-                "Your agenda and consultation hours will be managed here soon. "
-                "Until then, please keep using your usual calendar.",
+                "Your sign-in link for the staff desk: {link}\n\nIt works once, for ten minutes. "
+                "Do not forward it.",
+                link=link,
+            ),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(context.t.pgettext("staff", "Open the staff desk"), url=link)]]
             )
-        )
-
-
-async def desk(update: Update, context: BotContext) -> None:
-    """/desk: the sign-in link to the staff desk, once the desk exists."""
-    if not is_allowed(context, Role.ADVISOR, Role.ADMIN):
-        await refuse(update, context)
-        return
-    if update.effective_message:
-        await update.effective_message.reply_text(
-            context.t.pgettext(
-                "staff", "The staff desk is being prepared. You will get your sign-in link here."
-            )
+            if link.startswith("https://")
+            else None,
         )
 
 
 def handlers() -> list[BaseHandler]:
-    return [CommandHandler(ADVISOR_COMMANDS, advisor_tools), CommandHandler(STAFF_COMMANDS, desk)]
+    return [CommandHandler(STAFF_COMMANDS, desk)]

@@ -12,12 +12,13 @@ from handlers.keyboards import (
     back_to_menu,
     language_picker,
     main_menu,
-    section_label,
 )
 from handlers.replies import show
 from locales import ENDONYMS, Translator, supported_language
-from storage import people
+from storage import invites, people
 from storage.db import session_scope
+
+INVITE_PREFIX = "invite_"
 
 
 def welcome_text(t: Translator, municipality: str) -> str:
@@ -64,20 +65,52 @@ def picker_text(t: Translator, default: Translator) -> str:
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """Greet in the phone's language when we speak it; otherwise ask which language to use."""
+    """Greet in the phone's language when we speak it; otherwise ask which language to use.
+    A staff invitation link (``/start invite_<token>``) is redeemed first."""
     viewer = context.viewer
     message = update.effective_message
     if viewer is None or message is None:
         return
+    token = _invite_token(context)
+    invited = await _redeem_invite(context, viewer, token) if token else None
     if not viewer.language_chosen:
         client_language = supported_language(update.effective_user.language_code)
         if client_language is None:
+            if invited is not None:
+                await message.reply_text(invite_text(context.t, invited))
             default = Translator(context.runtime.default_language, context.runtime.zone)
             await message.reply_text(picker_text(context.t, default), reply_markup=language_picker())
             return
-        await _remember_language(context, viewer, client_language)
+        await _remember_language(context, context.viewer or viewer, client_language)
     t = context.t
+    if invited is not None:
+        await message.reply_text(invite_text(t, invited))
     await message.reply_text(welcome_text(t, context.runtime.municipality), reply_markup=main_menu(t))
+
+
+def _invite_token(context: BotContext) -> str | None:
+    """The token of a staff invitation link's start parameter, if this /start came from one."""
+    argument = context.args[0] if context.args else ""
+    token = argument.removeprefix(INVITE_PREFIX)
+    return token if argument.startswith(INVITE_PREFIX) and token else None
+
+
+def invite_text(t: Translator, accepted: bool) -> str:
+    if accepted:
+        return t.pgettext("start", "Welcome to the team! You can now use the staff commands, such as /desk.")
+    return t.pgettext("start", "This invitation link is not valid (any more). Please ask for a new one.")
+
+
+async def _redeem_invite(context: BotContext, viewer: Viewer, token: str) -> bool:
+    """Give the sender the invitation's staff role; whether that worked."""
+    async with session_scope(context.runtime.sessions) as session:
+        person = await invites.redeem_invite(session, token, viewer.person_id, context.now())
+    if person is None:
+        return False
+    context.viewer = Viewer(
+        viewer.person_id, viewer.telegram_id, viewer.language, person.role, viewer.language_chosen
+    )
+    return True
 
 
 async def _remember_language(context: BotContext, viewer: Viewer, language: str) -> None:
@@ -141,21 +174,8 @@ async def open_section(update: Update, context: BotContext) -> None:
     elif section == "language":
         default = Translator(context.runtime.default_language, context.runtime.zone)
         await show(update, context, picker_text(t, default), language_picker())
-    else:  # sections whose journeys are not built yet answer politely instead of failing
-        await show(
-            update, context, pending_section_text(t, section, context.runtime.municipality), back_to_menu(t)
-        )
-
-
-def pending_section_text(t: Translator, section: str, municipality: str) -> str:
-    return t.pgettext(
-        "menu",
-        "<b>{section}</b>\n\n"
-        "This part of Wegweiser is still being prepared and will be available soon. "
-        "Until then, the integration management in {municipality} is happy to help you in person.",
-        section=section_label(t, section),
-        municipality=municipality,
-    )
+    else:  # every other section has its own journey, registered before this one; show the menu
+        await show(update, context, menu_text(t), main_menu(t))
 
 
 def handlers() -> list[BaseHandler]:

@@ -55,8 +55,12 @@ def supported_language(code: str | None) -> str | None:
     return primary if primary in SUPPORTED_LANGUAGES else None
 
 
-def catalog_path(language: str) -> Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+DESK_DOMAIN = "desk"
+DESK_LANGUAGES: tuple[str, ...] = ("de", "en")  # the staff desk: German, with English available
+
+
+def catalog_path(language: str, domain: str = DOMAIN) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po"
 
 
 def _compile(po_path: Path) -> gettext.GNUTranslations:
@@ -73,9 +77,9 @@ def _compile(po_path: Path) -> gettext.GNUTranslations:
 
 
 @cache
-def translator(language: str) -> gettext.NullTranslations:
+def translator(language: str, domain: str = DOMAIN) -> gettext.NullTranslations:
     """The translations for one language; English message ids are shown where a text is missing."""
-    path = catalog_path(language)
+    path = catalog_path(language, domain)
     if language == "en" or not path.exists():
         return gettext.NullTranslations()
     return _compile(path)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from babel.messages.frontend import CommandLineInterface
 
-from locales import LOCALE_DIR, SUPPORTED_LANGUAGES, catalog_path
+from locales import DESK_DOMAIN, DESK_LANGUAGES, DOMAIN, LOCALE_DIR, SUPPORTED_LANGUAGES, catalog_path
 
 PROJECT_ROOT = LOCALE_DIR.parent
-SOURCE_PACKAGES = ("bot", "handlers", "storage", "desk")
+SOURCE_PACKAGES = ("bot", "handlers", "storage")
 TEMPLATE = LOCALE_DIR / "messages.pot"
+DESK_TEMPLATE = LOCALE_DIR / "desk.pot"
 
 
 def _pybabel(*arguments: str) -> None:
@@ -40,27 +41,38 @@ def extract() -> None:
     )
 
 
-def update() -> None:
-    for language in SUPPORTED_LANGUAGES:
-        path: Path = catalog_path(language)
-        if path.exists():
-            _pybabel(
-                "update",
-                "-i",
-                str(TEMPLATE),
-                "-d",
-                str(LOCALE_DIR),
-                "-l",
-                language,
-                "--no-wrap",
-                "--ignore-obsolete",
-                "--no-fuzzy-matching",
-            )
+def extract_desk() -> None:
+    """The staff desk's texts (Python with gettext/ngettext, and the Jinja2 templates)."""
+    _pybabel(
+        "extract",
+        "-F",
+        str(LOCALE_DIR / "desk-babel.cfg"),
+        "--sort-by-file",
+        "--no-wrap",
+        "--project=Wegweiser desk",
+        "--copyright-holder=Gemeinde Hemmingen",
+        "-o",
+        str(DESK_TEMPLATE),
+        str(PROJECT_ROOT / "desk"),
+    )
+
+
+def update(
+    template: Path = TEMPLATE, domain: str = DOMAIN, languages: tuple[str, ...] = SUPPORTED_LANGUAGES
+) -> None:
+    """Merge the template into each language's catalog of the domain (creating missing ones)."""
+    for language in languages:
+        common = ["-i", str(template), "-d", str(LOCALE_DIR), "-l", language, "-D", domain, "--no-wrap"]
+        if catalog_path(language, domain).exists():
+            _pybabel("update", *common, "--ignore-obsolete", "--no-fuzzy-matching")
         else:
-            _pybabel("init", "-i", str(TEMPLATE), "-d", str(LOCALE_DIR), "-l", language, "--no-wrap")
+            _pybabel("init", *common)
 
 
 if __name__ == "__main__":
     extract()
     update()
+    if (PROJECT_ROOT / "desk").is_dir():
+        extract_desk()
+        update(DESK_TEMPLATE, DESK_DOMAIN, DESK_LANGUAGES)
     sys.exit(0)

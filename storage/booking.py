@@ -12,7 +12,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import reminders
 from storage.consent import Purpose, require_consent
-from storage.hours import is_public_holiday, parse_intervals
+from storage.hours import is_public_holiday, local_moment, parse_intervals
 from storage.models import (
     Absence,
     AdvisorProfile,
@@ -69,6 +69,14 @@ class BookingRefused(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class AlreadyBooked(BookingRefused):
+    """The person already booked exactly this time (a second tap on "confirm"); nothing new."""
+
+    def __init__(self, appointment_id: int):
+        super().__init__("already_booked")
+        self.appointment_id = appointment_id
 
 
 @dataclass(frozen=True, order=True)
@@ -202,8 +210,8 @@ def _candidate_starts(
         return []
     starts = []
     for begin, end in calendar.hours.get(advisor_id, {}).get(day.weekday(), []):
-        current = datetime.combine(day, time.fromisoformat(begin), policy.zone)
-        closing = datetime.combine(day, time.fromisoformat(end), policy.zone)
+        current = local_moment(day, begin, policy.zone)
+        closing = local_moment(day, end, policy.zone)
         while current + length <= closing:
             starts.append(current.astimezone(ZoneInfo("UTC")))
             current += timedelta(minutes=policy.unit_minutes)
@@ -267,14 +275,19 @@ async def free_slots(
     language: str | None,
     interpreter: bool,
     day: date | None = None,
+    moving: Appointment | None = None,
 ) -> list[Slot]:
-    """Free times the person may book, earliest first, one per start time (the advisor with the
-    lowest id wins a tie); only on ``day`` when given."""
-    kind = await appointment_kind(session, person_id)
-    length = policy.length(kind)
+    """Free times the person may book (or move ``moving`` to), earliest first, one per start time
+    (the advisor with the lowest id wins a tie); only on ``day`` when given."""
+    if moving is not None:
+        length = moving.ends_at - moving.starts_at
+    else:
+        length = policy.length(await appointment_kind(session, person_id))
     advisors = await _advisors_for(session, person_id, language, interpreter)
     earliest, latest = now + policy.min_notice, now + policy.window
     calendar = await _calendar(session, advisors, earliest, latest)
+    if moving is not None:  # its own time counts as free for the move
+        calendar.taken -= await _held_by(session, moving.id)
     first_day, last_day = earliest.astimezone(policy.zone).date(), latest.astimezone(policy.zone).date()
     days = (
         [day]
@@ -322,11 +335,17 @@ def new_case_number() -> str:
 
 
 async def case_for(session: AsyncSession, person_id: int, first_name: str | None, now: datetime) -> Case:
-    """The person's case, opened now if they have none."""
+    """The person's case, opened now if they have none (in their language, for the statistics)."""
     case = await session.scalar(select(Case).where(Case.person_id == person_id))
     if case is None:
+        person = await session.get(Person, person_id)
         case = Case(
-            number=new_case_number(), person_id=person_id, first_name=first_name, status="new", opened_at=now
+            number=new_case_number(),
+            person_id=person_id,
+            first_name=first_name,
+            status="new",
+            opened_at=now,
+            language=person.language if person else None,
         )
         session.add(case)
         await session.flush()
@@ -350,21 +369,6 @@ async def open_appointments(session: AsyncSession, person_id: int, now: datetime
         .order_by(Appointment.starts_at)
     )
     return result.all()
-
-
-async def _hold(session: AsyncSession, policy: BookingPolicy, appointment: Appointment) -> None:
-    """Insert the appointment's grid units; the unique key refuses a time someone else holds."""
-    try:
-        async with session.begin_nested():
-            for unit in _units(policy, appointment.starts_at, appointment.ends_at):
-                session.add(
-                    AppointmentSlot(
-                        appointment_id=appointment.id, advisor_id=appointment.advisor_id, starts_at=unit
-                    )
-                )
-            await session.flush()
-    except IntegrityError:
-        raise BookingRefused("taken") from None
 
 
 async def book(
@@ -393,30 +397,41 @@ async def book(
         )
     )
     if existing is not None:
-        return existing  # a second tap on "confirm" books once
+        raise AlreadyBooked(existing.id)  # a second tap on "confirm" books once
     if len(await open_appointments(session, person.id, now)) >= policy.max_open:
         raise BookingRefused("limit")
     kind = await appointment_kind(session, person.id)
     length = policy.length(kind)
     await _check_time(session, policy, now, advisor_id, starts_at, length)
-    case = await case_for(session, person.id, first_name, now)
-    appointment = Appointment(
-        case_id=case.id,
-        person_id=person.id,
-        advisor_id=advisor_id,
-        starts_at=starts_at,
-        ends_at=starts_at + length,
-        kind=kind,
-        topic=topic,
-        language=language,
-        interpreter=interpreter,
-        offer_id=offer_id,
-        status=AppointmentStatus.BOOKED,
-        booked_at=now,
-    )
-    session.add(appointment)
-    await session.flush()
-    await _hold(session, policy, appointment)
+    try:
+        # One savepoint for the case, the appointment and its grid units: a refused unit leaves
+        # nothing behind, even when the caller goes on to commit (as a handler does after telling
+        # the person the time was taken).
+        async with session.begin_nested():
+            case = await case_for(session, person.id, first_name, now)
+            appointment = Appointment(
+                case_id=case.id,
+                person_id=person.id,
+                advisor_id=advisor_id,
+                starts_at=starts_at,
+                ends_at=starts_at + length,
+                kind=kind,
+                topic=topic,
+                language=language,
+                interpreter=interpreter,
+                offer_id=offer_id,
+                status=AppointmentStatus.BOOKED,
+                booked_at=now,
+            )
+            session.add(appointment)
+            await session.flush()
+            for unit in _units(policy, appointment.starts_at, appointment.ends_at):
+                session.add(
+                    AppointmentSlot(appointment_id=appointment.id, advisor_id=advisor_id, starts_at=unit)
+                )
+            await session.flush()
+    except IntegrityError:
+        raise BookingRefused("taken") from None
     await reminders.schedule_for(session, appointment, now)
     await session.execute(
         update(WaitingListEntry)
@@ -476,7 +491,9 @@ async def cancel_by_advisor(
 async def _cancel(session: AsyncSession, appointment: Appointment, by: str, reason: str) -> Appointment:
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_by, appointment.cancel_reason = by, reason
-    await _release(session, appointment)
+    if by == "person":
+        await _release(session, appointment)
+    # When the advisor cancels (ill, emergency), the time stays blocked: it is not free for others.
     await reminders.drop_for(session, appointment.id)
     return appointment
 

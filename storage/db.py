@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
@@ -57,16 +58,30 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+class NestedUnitOfWork(RuntimeError):
+    """A unit of work was opened inside another one in the same task; on SQLite's single pooled
+    connection that would wait for itself, so it is refused at once instead."""
+
+
+_in_unit_of_work: ContextVar[bool] = ContextVar("in_unit_of_work", default=False)
+
+
 @asynccontextmanager
 async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit when the block succeeds, roll back when it raises."""
-    async with factory() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    if _in_unit_of_work.get():
+        raise NestedUnitOfWork("finish the open unit of work before starting another")
+    token = _in_unit_of_work.set(True)
+    try:
+        async with factory() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+    finally:
+        _in_unit_of_work.reset(token)
 
 
 def insert_ignoring_conflicts(session: AsyncSession, table: Any, index_elements: list[str]) -> Any:

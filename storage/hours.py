@@ -101,7 +101,8 @@ class OpeningState:
     holiday_today: bool = False
 
 
-def _at(day: date, clock: str, zone: tzinfo) -> datetime:
+def local_moment(day: date, clock: str, zone: tzinfo) -> datetime:
+    """The instant of a wall-clock time (\"09:00\", or \"24:00\" for the day's end) on a day."""
     if clock == "24:00":
         return datetime.combine(day + timedelta(days=1), time(0), zone)
     hour, minute = (int(part) for part in clock.split(":"))
@@ -120,7 +121,7 @@ def opening_state(hours: Hours | None, now: datetime, zone: tzinfo) -> OpeningSt
         if is_public_holiday(day):
             continue
         for start, end in hours.get(WEEKDAYS[day.weekday()], []):
-            opens, closes = _at(day, start, zone), _at(day, end, zone)
+            opens, closes = local_moment(day, start, zone), local_moment(day, end, zone)
             if opens <= now < closes:
                 return OpeningState(True, closes_at=closes, holiday_today=holiday_today)
             if opens > now:

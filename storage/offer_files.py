@@ -47,6 +47,7 @@ CSV_COLUMNS = BASE_COLUMNS + tuple(
     f"{name}_{language}" for language in SUPPORTED_LANGUAGES for name in TEXT_COLUMNS
 )
 KNOWN_KEYS = frozenset(BASE_COLUMNS) | {"texts"}
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed, 5x faster
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,8 @@ class RawOffer:
 
 def _yaml_offers(text: str) -> Iterator[RawOffer]:
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise ImportRejected([Problem(mark.line + 1 if mark else 1, "file", "not valid YAML")]) from None

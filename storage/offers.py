@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -125,40 +126,49 @@ async def offer_for_people(session: AsyncSession, offer_id: int, today: date) ->
 # ---- search ----------------------------------------------------------------------------------
 
 _indexes: dict[str, tuple[tuple[Any, ...], SearchIndex]] = {}
+_building = asyncio.Lock()
 
 
 async def _search_index(session: AsyncSession) -> SearchIndex:
     """The search index for this database. Every change to the directory writes an
-    :class:`OfferChange`, so the newest change id tells whether the cached index is current (on
-    any instance). Archived and ended offers stay indexed and are filtered when searching."""
-    key = (
-        await session.scalar(select(func.max(OfferChange.id))),
-        await session.scalar(select(func.count(Offer.id))),
-    )
+    :class:`OfferChange`; the number of changes and the newest id tell whether the cached index is
+    current on any instance (the count also catches a transaction that commits late on
+    PostgreSQL). Archived and ended offers stay indexed and are filtered when searching. Only one
+    rebuild runs at a time, in a worker thread, so the bot keeps answering meanwhile."""
     cache_key = str(session.bind.url) if session.bind else ""
+    changes, newest = (
+        await session.execute(select(func.count(OfferChange.id), func.max(OfferChange.id)))
+    ).one()
+    key = (changes, newest, await session.scalar(select(func.count(Offer.id))))
     cached = _indexes.get(cache_key)
     if cached and cached[0] == key:
         return cached[1]
-    rows = await session.execute(
-        select(
-            OfferText.offer_id,
-            OfferText.name,
-            OfferText.summary,
-            OfferText.audience,
-            OfferText.tags,
-            Offer.slug,
-        ).join(Offer, Offer.id == OfferText.offer_id)
-    )
-    documents = [
-        (
-            offer_id,
-            " ".join(filter(None, (name, summary, audience, " ".join(tags or ()), slug.replace("-", " ")))),
+    async with _building:
+        cached = _indexes.get(cache_key)
+        if cached and cached[0] == key:
+            return cached[1]
+        rows = await session.execute(
+            select(
+                OfferText.offer_id,
+                OfferText.name,
+                OfferText.summary,
+                OfferText.audience,
+                OfferText.tags,
+                Offer.slug,
+            ).join(Offer, Offer.id == OfferText.offer_id)
         )
-        for offer_id, name, summary, audience, tags, slug in rows.all()
-    ]
-    index = SearchIndex.build(documents)
-    _indexes[cache_key] = (key, index)
-    return index
+        documents = [
+            (
+                offer_id,
+                " ".join(
+                    filter(None, (name, summary, audience, " ".join(tags or ()), slug.replace("-", " ")))
+                ),
+            )
+            for offer_id, name, summary, audience, tags, slug in rows.all()
+        ]
+        index = await asyncio.to_thread(SearchIndex.build, documents)
+        _indexes[cache_key] = (key, index)
+        return index
 
 
 async def search_offers(session: AsyncSession, query: str, today: date, limit: int = 8) -> list[Offer]:
@@ -167,7 +177,7 @@ async def search_offers(session: AsyncSession, query: str, today: date, limit: i
     ranked = index.search(query)
     if not ranked:
         return []
-    ids = [offer_id for offer_id, _ in ranked[: limit * 3]]
+    ids = [offer_id for offer_id, _ in ranked[:200]]  # room for archived and ended ones filtered out
     result = await session.scalars(
         select(Offer).options(selectinload(Offer.texts)).where(Offer.id.in_(ids), is_visible(today))
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_ignoring_conflicts
-from storage.models import Person, Role
+from storage.models import CalendarFeed, DeskSession, DeskSignIn, Person, Role
 
 STAFF_ROLES = (Role.ADVISOR, Role.ADMIN)
 
@@ -86,6 +86,10 @@ async def remove_staff(session: AsyncSession, telegram_id: int) -> Person:
         raise NotStaffError(telegram_id)
     person.role = Role.REFUGEE
     person.staff_name = None
+    # Their desk sessions, sign-in links and calendar feed end now (the desk re-checks the role on
+    # every request as well).
+    for model in (DeskSession, DeskSignIn, CalendarFeed):
+        await session.execute(delete(model).where(model.person_id == person.id))
     return person
 
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.consent import Purpose, valid_consent
 from storage.models import Appointment, AppointmentStatus, Reminder, ReminderStatus
 
 BEFORE = {"before_24h": timedelta(hours=24), "before_2h": timedelta(hours=2)}
@@ -32,7 +33,12 @@ def _due_times(appointment: Appointment) -> dict[str, datetime]:
 
 
 async def schedule_for(session: AsyncSession, appointment: Appointment, now: datetime) -> None:
-    """Create or re-time the appointment's reminders (after booking or moving it)."""
+    """Create or re-time the appointment's reminders (after booking or moving it). Reminders to the
+    person need their reminders consent; the advisor's outcome question does not."""
+    wanted = (
+        appointment.person_id is not None
+        and await valid_consent(session, appointment.person_id, Purpose.REMINDERS) is not None
+    )
     existing = {
         reminder.kind: reminder
         for reminder in await session.scalars(
@@ -40,7 +46,10 @@ async def schedule_for(session: AsyncSession, appointment: Appointment, now: dat
         )
     }
     for kind, due in _due_times(appointment).items():
-        status = ReminderStatus.PENDING if due > now or kind == OUTCOME else ReminderStatus.DROPPED
+        if kind == OUTCOME:
+            status = ReminderStatus.PENDING
+        else:
+            status = ReminderStatus.PENDING if due > now and wanted else ReminderStatus.DROPPED
         reminder = existing.get(kind)
         if reminder is None:
             session.add(

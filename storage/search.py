@@ -75,22 +75,25 @@ def query_words(query: str) -> list[str]:
 
 @dataclass
 class SearchIndex:
-    """Inverted index from normalised words (and joined neighbouring words) to offer ids."""
+    """Inverted index from normalised words (and joined neighbouring words) to offer ids.
 
-    postings: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    Postings are tuples of ints, which CPython's garbage collector does not track: a large index
+    then costs nothing on every collection."""
+
+    postings: dict[str, tuple[int, ...]] = field(default_factory=dict)
     vocabulary: list[str] = field(default_factory=list)
 
     @classmethod
     def build(cls, documents: Iterable[tuple[int, str]]) -> SearchIndex:
-        index = cls()
+        building: dict[str, set[int]] = defaultdict(set)
         for offer_id, text in documents:
             tokens = words(text)
             for token in tokens:
-                index.postings[token].add(offer_id)
+                building[token].add(offer_id)
             for first, second in itertools.pairwise(tokens):
-                index.postings[first + second].add(offer_id)
-        index.vocabulary = list(index.postings)
-        return index
+                building[first + second].add(offer_id)
+        postings = {token: tuple(sorted(ids)) for token, ids in building.items()}
+        return cls(postings=postings, vocabulary=list(postings))
 
     def _matches(self, word: str) -> dict[int, float]:
         """Offer ids matching one query word, with how well (1.0 exact … 0.5 loose)."""
@@ -106,7 +109,9 @@ class SearchIndex:
             for token in self.vocabulary:
                 if token != word and word in token:
                     credit(token, 0.85 if token.startswith(word) else 0.7)
-        if len(word) >= 4:
+        # One typo from four letters on (three in scripts whose letters are syllables or
+        # consonants, such as Ge'ez and Arabic), two from eight.
+        if len(word) >= 4 or (len(word) == 3 and not word.isascii()):
             allowed = 1 if len(word) < 8 else 2
             for token, distance, _ in process.extract(
                 word, self.vocabulary, scorer=Levenshtein.distance, score_cutoff=allowed, limit=None

@@ -73,4 +73,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[BotUnderTest]:
     finally:
         await under_test.close()
         await running.stop()
-    assert world.refusals == [], f"the Bot API refused what the bot sent: {world.refusals}"
+    # "Not modified" is the one refusal the bot provokes on purpose: a double tap shows the same
+    # screen again, and the bot treats the answer as done.
+    refused = [(method, why) for method, why in world.refusals if "message is not modified" not in why]
+    assert refused == [], f"the Bot API refused what the bot sent: {refused}"

@@ -19,7 +19,8 @@ from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from bot.sandbox.rules import BotApiError
 from bot.sandbox.world import Fault, StoredFile, World
@@ -302,10 +303,15 @@ class Sandbox:
 class RunningSandbox:
     """A sandbox served by uvicorn in the current event loop; ``stop()`` shuts it down."""
 
-    def __init__(self, sandbox: Sandbox, server: uvicorn.Server, task: asyncio.Task[None]):
+    def __init__(self, sandbox: Sandbox, server: uvicorn.Server, task: asyncio.Task[None], app: Starlette):
         self.sandbox = sandbox
         self._server = server
         self._task = task
+        self._app = app
+
+    def mount(self, path: str, app: ASGIApp) -> None:
+        """Serve another app under ``path`` on the same server (the demo's staff desk)."""
+        self._app.router.routes.insert(0, Mount(path, app=app))
 
     @property
     def port(self) -> int:
@@ -338,8 +344,9 @@ async def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> Run
     """Start serving on ``host:port`` (0 picks a free port) and return once it accepts requests."""
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError("the sandbox only listens on a loopback address")
+    app = sandbox.asgi()
     config = uvicorn.Config(
-        sandbox.asgi(),
+        app,
         host=host,
         port=port,
         log_level="warning",
@@ -355,7 +362,7 @@ async def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> Run
                 task.result()
             raise OSError(f"cannot listen on {host}:{port}; is the port already in use?")
         await asyncio.sleep(0.01)
-    return RunningSandbox(sandbox, server, task)
+    return RunningSandbox(sandbox, server, task, app)
 
 
 def new_world(

@@ -15,21 +15,44 @@ from storage.models.booking import (
     ReminderStatus,
     WaitingListEntry,
 )
+from storage.models.cases import (
+    GOAL_STATUSES,
+    NEED_AREAS,
+    NEED_STATUSES,
+    AuditEntry,
+    CaseNote,
+    Goal,
+    NeedAssessment,
+    Referral,
+    Review,
+)
+from storage.models.desk import CalendarFeed, DeskSession, DeskSignIn
+from storage.models.invites import StaffInvite
 from storage.models.offers import Category, Offer, OfferChange, OfferStatus, OfferText
 from storage.models.people import PendingInput, Person, ProcessedUpdate, Role
 
 __all__ = [
+    "GOAL_STATUSES",
+    "NEED_AREAS",
+    "NEED_STATUSES",
     "Absence",
     "AdvisorProfile",
     "Appointment",
     "AppointmentKind",
     "AppointmentSlot",
     "AppointmentStatus",
+    "AuditEntry",
     "Base",
+    "CalendarFeed",
     "Case",
+    "CaseNote",
     "Category",
     "Consent",
     "ConsultationHours",
+    "DeskSession",
+    "DeskSignIn",
+    "Goal",
+    "NeedAssessment",
     "Offer",
     "OfferChange",
     "OfferStatus",
@@ -37,9 +60,12 @@ __all__ = [
     "PendingInput",
     "Person",
     "ProcessedUpdate",
+    "Referral",
     "Reminder",
     "ReminderStatus",
+    "Review",
     "Role",
+    "StaffInvite",
     "UTCDateTime",
     "WaitingListEntry",
 ]

@@ -89,8 +89,15 @@ class Case(Base):
     advisor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     # How advisors address the person in notifications; given with the booking consent.
     first_name: Mapped[str | None] = mapped_column(String(64))
+    # new → assessment → plan → active → closed (reopenable)
     status: Mapped[str] = mapped_column(String(12), default="new")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    extension_reason: Mapped[str | None] = mapped_column(Text)  # encrypted
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str | None] = mapped_column(String(8))  # kept after anonymisation, for statistics
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Appointment(Base):

@@ -101,6 +101,9 @@ async def test_command_menus_are_set_for_every_language(bot: BotUnderTest) -> No
             "menu",
             "offers",
             "search",
+            "book",
+            "appointments",
+            "privacy",
             "language",
             "help",
         ]

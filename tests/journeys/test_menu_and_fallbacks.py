@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.start import help_text, menu_text, pending_section_text
+from handlers.start import help_text
 from locales import Translator
 from tests.support.harness import BotUnderTest
 from tests.support.scripts import written_in
@@ -14,25 +14,6 @@ from tests.support.scripts import written_in
 
 def t(language: str) -> Translator:
     return Translator(language, ZoneInfo("Europe/Berlin"))
-
-
-@pytest.mark.parametrize(("language", "section"), [("ar", "appointments"), ("uk", "book"), ("de", "privacy")])
-async def test_sections_not_built_yet_answer_politely_and_lead_back(
-    bot: BotUnderTest, language: str, section: str
-) -> None:
-    person = bot.person(4000, "Nour", language)
-    (menu,) = await person.send("/start")
-
-    await person.tap(f"menu:{section}", menu)
-
-    assert person.last.message_id == menu.message_id, "the menu message is edited in place"
-    assert person.last.html == pending_section_text(t(language), section, "Hemmingen")
-    assert written_in(person.last.text, language)
-    assert person.last_query.answered
-
-    await person.tap("menu:home")
-    assert person.last.html == menu_text(t(language))
-    assert len(person.last.buttons) == 6
 
 
 async def test_help_button_shows_help_with_a_way_back(bot: BotUnderTest) -> None:

@@ -28,7 +28,8 @@ async def make_person(sessions: SessionFactory, telegram_id: int, agreed: bool =
     async with session_scope(sessions) as session:
         person = await people.ensure_person(session, telegram_id, NOW)
         if agreed:
-            await consent.give_consent(session, person.id, consent.Purpose.BOOKING, "ar", NOW)
+            for purpose in (consent.Purpose.BOOKING, consent.Purpose.REMINDERS):  # as the bot records them
+                await consent.give_consent(session, person.id, purpose, "ar", NOW)
         return person
 
 
@@ -127,6 +128,32 @@ async def test_twenty_people_tapping_the_same_slot_get_one_booking(
     )
 
 
+async def test_a_refused_booking_leaves_nothing_behind_even_when_the_caller_commits(
+    sessions: SessionFactory, advisor: Person
+) -> None:
+    first, second = await make_person(sessions, 1), await make_person(sessions, 2)
+    await book(sessions, first, advisor, local(3, 10))
+
+    async with session_scope(sessions) as session:  # a handler catches the refusal and commits
+        with pytest.raises(BookingRefused):
+            await booking.book(
+                session,
+                POLICY,
+                NOW,
+                person=second,
+                advisor_id=advisor.id,
+                starts_at=local(3, 10),
+                topic="work",
+                language="de",
+                interpreter=False,
+                first_name="Jana",
+            )
+
+    assert await count(sessions, Appointment) == 1
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(booking.Case)) == 1, "no empty case"
+
+
 async def test_overlapping_lengths_cannot_share_an_advisor(sessions: SessionFactory, advisor: Person) -> None:
     first, second = await make_person(sessions, 1), await make_person(sessions, 2)
     await book(sessions, first, advisor, local(3, 10))  # 10:00-11:00
@@ -140,8 +167,9 @@ async def test_overlapping_lengths_cannot_share_an_advisor(sessions: SessionFact
 async def test_a_double_tap_on_confirm_books_once(sessions: SessionFactory, advisor: Person) -> None:
     amira = await make_person(sessions, 1)
     first = await book(sessions, amira, advisor, local(3, 9))
-    again = await book(sessions, amira, advisor, local(3, 9))
-    assert again.id == first.id
+    with pytest.raises(booking.AlreadyBooked) as again:
+        await book(sessions, amira, advisor, local(3, 9))
+    assert again.value.appointment_id == first.id
     assert await count(sessions, Appointment) == 1
 
 
@@ -332,3 +360,42 @@ async def test_waiting_list_offers_a_freed_time_first_come_first_served(
     async with session_scope(sessions) as session:
         later = await booking.offer_freed_time(session, short, NOW + timedelta(hours=4))
     assert [(entry.person_id, slot.starts_at) for entry, slot in later] == [(second.id, local(3, 9))]
+
+
+async def test_without_the_reminders_consent_only_the_advisor_question_is_scheduled(
+    sessions: SessionFactory, advisor: Person
+) -> None:
+    amira = await make_person(sessions, 1)
+    async with session_scope(sessions) as session:
+        await consent.withdraw_consent(session, amira.id, consent.Purpose.REMINDERS, NOW)
+    appointment = await book(sessions, amira, advisor, local(3, 10))
+    async with sessions() as session:
+        statuses = {
+            r.kind: r.status
+            for r in await session.scalars(select(Reminder).where(Reminder.appointment_id == appointment.id))
+        }
+    assert statuses == {"before_24h": "dropped", "before_2h": "dropped", "outcome": "pending"}
+
+
+async def test_hours_until_midnight_are_bookable(sessions: SessionFactory, advisor: Person) -> None:
+    amira = await make_person(sessions, 1)
+    async with session_scope(sessions) as session:
+        await booking.set_weekly_hours(session, advisor.id, 2, "22:00-24:00")  # Wednesday evening
+        slots = await booking.free_slots(session, POLICY, NOW, amira.id, "ar", False, day=date(2026, 3, 4))
+    assert [slot.starts_at.astimezone(BERLIN).strftime("%H:%M") for slot in slots] == [
+        "22:00",
+        "22:30",
+        "23:00",
+    ]
+
+
+async def test_when_the_advisor_cancels_the_time_stays_blocked(
+    sessions: SessionFactory, advisor: Person
+) -> None:
+    amira, other = await make_person(sessions, 1), await make_person(sessions, 2)
+    appointment = await book(sessions, amira, advisor, local(3, 9))
+    async with session_scope(sessions) as session:
+        await booking.cancel_by_advisor(session, NOW, appointment.id, advisor.id, "advisor_ill")
+    with pytest.raises(BookingRefused) as refused:
+        await book(sessions, other, advisor, local(3, 9))
+    assert refused.value.reason == "taken", "an ill advisor's hour is not offered to anyone else"

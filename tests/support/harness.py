@@ -15,14 +15,16 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application, polling
+from bot.app import build_application, desk_services, polling
 from bot.config import Settings, load_settings
 from bot.sandbox import ChatMessage, RunningSandbox, World
+from desk.app import create_desk
 from storage import offer_files, people
 from storage.db import SessionFactory, create_engine, create_session_factory, session_scope
 from storage.models import Role
 
 PROCESSING_TIMEOUT = 15.0
+TEST_CASE_KEY = "0Hn1MHk7nZq5Xk3b7aQ8mJ8b3n0pD0Wg2h1mYxk3QeU="  # a fixed Fernet key for tests only
 OFFERS_FIXTURE = Path(__file__).parent.parent / "fixtures" / "offers.yaml"
 
 
@@ -78,6 +80,9 @@ class BotUnderTest:
         self._stack = AsyncExitStack()
         await self._stack.enter_async_context(polling(application, poll_timeout=5))
         self.application = application
+        runtime = application.bot_data.runtime
+        assert runtime is not None
+        self.running.mount("/desk", create_desk(desk_services(runtime, application.bot.username)))
 
     async def stop(self) -> None:
         if self._stack is not None:
@@ -106,6 +111,12 @@ class BotUnderTest:
     async def make_staff(self, telegram_id: int, role: Role, name: str) -> None:
         async with session_scope(self.sessions) as session:
             await people.add_staff(session, telegram_id, role, name, self.clock.current)
+
+    async def run_job(self, name: str) -> None:
+        """Run a scheduled job now, as the JobQueue would, with the test clock's time."""
+        assert self.application is not None and self.application.job_queue is not None
+        (job,) = self.application.job_queue.get_jobs_by_name(name)
+        await job.run(self.application)
 
     def person(
         self, person_id: int = 1001, first_name: str = "Amira", language_code: str | None = "ar"
@@ -174,4 +185,8 @@ def settings_for(database_url: str, api_url: str, token: str, data_dir: str) -> 
         data_dir=data_dir,
         timezone="Europe/Berlin",
         default_language="de",
+        # Tests run the reminder dispatcher themselves, at the clock time they choose.
+        reminder_interval_seconds=3600,
+        desk_url=api_url.removesuffix("/bot") + "/desk",
+        case_data_key=TEST_CASE_KEY,
     )

@@ -39,3 +39,21 @@ def test_tracebacks_keep_locations_but_drop_exception_messages() -> None:
     assert marker not in text
     assert "builtins.ValueError" in text
     assert "test_logging.py" in text
+
+
+def test_debug_logging_keeps_libraries_that_log_payloads_quiet() -> None:
+    from bot.logs import configure_logging
+
+    root = logging.getLogger()
+    saved = (root.level, root.handlers[:])
+    try:
+        configure_logging("DEBUG", secrets=(TOKEN,))
+        assert logging.getLogger("telegram.ext.ExtBot").getEffectiveLevel() == logging.INFO
+        for name in ("sqlalchemy.engine.Engine", "aiosqlite", "asyncpg", "httpx"):
+            assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING, name
+        assert logging.getLogger("handlers.booking").getEffectiveLevel() == logging.DEBUG
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+        for name in ("telegram", "aiosqlite", "asyncpg", "sqlalchemy", "httpx", "httpcore", "alembic"):
+            logging.getLogger(name).setLevel(logging.NOTSET)

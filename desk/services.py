@@ -1,0 +1,28 @@
+"""What the desk needs from the runtime, built by the composition root (``bot``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from storage.booking import BookingPolicy
+from storage.crypto import CaseCipher
+from storage.db import SessionFactory
+
+
+@dataclass(frozen=True)
+class DeskServices:
+    sessions: SessionFactory
+    zone: ZoneInfo
+    clock: Callable[[], datetime]
+    policy: BookingPolicy
+    municipality: str
+    public_url: str  # where the desk is reached, e.g. https://wegweiser.hemmingen.de/desk
+    cipher: CaseCipher | None = None
+    bot_username: str | None = None  # for staff invitation deep links
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")

@@ -1,0 +1,181 @@
+"""How appointments read in every journey: topic and type labels, the when-line, the summary, and
+the short notices advisors get (time, type, first name, case number, topic, language — no case
+contents)."""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
+from telegram.error import Forbidden, TelegramError
+
+from locales import ENDONYMS, Html, Translator
+from storage import people
+from storage.db import SessionFactory, session_scope
+from storage.models import AdvisorProfile, Appointment, Case, Person
+
+log = logging.getLogger(__name__)
+
+
+def topic_label(t: Translator, topic: str) -> str:
+    labels = {
+        "housing": t.pgettext("booking", "🏠 Housing"),
+        "work": t.pgettext("booking", "💼 Work and training"),
+        "language": t.pgettext("booking", "🗣 Language course"),
+        "family": t.pgettext("booking", "👪 Family and school"),
+        "health": t.pgettext("booking", "🩺 Health"),
+        "papers": t.pgettext("booking", "📄 Papers and authorities"),
+        "money": t.pgettext("booking", "💶 Money"),
+        "other": t.pgettext("booking", "💬 Something else"),
+    }
+    return labels[topic]
+
+
+def kind_label(t: Translator, kind: str, minutes: int) -> Html:
+    if kind == "first":
+        return Html(t.pgettext("booking", "First consultation ({minutes} minutes)", minutes=minutes))
+    return Html(t.pgettext("booking", "Follow-up consultation ({minutes} minutes)", minutes=minutes))
+
+
+def when_text(t: Translator, starts_at: datetime, ends_at: datetime) -> Html:
+    """'Tuesday, 3 March 2026, 09:00–10:00' in the reader's language and local time; already
+    Telegram HTML, so it is not escaped again when used as a placeholder value."""
+    local = starts_at.astimezone(t.zone)
+    return Html(
+        t.pgettext(
+            "booking",
+            "{date}, {start}–{end}",
+            date=t.date(local.date()),
+            start=t.time(starts_at),
+            end=t.time(ends_at),
+        )
+    )
+
+
+def language_text(t: Translator, language: str | None, interpreter: bool) -> Html:
+    name = ENDONYMS.get(language or "", language or "")
+    if interpreter:
+        return Html(t.pgettext("booking", "with an interpreter for {language}", language=name))
+    return Html(html.escape(name))
+
+
+def advisor_first_name(advisor: Person | None) -> str:
+    if advisor is None or not advisor.staff_name:
+        return "–"
+    return advisor.staff_name.split()[0]
+
+
+@dataclass(frozen=True)
+class AppointmentView:
+    """An appointment with the people and place around it, loaded in one place."""
+
+    appointment: Appointment
+    case: Case
+    person: Person | None
+    advisor: Person | None
+    place: str
+
+    @property
+    def minutes(self) -> int:
+        return int((self.appointment.ends_at - self.appointment.starts_at).total_seconds() // 60)
+
+
+async def load_view(session: AsyncSession, appointment_id: int, municipality: str) -> AppointmentView | None:
+    appointment = await session.get(Appointment, appointment_id)
+    if appointment is None:
+        return None
+    case = await session.get(Case, appointment.case_id)
+    person = await session.get(Person, appointment.person_id) if appointment.person_id else None
+    advisor = await session.get(Person, appointment.advisor_id) if appointment.advisor_id else None
+    profile = await session.get(AdvisorProfile, appointment.advisor_id) if appointment.advisor_id else None
+    place = (profile.place if profile and profile.place else None) or default_place(municipality)
+    assert case is not None
+    return AppointmentView(appointment, case, person, advisor, place)
+
+
+def default_place(municipality: str) -> str:
+    return f"Rathaus {municipality}"
+
+
+def summary_text(
+    t: Translator,
+    *,
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    place: str,
+    advisor: Person | None,
+    topic: str,
+    language: str | None,
+    interpreter: bool,
+) -> str:
+    """An appointment as the person sees it: type, when, where, with whom, topic, language."""
+    minutes = int((ends_at - starts_at).total_seconds() // 60)
+    return "\n".join(
+        [
+            "📋 " + kind_label(t, kind, minutes),
+            "📅 " + when_text(t, starts_at, ends_at),
+            "📍 " + html.escape(place),
+            t.pgettext("booking", "👤 with {advisor}", advisor=advisor_first_name(advisor)),
+            t.pgettext("booking", "💬 Topic: {topic}", topic=topic_label(t, topic)),
+            t.pgettext("booking", "🗣 Language: {language}", language=language_text(t, language, interpreter)),
+        ]
+    )
+
+
+def summary_lines(t: Translator, view: AppointmentView) -> str:
+    appointment = view.appointment
+    return summary_text(
+        t,
+        kind=appointment.kind,
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        place=view.place,
+        advisor=view.advisor,
+        topic=appointment.topic,
+        language=appointment.language,
+        interpreter=appointment.interpreter,
+    )
+
+
+def advisor_notice(t: Translator, view: AppointmentView, event: str) -> str:
+    """What the advisor is told when a booking is made, cancelled or moved."""
+    appointment = view.appointment
+    headline = {
+        "booked": t.pgettext("advisor", "📅 <b>New booking</b>"),
+        "cancelled": t.pgettext("advisor", "✖ <b>Cancelled by the person</b>"),
+        "moved": t.pgettext("advisor", "↔ <b>Moved to a new time</b>"),
+    }[event]
+    details = t.pgettext(
+        "advisor",
+        "{when}\n{kind}\n{name} ({case})\nTopic: {topic}\nLanguage: {language}",
+        when=when_text(t, appointment.starts_at, appointment.ends_at),
+        kind=kind_label(t, appointment.kind, view.minutes),
+        name=view.case.first_name or "–",
+        case=view.case.number,
+        topic=topic_label(t, appointment.topic),
+        language=language_text(t, appointment.language, appointment.interpreter),
+    )
+    return f"{headline}\n{details}"
+
+
+async def tell(
+    bot: Bot, sessions: SessionFactory, person: Person | None, text: str, now: datetime, **kwargs: object
+) -> bool:
+    """Send to a person; a person who blocked the bot is marked and ``False`` returned."""
+    if person is None or person.blocked_at is not None:
+        return False
+    try:
+        await bot.send_message(person.telegram_id, text, **kwargs)  # type: ignore[arg-type]
+    except Forbidden:
+        async with session_scope(sessions) as session:
+            await people.mark_blocked(session, person.telegram_id, now)
+        return False
+    except TelegramError as error:
+        log.warning("message not delivered: %s", type(error).__name__)
+        return False
+    return True
