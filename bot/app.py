@@ -123,7 +123,10 @@ def build_application(
 
     builder = ApplicationBuilder()
     if rate_limited:
-        builder = builder.rate_limiter(rate_limiter or AIORateLimiter(max_retries=5))
+        # One message every 1/30 s rather than PTB's default bucket of 30 per second, which starts
+        # full and so lets ~60 messages through in the first second of a burst.
+        smooth = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=5)
+        builder = builder.rate_limiter(rate_limiter or smooth)
     application = (
         builder.application_class(application_class)
         .token(settings.telegram_token.get_secret_value())

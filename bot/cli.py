@@ -259,6 +259,9 @@ async def manage_staff(settings: Settings, args: argparse.Namespace) -> int:
                 except people.NotStaffError:
                     print(f"wegweiser: {args.telegram_id} is not a staff member", file=sys.stderr)
                     return 1
+                except people.LastAdminError as error:
+                    print(f"wegweiser: {error}", file=sys.stderr)
+                    return 1
                 print(f"{args.telegram_id} is no longer staff.")
     finally:
         await engine.dispose()

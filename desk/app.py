@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from desk.auth import COOKIE, checked_form, services_of, visitor
+from desk.auth import COOKIE, Visitor, checked_form, services_of, visitor
 from desk.i18n import DEFAULT, DeskTexts
 from desk.render import page
 from desk.services import DeskServices
@@ -111,11 +111,20 @@ async def home(request: Request) -> Response:
     )
 
 
+async def _texts_for(request: Request) -> tuple[DeskTexts, Visitor | None]:
+    """The visitor's language (and the visitor, for the navigation) when they are signed in."""
+    services = services_of(request)
+    try:
+        who = await visitor(request)
+    except HTTPException:
+        return DeskTexts(DEFAULT, services.zone), None
+    return who.texts, who
+
+
 async def on_http_error(request: Request, error: Exception) -> Response:
     """Errors as pages that say what happened, in the visitor's language; never a traceback."""
     assert isinstance(error, HTTPException)
-    services = services_of(request)
-    texts = DeskTexts(DEFAULT, services.zone)
+    texts, who = await _texts_for(request)
     titles = {
         401: (
             texts.gettext("Please sign in"),
@@ -134,7 +143,7 @@ async def on_http_error(request: Request, error: Exception) -> Response:
         error.status_code,
         (texts.gettext("Something went wrong"), texts.gettext("Please try again in a moment.")),
     )
-    return page(request, "message.html", texts, status=error.status_code, title=title, message=message)
+    return page(request, "message.html", texts, who, status=error.status_code, title=title, message=message)
 
 
 async def on_server_error(request: Request, error: Exception) -> Response:

@@ -13,6 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, JobQ
 
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.keyboards import in_rows
 from handlers.offer_cards import category_label, offer_name, weekly_hours
 from handlers.replies import show
 from handlers.typed_answers import AnswerHandler
@@ -293,7 +294,7 @@ async def edit_menu(update: Update, context: BotContext) -> None:
         InlineKeyboardButton(field_label(t, name), callback_data=FIELD.encode(offer_id, name))
         for name in names
     ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows = in_rows(buttons, 2)
     rows.append([InlineKeyboardButton(t.pgettext("admin", "« Back"), callback_data=CARD.encode(offer_id))])
     await show(
         update, context, t.pgettext("admin", "What would you like to change?"), InlineKeyboardMarkup(rows)

@@ -32,6 +32,7 @@ from handlers.appointment_texts import (
 from handlers.booking import START
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext, Runtime
+from handlers.keyboards import in_rows
 from handlers.replies import show
 from handlers.typed_answers import AnswerHandler
 from locales import ENDONYMS, SUPPORTED_LANGUAGES, Html, Translator
@@ -235,7 +236,7 @@ def agenda_keyboard(
     ]
     if not buttons:
         return None
-    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    return InlineKeyboardMarkup(in_rows(buttons, 2))
 
 
 async def agenda(update: Update, context: BotContext) -> None:
@@ -695,7 +696,7 @@ async def choose_weekday(update: Update, context: BotContext) -> None:
         InlineKeyboardButton(weekday_name(t, weekday), callback_data=HOURS_DAY.encode(weekday))
         for weekday in range(7)
     ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows = in_rows(buttons, 2)
     await show(
         update,
         context,

@@ -21,7 +21,7 @@ from handlers.booking import (
 )
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
-from handlers.keyboards import MENU, back_to_menu
+from handlers.keyboards import MENU, back_to_menu, in_rows
 from handlers.replies import show
 from locales import Translator
 from storage import booking
@@ -326,7 +326,7 @@ async def move_days(update: Update, context: BotContext) -> None:
         update,
         context,
         t.pgettext("appointments", "To which day would you like to move it?"),
-        InlineKeyboardMarkup([*[buttons[i : i + 3] for i in range(0, len(buttons), 3)], back]),
+        InlineKeyboardMarkup([*in_rows(buttons, 3), back]),
     )
 
 
@@ -367,7 +367,7 @@ async def move_times(update: Update, context: BotContext) -> None:
         )
         for slot in slots
     ]
-    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    rows = in_rows(buttons, 4)
     rows.append(
         [
             InlineKeyboardButton(

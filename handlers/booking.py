@@ -23,7 +23,7 @@ from handlers.appointment_texts import (
 )
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
-from handlers.keyboards import MENU, back_to_menu
+from handlers.keyboards import MENU, back_to_menu, in_rows
 from handlers.replies import show
 from locales import ENDONYMS, SUPPORTED_LANGUAGES, Translator
 from storage import booking, consent, people
@@ -215,7 +215,7 @@ async def ask_topic(update: Update, context: BotContext, about: str) -> None:
         InlineKeyboardButton(topic_label(t, topic), callback_data=CHOOSE_TOPIC.encode(topic, about))
         for topic in TOPICS
     ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows = in_rows(buttons, 2)
     await show(
         update,
         context,
@@ -305,7 +305,7 @@ async def show_days(update: Update, context: BotContext, topic: str, choice: str
         )
         for day in days
     ]
-    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows = in_rows(buttons, 3)
     await show(
         update,
         context,
@@ -356,7 +356,7 @@ async def show_times(
         )
         for slot in slots
     ]
-    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    rows = in_rows(buttons, 4)
     text = t.pgettext("booking", "Free times on {date}:", date=t.date(day))
     if note:
         text = f"{note}\n\n{text}"

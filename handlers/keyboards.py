@@ -12,6 +12,11 @@ MENU = Action("menu", (one_of((*MENU_SECTIONS, "home")),))
 CHOOSE_LANGUAGE = Action("lang", (one_of(SUPPORTED_LANGUAGES),))
 
 
+def in_rows(buttons: list[InlineKeyboardButton], per_row: int) -> list[list[InlineKeyboardButton]]:
+    """Buttons laid out ``per_row`` to a row, as an inline keyboard's rows."""
+    return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+
+
 def section_label(t: Translator, section: str) -> str:
     """The button label of a main-menu section in the viewer's language."""
     labels = {
@@ -30,7 +35,7 @@ def main_menu(t: Translator) -> InlineKeyboardMarkup:
         InlineKeyboardButton(section_label(t, section), callback_data=MENU.encode(section))
         for section in MENU_SECTIONS
     ]
-    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    return InlineKeyboardMarkup(in_rows(buttons, 2))
 
 
 def back_to_menu(t: Translator) -> InlineKeyboardMarkup:
@@ -45,4 +50,4 @@ def language_picker() -> InlineKeyboardMarkup:
         InlineKeyboardButton(ENDONYMS[code], callback_data=CHOOSE_LANGUAGE.encode(code))
         for code in SUPPORTED_LANGUAGES
     ]
-    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    return InlineKeyboardMarkup(in_rows(buttons, 2))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -31,6 +32,7 @@ BATCH = 200
 PARALLEL_SENDS = 30
 SAME_CHAT_SPACING = 1.0
 JOB_ID = "reminder-dispatcher"
+RUN_BUDGET_SECONDS = 20.0
 
 
 def reminder_text(t: Translator, view: AppointmentView, kind: str) -> str:
@@ -135,15 +137,26 @@ async def _person_unreachable(context: BotContext, view: AppointmentView | None)
 
 
 async def dispatch_reminders(context: BotContext) -> int:
-    """Job: claim what is due, drop what is no longer worth sending, send the rest; returns how
-    many messages went out."""
+    """Job: claim what is due, drop what is no longer worth sending, send the rest; batch after
+    batch while full batches keep coming (a backlog after downtime), within a time budget so one
+    run never overlaps the next. Returns how many messages went out."""
+    started = time.monotonic()
+    sent = 0
+    while True:
+        claimed_count, went_out = await _dispatch_batch(context)
+        sent += went_out
+        if claimed_count < BATCH or time.monotonic() - started > RUN_BUDGET_SECONDS:
+            return sent
+
+
+async def _dispatch_batch(context: BotContext) -> tuple[int, int]:
     runtime = context.runtime
     now = context.now()
     async with session_scope(runtime.sessions) as session:
         await reminders.release_stuck(session, now)
         claimed = await reminders.claim_due(session, now, BATCH)
     if not claimed:
-        return 0
+        return 0, 0
     async with session_scope(runtime.sessions) as session:
         due = await reminders.load_claimed(session, claimed)
         to_send = []
@@ -154,12 +167,8 @@ async def dispatch_reminders(context: BotContext) -> int:
                 await reminders.finish(session, item.reminder.id, ReminderStatus.DROPPED, now)
     by_chat: dict[int | None, list] = defaultdict(list)
     for item in to_send:
-        recipient = (
-            item.appointment.advisor_id
-            if item.reminder.kind == reminders.OUTCOME
-            else item.appointment.person_id
-        )
-        by_chat[recipient].append(item)
+        outcome = item.reminder.kind == reminders.OUTCOME
+        by_chat[item.appointment.advisor_id if outcome else item.appointment.person_id].append(item)
     gate = asyncio.Semaphore(PARALLEL_SENDS)
 
     async def send_chat(items: list) -> None:
@@ -170,7 +179,7 @@ async def dispatch_reminders(context: BotContext) -> int:
                 await _send_one(context, item.reminder.id, item.reminder.kind, item.appointment.id)
 
     await asyncio.gather(*(send_chat(items) for items in by_chat.values()))
-    return len(to_send)
+    return len(claimed), len(to_send)
 
 
 async def offer_waiting_list(context: BotContext) -> None:

@@ -96,6 +96,7 @@ def _invite_token(context: BotContext) -> str | None:
 
 
 def invite_text(t: Translator, accepted: bool) -> str:
+    """The answer to a staff invitation link: welcome to the team, or ask for a new link."""
     if accepted:
         return t.pgettext("start", "Welcome to the team! You can now use the staff commands, such as /desk.")
     return t.pgettext("start", "This invitation link is not valid (any more). Please ask for a new one.")

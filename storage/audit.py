@@ -12,11 +12,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry
+from storage.models import AuditEntry, Person
 
 GENESIS = "0" * 64
 _CHAIN_LOCK = 7_212_001  # a PostgreSQL advisory lock id: appends take turns
@@ -114,3 +114,43 @@ async def verify_chain(session: AsyncSession) -> ChainCheck:
             return ChainCheck(count, False, entry.id)
         previous = entry.hash
     return ChainCheck(count, True)
+
+
+@dataclass(frozen=True)
+class LogPage:
+    entries: list[tuple[AuditEntry, str | None]]  # each entry with its actor's staff name
+    total: int
+    actions: list[str]  # every action in the log, for filtering
+
+
+async def log_page(
+    session: AsyncSession,
+    *,
+    case_number: str | None,
+    action: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    page: int,
+    page_size: int,
+) -> LogPage:
+    """One page of the log, newest first, filtered by case, action and time (``until`` exclusive)."""
+    conditions = []
+    if case_number:
+        conditions.append(AuditEntry.case_number == case_number)
+    if action:
+        conditions.append(AuditEntry.action == action)
+    if since:
+        conditions.append(AuditEntry.at >= since)
+    if until:
+        conditions.append(AuditEntry.at < until)
+    total = await session.scalar(select(func.count(AuditEntry.id)).where(*conditions)) or 0
+    rows = await session.execute(
+        select(AuditEntry, Person.staff_name)
+        .outerjoin(Person, Person.id == AuditEntry.actor_id)
+        .where(*conditions)
+        .order_by(AuditEntry.id.desc())
+        .offset(page * page_size)
+        .limit(page_size)
+    )
+    actions = (await session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))).all()
+    return LogPage([(entry, name) for entry, name in rows.all()], int(total), list(actions))

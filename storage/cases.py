@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.booking import case_for
-from storage.consent import Purpose, give_consent, require_consent
+from storage.consent import Purpose, give_consent, require_consent, valid_consent
 from storage.crypto import CaseCipher
 from storage.models import (
     GOAL_STATUSES,
@@ -86,6 +86,15 @@ async def _case(session: AsyncSession, staff: Staff, case_id: int, *, write: boo
     return case
 
 
+async def _open_for_writing(session: AsyncSession, staff: Staff, case_id: int) -> Case:
+    """A case the advisor may write case data into: their own, not closed, with consent."""
+    case = await _case(session, staff, case_id, write=True)
+    if case.status == "closed":
+        raise CaseRuleBroken("closed")
+    await _case_consent(session, case)
+    return case
+
+
 def _years_later(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
@@ -145,6 +154,7 @@ class CaseFile:
     referrals: list[Referral] = field(default_factory=list)
     extension_reason: str | None = None
     flags: frozenset[str] = frozenset()
+    consent_missing: bool = False  # then no case texts were read
 
 
 async def case_flags(session: AsyncSession, case: Case, today: date) -> frozenset[str]:
@@ -173,6 +183,23 @@ async def case_flags(session: AsyncSession, case: Case, today: date) -> frozense
     if case.period_end is not None and case.period_end - today <= PERIOD_WARNING:
         flags.add("period_ending")
     return frozenset(flags)
+
+
+async def _read_texts(session: AsyncSession, cipher: CaseCipher, case: Case, file: CaseFile) -> None:
+    """Decrypt the case's needs, goals, reviews and notes into the file."""
+    for need in await session.scalars(select(NeedAssessment).where(NeedAssessment.case_id == case.id)):
+        file.needs.append((need, cipher.decrypt(need.note)))
+    file.needs.sort(key=lambda pair: NEED_AREAS.index(pair[0].area))
+    for goal in await session.scalars(select(Goal).where(Goal.case_id == case.id).order_by(Goal.id)):
+        file.goals.append((goal, cipher.decrypt(goal.goal) or "", cipher.decrypt(goal.steps)))
+    for review in await session.scalars(
+        select(Review).where(Review.case_id == case.id).order_by(Review.held_on)
+    ):
+        file.reviews.append((review, cipher.decrypt(review.summary) or ""))
+    for note in await session.scalars(
+        select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
+    ):
+        file.notes.append((note, cipher.decrypt(note.text) or ""))
 
 
 async def list_cases(
@@ -212,19 +239,13 @@ async def open_case(
     """The whole case file, decrypted; the read is audited."""
     case = await _case(session, staff, case_id, write=False)
     file = CaseFile(case=case, flags=await case_flags(session, case, today))
-    for need in await session.scalars(select(NeedAssessment).where(NeedAssessment.case_id == case.id)):
-        file.needs.append((need, cipher.decrypt(need.note)))
-    file.needs.sort(key=lambda pair: NEED_AREAS.index(pair[0].area))
-    for goal in await session.scalars(select(Goal).where(Goal.case_id == case.id).order_by(Goal.id)):
-        file.goals.append((goal, cipher.decrypt(goal.goal) or "", cipher.decrypt(goal.steps)))
-    for review in await session.scalars(
-        select(Review).where(Review.case_id == case.id).order_by(Review.held_on)
-    ):
-        file.reviews.append((review, cipher.decrypt(review.summary) or ""))
-    for note in await session.scalars(
-        select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
-    ):
-        file.notes.append((note, cipher.decrypt(note.text) or ""))
+    consented = (
+        case.person_id is not None
+        and await valid_consent(session, case.person_id, Purpose.CASE_MANAGEMENT) is not None
+    )
+    file.consent_missing = not consented
+    if consented:  # without a valid consent to case management, case texts are not read at all
+        await _read_texts(session, cipher, case, file)
     file.appointments = list(
         await session.scalars(
             select(Appointment).where(Appointment.case_id == case.id).order_by(Appointment.starts_at)
@@ -237,7 +258,7 @@ async def open_case(
             )
         )
     file.referrals = list(await session.scalars(select(Referral).where(Referral.case_id == case.id)))
-    file.extension_reason = cipher.decrypt(case.extension_reason)
+    file.extension_reason = cipher.decrypt(case.extension_reason) if consented else None
     await audit.record(
         session,
         actor_id=staff.person_id,
@@ -286,8 +307,7 @@ async def set_need(
         raise CaseRuleBroken("area")
     if status not in NEED_STATUSES:
         raise CaseRuleBroken("status")
-    case = await _case(session, staff, case_id, write=True)
-    await _case_consent(session, case)
+    case = await _open_for_writing(session, staff, case_id)
     need = await session.scalar(
         select(NeedAssessment).where(NeedAssessment.case_id == case.id, NeedAssessment.area == area)
     )
@@ -323,8 +343,7 @@ async def add_goal(
     """A concrete goal of the integration plan."""
     if area not in NEED_AREAS:
         raise CaseRuleBroken("area")
-    case = await _case(session, staff, case_id, write=True)
-    await _case_consent(session, case)
+    case = await _open_for_writing(session, staff, case_id)
     item = Goal(
         case_id=case.id,
         area=area,
@@ -366,8 +385,7 @@ async def update_goal(
     item = await session.get(Goal, goal_id)
     if item is None:
         raise CaseAccessDenied("goal")
-    case = await _case(session, staff, item.case_id, write=True)
-    await _case_consent(session, case)
+    case = await _open_for_writing(session, staff, item.case_id)
     if goal is not None:
         item.goal = cipher.encrypt(_clean(goal, required=True))
     if steps is not None:
@@ -403,8 +421,7 @@ async def add_review(
     now: datetime,
 ) -> Review:
     """A review of the plan; the next is due in 3 months unless another date is agreed."""
-    case = await _case(session, staff, case_id, write=True)
-    await _case_consent(session, case)
+    case = await _open_for_writing(session, staff, case_id)
     next_review = next_review_on or held_on + REVIEW_EVERY
     if next_review <= held_on:
         raise CaseRuleBroken("date")
@@ -440,8 +457,7 @@ async def add_note(
     appointment_id: int | None = None,
 ) -> CaseNote:
     """A consultation note, optionally on one of the case's appointments."""
-    case = await _case(session, staff, case_id, write=True)
-    await _case_consent(session, case)
+    case = await _open_for_writing(session, staff, case_id)
     if appointment_id is not None:
         appointment = await session.get(Appointment, appointment_id)
         if appointment is None or appointment.case_id != case.id:
@@ -492,7 +508,7 @@ async def extend_period(
     session: AsyncSession, cipher: CaseCipher, staff: Staff, case_id: int, reason: str, now: datetime
 ) -> Case:
     """Extend the counselling period once, from three to four years, with a reason."""
-    case = await _case(session, staff, case_id, write=True)
+    case = await _open_for_writing(session, staff, case_id)
     if case.extension_reason is not None:
         raise CaseRuleBroken("extended")
     start = case.period_start or case.opened_at.date()

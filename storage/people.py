@@ -18,6 +18,25 @@ class NotStaffError(LookupError):
     """The Telegram id does not belong to a staff member."""
 
 
+class LastAdminError(ValueError):
+    """The change would leave nobody who can manage staff and offers."""
+
+    def __init__(self) -> None:
+        super().__init__("this is the last admin; make someone else admin first")
+
+
+async def _keep_an_admin(session: AsyncSession, person: Person) -> None:
+    """Refuse taking the admin role from the last admin (admin rows are locked while counting, so
+    two admins demoting each other at once cannot both succeed)."""
+    if person.role != Role.ADMIN:
+        return
+    admins = (
+        await session.scalars(select(Person.id).where(Person.role == Role.ADMIN).with_for_update())
+    ).all()
+    if len(admins) <= 1:
+        raise LastAdminError
+
+
 async def person_by_telegram_id(session: AsyncSession, telegram_id: int) -> Person | None:
     """The person with this Telegram id, if they ever wrote to the bot or were added as staff."""
     return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
@@ -63,6 +82,8 @@ async def add_staff(session: AsyncSession, telegram_id: int, role: Role, name: s
     if person is None:
         person = Person(telegram_id=telegram_id, first_seen=now, last_seen=now)
         session.add(person)
+    elif role != Role.ADMIN:
+        await _keep_an_admin(session, person)
     person.role = role
     person.staff_name = name
     await session.flush()
@@ -84,6 +105,7 @@ async def remove_staff(session: AsyncSession, telegram_id: int) -> Person:
     person = await person_by_telegram_id(session, telegram_id)
     if person is None or not person.is_staff:
         raise NotStaffError(telegram_id)
+    await _keep_an_admin(session, person)
     person.role = Role.REFUGEE
     person.staff_name = None
     # Their desk sessions, sign-in links and calendar feed end now (the desk re-checks the role on

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from desk.pages import admin_pages, agenda, calendar, cases, report
+
 
 def routes() -> list[BaseRoute]:
-    return []
+    return [*cases.routes(), *agenda.routes(), *admin_pages.routes(), *report.routes(), *calendar.routes()]

@@ -289,3 +289,22 @@ async def test_wrong_values_are_refused(sessions: SessionFactory, world: dict) -
     async with sessions() as session:
         assert (await session.scalars(select(CaseNote))).all() == []
         assert (await session.scalars(select(Goal))).all() == []
+
+
+async def test_a_closed_case_takes_no_new_case_data_and_without_consent_nothing_is_read(
+    sessions: SessionFactory, world: dict
+) -> None:
+    async with session_scope(sessions) as session:
+        anna = await staff(session, world["anna"])
+        await cases.take_case(session, anna, world["case"], NOW)
+        await cases.add_note(session, CIPHER, anna, world["case"], "vertraulich", NOW)
+        await cases.close_case(session, anna, world["case"], NOW)
+        with pytest.raises(cases.CaseRuleBroken) as closed:
+            await cases.add_note(session, CIPHER, anna, world["case"], "noch eine", NOW)
+        assert closed.value.reason == "closed"
+        await cases.reopen_case(session, anna, world["case"], NOW)
+        await consent.withdraw_consent(session, world["amira"], Purpose.CASE_MANAGEMENT, NOW)
+    async with session_scope(sessions) as session:
+        anna = await staff(session, world["anna"])
+        file = await cases.open_case(session, CaseCipher([new_key()]), anna, world["case"], TODAY, NOW)
+    assert file.consent_missing and file.notes == [], "not even decrypted (a wrong key would have failed)"

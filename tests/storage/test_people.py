@@ -128,3 +128,18 @@ async def test_a_naive_datetime_is_refused_rather_than_guessed(sessions: Session
     with pytest.raises(StatementError):
         async with session_scope(sessions) as session:
             await people.ensure_person(session, 14, datetime(2026, 3, 29, 2, 30))
+
+
+async def test_the_last_admin_keeps_the_role(sessions: SessionFactory) -> None:
+    async with session_scope(sessions) as session:
+        await people.add_staff(session, 20, Role.ADMIN, "Jonas", NOW)
+    async with session_scope(sessions) as session:
+        with pytest.raises(people.LastAdminError):
+            await people.remove_staff(session, 20)
+        with pytest.raises(people.LastAdminError):
+            await people.add_staff(session, 20, Role.ADVISOR, "Jonas", NOW)
+    async with session_scope(sessions) as session:
+        await people.add_staff(session, 21, Role.ADMIN, "Lea", NOW)
+        await people.remove_staff(session, 20)
+    async with sessions() as session:
+        assert [(p.telegram_id, p.role) for p in await people.list_staff(session)] == [(21, "admin")]
