@@ -31,6 +31,7 @@ from storage.models import (
     AppointmentStatus,
     Case,
     ConsultationHours,
+    Offer,
     Person,
     Role,
     WaitingListEntry,
@@ -403,6 +404,8 @@ async def book(
     kind = await appointment_kind(session, person.id)
     length = policy.length(kind)
     await _check_time(session, policy, now, advisor_id, starts_at, length)
+    if offer_id is not None and await session.get(Offer, offer_id) is None:
+        offer_id = None  # a button about an offer that is gone (or never was): book without it
     try:
         # One savepoint for the case, the appointment and its grid units: a refused unit leaves
         # nothing behind, even when the caller goes on to commit (as a handler does after telling

@@ -95,22 +95,31 @@ async def category_counts(session: AsyncSession, today: date) -> dict[str, int]:
 async def offers_in_category(
     session: AsyncSession, category: str, today: date, page: int, language: str
 ) -> tuple[list[Offer], int]:
-    """One page of a category's visible offers, sorted by name in the person's language; also the
-    number of pages. A page beyond the end gives the last page."""
+    """One page of a category's visible offers, sorted by name in the person's language (else German,
+    else English); also the number of pages. A page beyond the end gives the last page. Only the
+    names are read to sort; only the page's offers are loaded whole."""
     if category not in {c.value for c in Category}:
         raise OfferUnavailable(category)
-    result = await session.scalars(
-        select(Offer).options(selectinload(Offer.texts)).where(is_visible(today), Offer.category == category)
+    preference = [language, *(code for code in FALLBACK_LANGUAGES if code != language)]
+    rows = await session.execute(
+        select(Offer.id, Offer.slug, OfferText.language, OfferText.name)
+        .outerjoin(OfferText, (OfferText.offer_id == Offer.id) & OfferText.language.in_(preference))
+        .where(is_visible(today), Offer.category == category)
     )
-    offers = sorted(result.all(), key=lambda offer: _sort_name(offer, language))
-    pages = max(1, -(-len(offers) // PAGE_SIZE))
+    names: dict[int, tuple[int, str]] = {}
+    for offer_id, slug, text_language, name in rows.all():
+        rank = preference.index(text_language) if text_language in preference else len(preference)
+        if offer_id not in names or rank < names[offer_id][0]:
+            names[offer_id] = (rank, (name or slug).casefold())
+    ordered = sorted(names, key=lambda offer_id: (names[offer_id][1], offer_id))
+    pages = max(1, -(-len(ordered) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    return offers[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], pages
-
-
-def _sort_name(offer: Offer, language: str) -> str:
-    shown = text_in(offer, language)
-    return shown.text.name.casefold() if shown else offer.slug
+    wanted = ordered[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    loaded = await session.scalars(
+        select(Offer).options(selectinload(Offer.texts)).where(Offer.id.in_(wanted))
+    )
+    by_id = {offer.id: offer for offer in loaded.all()}
+    return [by_id[offer_id] for offer_id in wanted], pages
 
 
 async def offer_for_people(session: AsyncSession, offer_id: int, today: date) -> Offer:
@@ -172,17 +181,22 @@ async def _search_index(session: AsyncSession) -> SearchIndex:
 
 
 async def search_offers(session: AsyncSession, query: str, today: date, limit: int = 8) -> list[Offer]:
-    """Visible offers matching what the person typed, best first."""
+    """Visible offers matching what the person typed, best first. Ranked ids are loaded a few at a
+    time until ``limit`` visible ones are found, so archived and ended offers never hide matches."""
     index = await _search_index(session)
-    ranked = index.search(query)
-    if not ranked:
-        return []
-    ids = [offer_id for offer_id, _ in ranked[:200]]  # room for archived and ended ones filtered out
-    result = await session.scalars(
-        select(Offer).options(selectinload(Offer.texts)).where(Offer.id.in_(ids), is_visible(today))
-    )
-    by_id = {offer.id: offer for offer in result.all()}
-    return [by_id[offer_id] for offer_id in ids if offer_id in by_id][:limit]
+    ranked = [offer_id for offer_id, _ in index.search(query)]
+    found: list[Offer] = []
+    chunk = limit * 2
+    for start in range(0, len(ranked), chunk):
+        ids = ranked[start : start + chunk]
+        result = await session.scalars(
+            select(Offer).options(selectinload(Offer.texts)).where(Offer.id.in_(ids), is_visible(today))
+        )
+        by_id = {offer.id: offer for offer in result.all()}
+        found.extend(by_id[offer_id] for offer_id in ids if offer_id in by_id)
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
 
 # ---- admins ----------------------------------------------------------------------------------

@@ -399,3 +399,23 @@ async def test_when_the_advisor_cancels_the_time_stays_blocked(
     with pytest.raises(BookingRefused) as refused:
         await book(sessions, other, advisor, local(3, 9))
     assert refused.value.reason == "taken", "an ill advisor's hour is not offered to anyone else"
+
+
+async def test_a_booking_about_an_offer_that_is_gone_is_booked_without_it(
+    sessions: SessionFactory, advisor: Person
+) -> None:
+    amira = await make_person(sessions, 1)
+    async with session_scope(sessions) as session:
+        appointment = await booking.book(
+            session,
+            POLICY,
+            NOW,
+            person=amira,
+            advisor_id=advisor.id,
+            starts_at=local(3, 9),
+            topic="work",
+            language="ar",
+            interpreter=False,
+            offer_id=987654,
+        )
+    assert appointment.offer_id is None
