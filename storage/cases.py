@@ -71,6 +71,26 @@ async def staff_member(session: AsyncSession, person_id: int) -> Staff:
     return Staff(person.id, person.role)
 
 
+async def _audited(
+    session: AsyncSession,
+    staff: Staff,
+    action: str,
+    case_number: str | None,
+    now: datetime,
+    detail: str | None = None,
+) -> None:
+    """Record a staff member's read or write of case data in the audit log."""
+    await audit.record(
+        session,
+        actor_id=staff.person_id,
+        actor_role=staff.role,
+        action=action,
+        case_number=case_number,
+        now=now,
+        detail=detail,
+    )
+
+
 def may_read(staff: Staff, case: Case) -> bool:
     return staff.role == Role.ADVISOR and case.advisor_id in (staff.person_id, None)
 
@@ -221,15 +241,7 @@ async def list_cases(
         if show in ("plan_missing", "review_due", "period_ending") and show not in flags:
             continue
         rows.append(CaseRow(case.id, case.number, case.first_name, case.status, case.advisor_id, flags))
-    await audit.record(
-        session,
-        actor_id=staff.person_id,
-        actor_role=staff.role,
-        action="cases.list",
-        case_number=None,
-        now=now,
-        detail=show,
-    )
+    await _audited(session, staff, "cases.list", None, now, detail=show)
     return rows
 
 
@@ -259,14 +271,7 @@ async def open_case(
         )
     file.referrals = list(await session.scalars(select(Referral).where(Referral.case_id == case.id)))
     file.extension_reason = cipher.decrypt(case.extension_reason) if consented else None
-    await audit.record(
-        session,
-        actor_id=staff.person_id,
-        actor_role=staff.role,
-        action="case.read",
-        case_number=case.number,
-        now=now,
-    )
+    await _audited(session, staff, "case.read", case.number, now)
     return file
 
 
@@ -281,14 +286,7 @@ async def take_case(session: AsyncSession, staff: Staff, case_id: int, now: date
     if case.period_start is None:
         case.period_start = now.date()
         case.period_end = _years_later(case.period_start, PERIOD_YEARS)
-    await audit.record(
-        session,
-        actor_id=staff.person_id,
-        actor_role=staff.role,
-        action="case.take",
-        case_number=case.number,
-        now=now,
-    )
+    await _audited(session, staff, "case.take", case.number, now)
     return case
 
 
@@ -316,15 +314,7 @@ async def set_need(
         session.add(need)
     need.status, need.note, need.updated_at = status, cipher.encrypt(_clean(note, required=False)), now
     _advance(case, "assessment")
-    await audit.record(
-        session,
-        actor_id=staff.person_id,
-        actor_role=staff.role,
-        action="need.write",
-        case_number=case.number,
-        now=now,
-        detail=area,
-    )
+    await _audited(session, staff, "need.write", case.number, now, detail=area)
     return need
 
 
@@ -357,15 +347,7 @@ async def add_goal(
     session.add(item)
     await session.flush()
     _advance(case, "plan")
-    await audit.record(
-        session,
-        actor_id=staff.person_id,
-        actor_role=staff.role,
-        action="goal.add",
-        case_number=case.number,
-        now=now,
-        detail=area,
-    )
+    await _audited(session, staff, "goal.add", case.number, now, detail=area)
     return item
 
 
@@ -397,15 +379,7 @@ async def update_goal(
             raise CaseRuleBroken("status")
         item.status = status
     item.updated_at = now
-    await audit.record(
-        session,
-        actor_id=staff.person_id,
-        actor_role=staff.role,
-        action="goal.update",
-        case_number=case.number,
-        now=now,
-        detail=f"goal {item.id}",
-    )
+    await _audited(session, staff, "goal.update", case.number, now, detail=f"goal {item.id}")
     return item
 
 
@@ -436,14 +410,7 @@ async def add_review(
     session.add(review)
     await session.flush()
     _advance(case, "active")
-    await audit.record(
-        session,
-        actor_id=staff.person_id,
-        actor_role=staff.role,
-        action="review.add",
-        case_number=case.number,
-        now=now,
-    )
+    await _audited(session, staff, "review.add", case.number, now)
     return review
 
 
@@ -471,14 +438,7 @@ async def add_note(
     )
     session.add(note)
     await session.flush()
-    await audit.record(
-        session,
-        actor_id=staff.person_id,
-        actor_role=staff.role,
-        action="note.add",
-        case_number=case.number,
-        now=now,
-    )
+    await _audited(session, staff, "note.add", case.number, now)
     return note
 
 
@@ -492,15 +452,7 @@ async def record_consent_in_person(
     given = await give_consent(
         session, case.person_id, purpose, language, now, how="in_person", recorded_by=staff.person_id
     )
-    await audit.record(
-        session,
-        actor_id=staff.person_id,
-        actor_role=staff.role,
-        action="consent.record",
-        case_number=case.number,
-        now=now,
-        detail=purpose,
-    )
+    await _audited(session, staff, "consent.record", case.number, now, detail=purpose)
     return given
 
 
@@ -515,28 +467,14 @@ async def extend_period(
     case.period_start = start
     case.period_end = _years_later(start, EXTENDED_YEARS)
     case.extension_reason = cipher.encrypt(_clean(reason, required=True))
-    await audit.record(
-        session,
-        actor_id=staff.person_id,
-        actor_role=staff.role,
-        action="case.extend",
-        case_number=case.number,
-        now=now,
-    )
+    await _audited(session, staff, "case.extend", case.number, now)
     return case
 
 
 async def close_case(session: AsyncSession, staff: Staff, case_id: int, now: datetime) -> Case:
     case = await _case(session, staff, case_id, write=True)
     case.status, case.closed_at = "closed", now
-    await audit.record(
-        session,
-        actor_id=staff.person_id,
-        actor_role=staff.role,
-        action="case.close",
-        case_number=case.number,
-        now=now,
-    )
+    await _audited(session, staff, "case.close", case.number, now)
     return case
 
 
@@ -546,14 +484,7 @@ async def reopen_case(session: AsyncSession, staff: Staff, case_id: int, now: da
         raise CaseRuleBroken("status")
     has_goals = await session.scalar(select(func.count(Goal.id)).where(Goal.case_id == case.id))
     case.status, case.closed_at = ("active" if has_goals else "new"), None
-    await audit.record(
-        session,
-        actor_id=staff.person_id,
-        actor_role=staff.role,
-        action="case.reopen",
-        case_number=case.number,
-        now=now,
-    )
+    await _audited(session, staff, "case.reopen", case.number, now)
     return case
 
 
