@@ -274,9 +274,14 @@ def validate(raw_offers: list[RawOffer]) -> list[CleanOffer]:
 
 
 async def import_offers(
-    session: AsyncSession, path: Path, now: datetime, source: str = "cli import"
+    session: AsyncSession,
+    path: Path,
+    now: datetime,
+    source: str = "cli import",
+    changed_by: int | None = None,
 ) -> ImportResult:
-    """Validate the whole file, then upsert every offer in it; nothing is written on any problem."""
+    """Validate the whole file, then upsert every offer in it; nothing is written on any problem.
+    ``changed_by`` is the admin's person id when an admin imports on the desk (None from the CLI)."""
     cleaned = validate(read_offer_file(path))
     existing = {offer.slug: offer for offer in await all_offers(session)}
     result = ImportResult()
@@ -309,7 +314,9 @@ async def import_offers(
             result.updated.append(item.slug)
         offer.updated_at = now
         session.add(
-            OfferChange(offer_slug=item.slug, changed_by=None, changed_at=now, action="import", source=source)
+            OfferChange(
+                offer_slug=item.slug, changed_by=changed_by, changed_at=now, action="import", source=source
+            )
         )
     await session.flush()
     return result

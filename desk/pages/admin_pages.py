@@ -454,7 +454,7 @@ async def import_file(request: Request) -> Response:
             path.write_bytes(content)
             async with session_scope(services.sessions) as session:
                 result = await offer_files.import_offers(
-                    session, path, services.clock(), source="desk import"
+                    session, path, services.clock(), source="desk import", changed_by=who.person.id
                 )
     except offer_files.ImportRejected as rejected:
         problem = texts.ngettext(

@@ -300,6 +300,12 @@ async def test_an_import_file_adds_offers_and_the_export_gives_the_directory_bac
     assert imported.status_code == 303
     assert imported.headers["location"] == "/desk/offers?done=import&new=1&changed=0&same=0"
     assert await count_offers(bot) == before + 1
+    async with bot.sessions() as session:
+        jonas = await session.scalar(select(Person.id).where(Person.telegram_id == JONAS))
+        (change,) = (
+            await session.scalars(select(OfferChange).where(OfferChange.offer_slug == "neues-angebot"))
+        ).all()
+    assert (change.action, change.source, change.changed_by) == ("import", "desk import", jonas)
     notice = await client.get(f"{base}/offers?done=import&new=1&changed=0&same=0")
     assert (
         GERMAN.gettext(
