@@ -13,7 +13,9 @@ from handlers.booking import (
     CHOOSE_TIME,
     START,
     day_code,
+    day_label,
     day_of,
+    free_days,
     minute_of,
     moment_of,
     notify_advisor,
@@ -301,7 +303,7 @@ async def move_days(update: Update, context: BotContext) -> None:
     await query.answer()
     t = context.t
     slots = await _free_for_move(context, view)
-    days = sorted({slot.starts_at.astimezone(context.runtime.zone).date() for slot in slots})[:12]
+    days = free_days(slots, context.runtime.zone)
     back = [
         InlineKeyboardButton(
             t.pgettext("appointments", "↩ Keep the appointment"),
@@ -318,7 +320,7 @@ async def move_days(update: Update, context: BotContext) -> None:
         return
     buttons = [
         InlineKeyboardButton(
-            t.date(day, "EEE d MMM"), callback_data=MOVE_DAY.encode(view.appointment.id, day_code(day))
+            day_label(t, day), callback_data=MOVE_DAY.encode(view.appointment.id, day_code(day))
         )
         for day in days
     ]

@@ -6,7 +6,7 @@ so a restart between two taps loses nothing; the last step re-checks everything 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -65,6 +65,15 @@ def day_of(code: str) -> date | None:
         return datetime.strptime(code, "%Y%m%d").date()
     except ValueError:
         return None
+
+
+def free_days(slots: list[booking.Slot], zone: tzinfo) -> list[date]:
+    """The first days (local dates) that have free times, for a day picker."""
+    return sorted({slot.starts_at.astimezone(zone).date() for slot in slots})[:MAX_DAYS]
+
+
+def day_label(t: Translator, day: date) -> str:
+    return t.date(day, "EEE d MMM")
 
 
 def _language(choice: str, viewer_language: str) -> tuple[str, bool]:
@@ -276,7 +285,7 @@ async def show_days(update: Update, context: BotContext, topic: str, choice: str
         slots = await booking.free_slots(
             session, context.runtime.policy, context.now(), viewer.person_id, language, interpreter
         )
-    days = sorted({slot.starts_at.astimezone(context.runtime.zone).date() for slot in slots})[:MAX_DAYS]
+    days = free_days(slots, context.runtime.zone)
     if not days:
         await show(
             update,
@@ -301,7 +310,7 @@ async def show_days(update: Update, context: BotContext, topic: str, choice: str
         return
     buttons = [
         InlineKeyboardButton(
-            t.date(day, "EEE d MMM"), callback_data=CHOOSE_DAY.encode(topic, choice, day_code(day), about)
+            day_label(t, day), callback_data=CHOOSE_DAY.encode(topic, choice, day_code(day), about)
         )
         for day in days
     ]
