@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -20,10 +21,20 @@ def _pybabel(*arguments: str) -> None:
     CommandLineInterface().run(["pybabel", "-q", *arguments])
 
 
+def _extract(*arguments: str) -> None:
+    """Extract from the project root, so source references are repository paths without line
+    numbers: catalogs do not change when code only moves, and carry no machine's absolute paths."""
+    previous = Path.cwd()
+    os.chdir(PROJECT_ROOT)
+    try:
+        _pybabel("extract", "--add-location=file", *arguments)
+    finally:
+        os.chdir(previous)
+
+
 def extract() -> None:
-    sources = [str(PROJECT_ROOT / name) for name in SOURCE_PACKAGES if (PROJECT_ROOT / name).is_dir()]
-    _pybabel(
-        "extract",
+    sources = [name for name in SOURCE_PACKAGES if (PROJECT_ROOT / name).is_dir()]
+    _extract(
         "-F",
         str(LOCALE_DIR / "babel.cfg"),
         "--no-default-keywords",
@@ -43,8 +54,7 @@ def extract() -> None:
 
 def extract_desk() -> None:
     """The staff desk's texts (Python with gettext/ngettext, and the Jinja2 templates)."""
-    _pybabel(
-        "extract",
+    _extract(
         "-F",
         str(LOCALE_DIR / "desk-babel.cfg"),
         "--sort-by-file",
@@ -53,7 +63,7 @@ def extract_desk() -> None:
         "--copyright-holder=Gemeinde Hemmingen",
         "-o",
         str(DESK_TEMPLATE),
-        str(PROJECT_ROOT / "desk"),
+        "desk",
     )
 
 

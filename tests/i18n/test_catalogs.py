@@ -144,3 +144,10 @@ def test_placeholder_values_are_escaped_for_telegram_html() -> None:
         t.pgettext("test", "Hello {name}", name="<b>Eve & Co</b>") == "Hello &lt;b&gt;Eve &amp; Co&lt;/b&gt;"
     )
     assert t.pgettext("test", "Hello {name}", name=Html("<b>Eve</b>")) == "Hello <b>Eve</b>"
+
+
+@pytest.mark.parametrize("path", sorted(LOCALE_DIR.glob("**/*.po*")), ids=lambda path: path.name)
+def test_source_references_are_repository_paths_without_line_numbers(path: Path) -> None:
+    references = [location for message in load(path) for location in message.locations]
+    assert references, "the catalog names where its texts come from"
+    assert [r for r in references if Path(r[0]).is_absolute() or r[1] is not None] == []
