@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -19,6 +20,7 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot import posters
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
 from bot.web import WebServer
@@ -161,6 +163,11 @@ def desk_services(runtime: Runtime, bot_username: str | None) -> DeskServices:
         public_url=runtime.desk_url,
         cipher=runtime.cipher,
         bot_username=bot_username,
+        poster_pdf=(
+            partial(posters.poster_pdf, bot_username, municipality=runtime.municipality, zone=runtime.zone)
+            if bot_username
+            else None
+        ),
     )
 
 

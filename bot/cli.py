@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import posters
 from bot.config import Settings, SettingsError, load_settings
 from bot.logs import configure_logging
 from locales import SUPPORTED_LANGUAGES
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     key_commands.add_parser("new", help="print a new key for WEGWEISER_CASE_DATA_KEY")
     key_commands.add_parser("rotate", help="re-encrypt all case texts with the first configured key")
+    posters.add_poster_command(commands)
     return parser
 
 
@@ -165,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(rotate_keys(settings))
     if args.command == "hours":
         return asyncio.run(manage_hours(settings, args))
+    if args.command == "poster":
+        return asyncio.run(posters.write_poster(settings, args))
     return asyncio.run(manage_staff(settings, args))
 
 

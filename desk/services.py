@@ -22,6 +22,7 @@ class DeskServices:
     public_url: str  # where the desk is reached, e.g. https://wegweiser.hemmingen.de/desk
     cipher: CaseCipher | None = None
     bot_username: str | None = None  # for staff invitation deep links
+    poster_pdf: Callable[[str], bytes] | None = None  # a poster source's printable PDF
 
     @property
     def secure_cookies(self) -> bool:

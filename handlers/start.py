@@ -15,7 +15,7 @@ from handlers.keyboards import (
 )
 from handlers.replies import show
 from locales import ENDONYMS, Translator, supported_language
-from storage import invites, people
+from storage import invites, people, posters
 from storage.db import session_scope
 
 INVITE_PREFIX = "invite_"
@@ -73,6 +73,7 @@ async def start(update: Update, context: BotContext) -> None:
         return
     token = _invite_token(context)
     invited = await _redeem_invite(context, viewer, token) if token else None
+    await _count_poster_arrival(context, viewer)
     if not viewer.language_chosen:
         client_language = supported_language(update.effective_user.language_code)
         if client_language is None:
@@ -100,6 +101,16 @@ def invite_text(t: Translator, accepted: bool) -> str:
     if accepted:
         return t.pgettext("start", "Welcome to the team! You can now use the staff commands, such as /desk.")
     return t.pgettext("start", "This invitation link is not valid (any more). Please ask for a new one.")
+
+
+async def _count_poster_arrival(context: BotContext, viewer: Viewer) -> None:
+    """A ``/start`` from a poster's QR code (``/start p_<source>``) adds to that source's count."""
+    source = posters.source_of_payload(context.args[0]) if context.args else None
+    if source is not None:
+        async with session_scope(context.runtime.sessions) as session:
+            await posters.count_arrival(
+                session, source, viewer.person_id, context.now(), context.runtime.zone
+            )
 
 
 async def _redeem_invite(context: BotContext, viewer: Viewer, token: str) -> bool:

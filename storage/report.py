@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Appointment, AppointmentKind, AppointmentStatus, Case, Goal, Person, Review
+from storage.posters import SourceFigures, arrivals
 
 NONE = "–"
 
@@ -68,6 +69,7 @@ class Report:
     months: dict[str, Figures]  # every month of the period, empty ones too
     advisors: dict[str, Figures]
     totals: Figures
+    arrivals: tuple[SourceFigures, ...] = ()  # /start through posters, per source (numbers only)
 
 
 @dataclass
@@ -250,6 +252,7 @@ async def funding_report(session: AsyncSession, start: date, end: date, zone: tz
         months={month: tally.figures() for month, tally in months.items()},
         advisors={advisor: tally.figures() for advisor, tally in sorted(advisors.items())},
         totals=totals.figures(),
+        arrivals=tuple(await arrivals(session, start, end)),
     )
 
 
@@ -292,6 +295,19 @@ def _table(title: str, heading: tuple[str, str], lines: dict[str, Figures]) -> l
     return text
 
 
+def _arrivals_table(figures: tuple[SourceFigures, ...]) -> list[str]:
+    """Arrivals through posters: starts and people new to the bot, per poster source."""
+    rows = [
+        ("Aushang / poster", "Starts", "neu / new"),
+        *((figure.source, str(figure.starts), str(figure.new_people)) for figure in figures),
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    text = ["Über Aushänge gekommen / arrivals through posters"]
+    for source, starts, new in rows:
+        text.append(f"  {source:<{widths[0]}}  {starts:>{widths[1]}}  {new:>{widths[2]}}")
+    return text
+
+
 def summary_text(report: Report) -> str:
     """A plain-text summary in German and English: totals, then one line per month and per advisor."""
     period = f"{report.start:%d.%m.%Y} – {report.end:%d.%m.%Y}"
@@ -311,6 +327,8 @@ def summary_text(report: Report) -> str:
             "",
             *_table("Nach Beratungskraft / by advisor", ("Beratungskraft", "advisor"), report.advisors),
         ]
+    if report.arrivals:
+        lines += ["", *_arrivals_table(report.arrivals)]
     lines += [
         "",
         "Beratene Personen zählen je Zeile einmal; die Zeilen ergeben daher nicht die Summe.",

@@ -19,6 +19,15 @@ if [ ! -x /usr/bin/chromium ]; then
     fi
 fi
 
+# Posters are rendered with the Noto fonts and checked with poppler's pdftoppm and pdftotext.
+if [ ! -x /usr/bin/pdftoppm ] || [ ! -d /usr/share/fonts/truetype/noto ]; then
+    echo "Installing Debian's poppler-utils and fonts-noto-core for the poster tests..."
+    as_root=""
+    [ "$(id -u)" = 0 ] || as_root=sudo
+    $as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq \
+        poppler-utils fonts-noto-core >/dev/null
+fi
+
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python -m pytest -q "$@"

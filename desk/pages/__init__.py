@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from desk.pages import admin_pages, agenda, calendar, cases, report
+from desk.pages import admin_pages, agenda, calendar, cases, posters, report
 
 
 def routes() -> list[BaseRoute]:
-    return [*cases.routes(), *agenda.routes(), *admin_pages.routes(), *report.routes(), *calendar.routes()]
+    return [
+        *cases.routes(),
+        *agenda.routes(),
+        *admin_pages.routes(),
+        *report.routes(),
+        *calendar.routes(),
+        *posters.routes(),
+    ]

@@ -30,6 +30,7 @@ from storage.models.desk import CalendarFeed, DeskSession, DeskSignIn
 from storage.models.invites import StaffInvite
 from storage.models.offers import Category, Offer, OfferChange, OfferStatus, OfferText
 from storage.models.people import PendingInput, Person, ProcessedUpdate, Role
+from storage.models.posters import PosterArrival
 
 __all__ = [
     "GOAL_STATUSES",
@@ -59,6 +60,7 @@ __all__ = [
     "OfferText",
     "PendingInput",
     "Person",
+    "PosterArrival",
     "ProcessedUpdate",
     "Referral",
     "Reminder",
