@@ -20,6 +20,7 @@ class Purpose(StrEnum):
     CASE_MANAGEMENT = "case"
     REMINDERS = "reminders"
     REFERRAL = "referral"
+    NEWS = "news"
 
 
 # The version of each consent text; raise it when the text's meaning changes.
@@ -28,6 +29,7 @@ CURRENT_VERSIONS: dict[str, str] = {
     Purpose.CASE_MANAGEMENT: "2026-11",
     Purpose.REMINDERS: "2026-11",
     Purpose.REFERRAL: "2026-11",
+    Purpose.NEWS: "2026-11",
 }
 
 

@@ -28,6 +28,7 @@ from storage.models.cases import (
 )
 from storage.models.desk import CalendarFeed, DeskSession, DeskSignIn
 from storage.models.invites import StaffInvite
+from storage.models.news import DeliveryStatus, NewsDelivery, NewsItem, NewsStatus, NewsText
 from storage.models.offers import Category, Offer, OfferChange, OfferStatus, OfferText
 from storage.models.people import PendingInput, Person, ProcessedUpdate, Role
 from storage.models.posters import PosterArrival
@@ -50,10 +51,15 @@ __all__ = [
     "Category",
     "Consent",
     "ConsultationHours",
+    "DeliveryStatus",
     "DeskSession",
     "DeskSignIn",
     "Goal",
     "NeedAssessment",
+    "NewsDelivery",
+    "NewsItem",
+    "NewsStatus",
+    "NewsText",
     "Offer",
     "OfferChange",
     "OfferStatus",
