@@ -34,6 +34,7 @@ from handlers import (
     errors,
     fallback,
     gate,
+    news,
     offers,
     privacy,
     referrals,
@@ -115,6 +116,7 @@ def build_application(
             admin.schedule_jobs(application.job_queue, runtime.zone)
             advisor.schedule_jobs(application.job_queue, runtime, settings.agenda_digest_time)
             reminders.schedule_jobs(application.job_queue, settings.reminder_interval_seconds)
+            news.schedule_jobs(application.job_queue, settings.reminder_interval_seconds)
             case_digest.schedule_jobs(application.job_queue, runtime.zone)
             retention_job.schedule_jobs(application.job_queue, runtime.zone)
 

@@ -241,6 +241,15 @@ async def finish(
     )
 
 
+async def requeue(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
+    """Give deliveries back to the queue after a passing failure (network, flood limit)."""
+    await session.execute(
+        update(NewsDelivery)
+        .where(NewsDelivery.id.in_(delivery_ids), NewsDelivery.status == DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.QUEUED, claimed_at=None)
+    )
+
+
 async def complete_finished(session: AsyncSession) -> int:
     """Mark items as sent whose deliveries are all finished; how many."""
     open_deliveries = exists().where(

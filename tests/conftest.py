@@ -56,8 +56,9 @@ def sessions(engine: AsyncEngine) -> SessionFactory:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[BotUnderTest]:
+async def bot(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BotUnderTest]:
     """The real Application polling the sandbox over HTTP, with a SQLite database and a fixed clock.
+    A test marked ``unlimited_rate`` runs it without Telegram's rate limiter (for bulk sending).
 
     When the test ends, the sandbox must not have refused anything the bot sent: Telegram would
     have refused it too."""
@@ -66,7 +67,8 @@ async def bot(tmp_path: Path) -> AsyncIterator[BotUnderTest]:
     settings = settings_for(
         f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", running.api_url, world.token, str(tmp_path)
     )
-    under_test = BotUnderTest(running, world, settings, Clock())
+    unlimited = request.node.get_closest_marker("unlimited_rate") is not None
+    under_test = BotUnderTest(running, world, settings, Clock(), rate_limited=not unlimited)
     await under_test.start()
     try:
         yield under_test

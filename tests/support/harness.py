@@ -62,8 +62,17 @@ class Clock:
 class BotUnderTest:
     """The running bot, its sandbox world, its database and its clock."""
 
-    def __init__(self, running: RunningSandbox, world: World, settings: Settings, clock: Clock):
+    def __init__(
+        self,
+        running: RunningSandbox,
+        world: World,
+        settings: Settings,
+        clock: Clock,
+        *,
+        rate_limited: bool = True,
+    ):
         self.running = running
+        self.rate_limited = rate_limited
         self.world = world
         self.settings = settings
         self.clock = clock
@@ -74,7 +83,10 @@ class BotUnderTest:
 
     async def start(self) -> None:
         application = build_application(
-            self.settings, clock=self.clock, application_class=TrackingApplication
+            self.settings,
+            clock=self.clock,
+            application_class=TrackingApplication,
+            rate_limited=self.rate_limited,
         )
         assert isinstance(application, TrackingApplication)
         self._stack = AsyncExitStack()
