@@ -170,6 +170,7 @@ def desk_services(runtime: Runtime, bot_username: str | None) -> DeskServices:
             if bot_username
             else None
         ),
+        news_preview=partial(news.preview, runtime.municipality, runtime.zone),
     )
 
 

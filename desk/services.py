@@ -23,6 +23,8 @@ class DeskServices:
     cipher: CaseCipher | None = None
     bot_username: str | None = None  # for staff invitation deep links
     poster_pdf: Callable[[str], bytes] | None = None  # a poster source's printable PDF
+    # How a news item reads in one language (Telegram HTML), for the admins' preview.
+    news_preview: Callable[[str, dict[str, str]], str] | None = None
 
     @property
     def secure_cookies(self) -> bool:

@@ -13,6 +13,7 @@ import html
 import logging
 import time
 from collections import defaultdict
+from datetime import tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -66,6 +67,12 @@ def body_for(texts: dict[str, str], language: str) -> tuple[str, bool]:
     if language in texts:
         return texts[language], False
     return texts[news.SOURCE_LANGUAGE], True
+
+
+def preview(municipality: str, zone: tzinfo, language: str, texts: dict[str, str]) -> str:
+    """The news as a reader of ``language`` will get it (for the admins' preview on the desk)."""
+    body, fallback = body_for(texts, language)
+    return news_text(Translator(language, zone), municipality, body, fallback=fallback)
 
 
 def news_keyboard(t: Translator, offer: Offer | None) -> InlineKeyboardMarkup | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from desk.pages import admin_pages, agenda, calendar, cases, posters, report
+from desk.pages import admin_pages, agenda, calendar, cases, news, posters, report
 
 
 def routes() -> list[BaseRoute]:
@@ -15,4 +15,5 @@ def routes() -> list[BaseRoute]:
         *report.routes(),
         *calendar.routes(),
         *posters.routes(),
+        *news.routes(),
     ]
