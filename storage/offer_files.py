@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +20,14 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import SUPPORTED_LANGUAGES
+from storage.events import (
+    EventRule,
+    InvalidEvent,
+    event_lines,
+    format_event,
+    parse_event,
+    replace_offer_events,
+)
 from storage.hours import format_hours_line
 from storage.models import Offer, OfferChange, OfferStatus, OfferText
 from storage.offers import InvalidValue, all_offers, clean_offer_value, clean_text_value
@@ -41,6 +49,7 @@ BASE_COLUMNS = (
     "website",
     "last_verified",
     "ends_on",
+    "events",
 )
 TEXT_COLUMNS = ("name", "summary", "audience", "cost", "details", "tags")
 CSV_COLUMNS = BASE_COLUMNS + tuple(
@@ -162,6 +171,24 @@ class CleanOffer:
     slug: str
     fields: dict[str, Any]
     texts: dict[str, dict[str, Any]]
+    events: list[EventRule] = field(default_factory=list)
+
+
+def _clean_events(raw: Any, problem: Callable[[str, str], None]) -> list[EventRule]:
+    """Events as one line each: a YAML list of lines, or lines separated by ";" in a CSV cell."""
+    if raw in (None, ""):
+        return []
+    lines = [line for line in raw.split(";") if line.strip()] if isinstance(raw, str) else raw
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        problem("events", "must be a list of event lines")
+        return []
+    rules = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            rules.append(parse_event(line))
+        except InvalidEvent as error:
+            problem("events", f"event {number}: {error}")
+    return rules
 
 
 def _clean(raw: RawOffer, problems: list[Problem]) -> CleanOffer | None:
@@ -246,9 +273,10 @@ def _clean(raw: RawOffer, problems: list[Problem]) -> CleanOffer | None:
             )
         cleaned["tags"] = [tag.strip() for tag in tags] if isinstance(tags, list) else []
         texts[language] = cleaned
+    events = _clean_events(values.get("events"), problem)
     if len(problems) > start:
         return None
-    return CleanOffer(slug=slug, fields=fields, texts=texts)
+    return CleanOffer(slug=slug, fields=fields, texts=texts, events=events)
 
 
 def validate(raw_offers: list[RawOffer]) -> list[CleanOffer]:
@@ -284,10 +312,11 @@ async def import_offers(
     ``changed_by`` is the admin's person id when an admin imports on the desk (None from the CLI)."""
     cleaned = validate(read_offer_file(path))
     existing = {offer.slug: offer for offer in await all_offers(session)}
+    lines = await event_lines(session, [offer.id for offer in existing.values()])
     result = ImportResult()
     for item in cleaned:
         offer = existing.get(item.slug)
-        before = _record_of(offer) if offer is not None else None
+        before = _record_of(offer, lines[offer.id]) if offer is not None else None
         if offer is None:
             offer = Offer(slug=item.slug, updated_at=now)
             session.add(offer)
@@ -305,9 +334,13 @@ async def import_offers(
                 offer.texts.append(text)
             for key, value in entry.items():
                 setattr(text, key, value)
+        new_events = sorted(format_event(rule) for rule in item.events)
+        if new_events != sorted(lines.get(offer.id, []) if offer.id is not None else []):
+            await session.flush()  # a new offer gets its id for its events
+            await replace_offer_events(session, offer.id, item.events)
         if before is None:
             result.created.append(item.slug)
-        elif _record_of(offer) == before:
+        elif _record_of(offer, new_events) == before:
             result.unchanged.append(item.slug)
             continue
         else:
@@ -325,7 +358,7 @@ async def import_offers(
 # ---- export ----------------------------------------------------------------------------------
 
 
-def _record_of(offer: Offer) -> dict[str, Any]:
+def _record_of(offer: Offer, events: list[str]) -> dict[str, Any]:
     record: dict[str, Any] = {
         "slug": offer.slug,
         "category": offer.category,
@@ -342,6 +375,7 @@ def _record_of(offer: Offer) -> dict[str, Any]:
         "website": offer.website,
         "last_verified": offer.last_verified.isoformat() if offer.last_verified else None,
         "ends_on": offer.ends_on.isoformat() if offer.ends_on else None,
+        "events": sorted(events) or None,
     }
     record = {key: value for key, value in record.items() if value is not None}
     texts: dict[str, dict[str, Any]] = {}
@@ -373,6 +407,7 @@ def _csv_text(records: list[dict[str, Any]]) -> str:
         row: dict[str, Any] = {key: record.get(key, "") for key in BASE_COLUMNS}
         row["example"] = "yes" if record["example"] else "no"
         row["languages"] = ",".join(record.get("languages", []))
+        row["events"] = "; ".join(record.get("events", []))
         if "barrier_free" in record:
             row["barrier_free"] = "yes" if record["barrier_free"] else "no"
         for language, entry in record["texts"].items():
@@ -385,7 +420,9 @@ def _csv_text(records: list[dict[str, Any]]) -> str:
 
 async def export_offers(session: AsyncSession, path: Path, today: date) -> int:
     """Write every offer (archived ones too) to a YAML or CSV file; returns how many."""
-    records = [_record_of(offer) for offer in await all_offers(session)]
+    offers = await all_offers(session)
+    lines = await event_lines(session, [offer.id for offer in offers])
+    records = [_record_of(offer, lines[offer.id]) for offer in offers]
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         path.write_text(_yaml_text(records, today), encoding="utf-8")

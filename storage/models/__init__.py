@@ -27,6 +27,7 @@ from storage.models.cases import (
     Review,
 )
 from storage.models.desk import CalendarFeed, DeskSession, DeskSignIn
+from storage.models.events import OfferEvent
 from storage.models.invites import StaffInvite
 from storage.models.news import DeliveryStatus, NewsDelivery, NewsItem, NewsStatus, NewsText
 from storage.models.offers import Category, Offer, OfferChange, OfferStatus, OfferText
@@ -62,6 +63,7 @@ __all__ = [
     "NewsText",
     "Offer",
     "OfferChange",
+    "OfferEvent",
     "OfferStatus",
     "OfferText",
     "PendingInput",
