@@ -13,6 +13,7 @@ import html
 import logging
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import tzinfo
 
 from sqlalchemy import select
@@ -86,19 +87,28 @@ def news_keyboard(t: Translator, offer: Offer | None) -> InlineKeyboardMarkup | 
 
 
 class _ChatSpacing:
-    """Keeps one second between two messages to the same chat, also across batches."""
+    """Keeps one second between two messages to the same chat, also across batches: sends to one
+    chat wait for each other, and the second waits until a second after the first was delivered."""
 
     def __init__(self) -> None:
         self._last: dict[int, float] = {}
+        self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    async def wait_for(self, chat_id: int) -> None:
-        now = time.monotonic()
-        if (last := self._last.get(chat_id)) is not None and now - last < SAME_CHAT_SPACING:
-            await asyncio.sleep(SAME_CHAT_SPACING - (now - last))
-        self._last[chat_id] = time.monotonic()
-        if len(self._last) > 10_000:
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: int) -> AsyncIterator[None]:
+        lock = self._locks[chat_id]
+        async with lock:
+            if (last := self._last.get(chat_id)) is not None:
+                await asyncio.sleep(max(0.0, SAME_CHAT_SPACING - (time.monotonic() - last)))
+            try:
+                yield
+            finally:
+                self._last[chat_id] = time.monotonic()
+        if not lock.locked() and len(self._locks) > 10_000:
             horizon = time.monotonic() - SAME_CHAT_SPACING
             self._last = {chat: at for chat, at in self._last.items() if at >= horizon}
+            busy = {chat: held for chat, held in self._locks.items() if held.locked()}
+            self._locks = defaultdict(asyncio.Lock, busy)
 
 
 _spacing = _ChatSpacing()
@@ -151,13 +161,13 @@ async def _send_one(
     runtime = context.runtime
     t = Translator(item.language or runtime.default_language, runtime.zone)
     body, fallback = body_for(item.texts, t.language)
-    await _spacing.wait_for(item.telegram_id)
     try:
-        await context.bot.send_message(
-            item.telegram_id,
-            news_text(t, runtime.municipality, body, fallback=fallback),
-            reply_markup=news_keyboard(t, offers.get(item.offer_id) if item.offer_id else None),
-        )
+        async with _spacing.turn(item.telegram_id):
+            await context.bot.send_message(
+                item.telegram_id,
+                news_text(t, runtime.municipality, body, fallback=fallback),
+                reply_markup=news_keyboard(t, offers.get(item.offer_id) if item.offer_id else None),
+            )
     except Forbidden as error:
         if "initiate" in error.message.lower():  # never started the bot: not a block, nothing to mark
             outcomes.add(item.delivery_id, DeliveryStatus.FAILED)
@@ -186,49 +196,51 @@ async def _offers_of(context: BotContext, items: list[Outgoing]) -> dict[int, Of
         return {offer.id: offer for offer in found}
 
 
-async def _dispatch_batch(context: BotContext, outcomes: _Outcomes) -> int:
-    """Claim one batch and send it; how many deliveries were claimed."""
-    runtime = context.runtime
-    now = context.now()
-    async with session_scope(runtime.sessions) as session:
-        claimed = await news.claim_deliveries(session, now, BATCH)
-        items = await news.load_outgoing(session, claimed, now)
-    offers = await _offers_of(context, items)
-    gate = asyncio.Semaphore(PARALLEL_SENDS)
-
-    async def send(item: Outgoing) -> None:
-        async with gate:
-            await _send_one(context, item, offers, outcomes)
-
-    await asyncio.gather(*(send(item) for item in items))
-    return len(claimed)
-
-
 async def dispatch_news(context: BotContext) -> int:
-    """Job: queue what is due, then send batch after batch within a time budget; a stopping
-    application finishes the batch on its way and leaves the rest queued. Returns how many
-    deliveries were handled."""
+    """Job: queue what is due, then keep ``PARALLEL_SENDS`` senders busy with claimed deliveries
+    (claiming the next batch while the last one is on its way) within a time budget. A stopping
+    application sends what it has claimed and leaves the rest queued. Returns how many deliveries
+    were claimed."""
     runtime = context.runtime
     started = time.monotonic()
     async with session_scope(runtime.sessions) as session:
         await news.release_stuck(session, context.now())
         await news.queue_due(session, context.now())
-    handled = 0
     outcomes = _Outcomes(context)
     recorder = asyncio.create_task(outcomes.run())
+    waiting: asyncio.Queue[tuple[Outgoing, dict[int, Offer]] | None] = asyncio.Queue(BATCH)
+    claimed_total = 0
+
+    async def claim() -> None:
+        nonlocal claimed_total
+        try:
+            while context.application.running and time.monotonic() - started < RUN_BUDGET_SECONDS:
+                async with session_scope(runtime.sessions) as session:
+                    claimed = await news.claim_deliveries(session, context.now(), BATCH)
+                    items = await news.load_outgoing(session, claimed, context.now())
+                claimed_total += len(claimed)
+                offers = await _offers_of(context, items)
+                for item in items:
+                    await waiting.put((item, offers))
+                if len(claimed) < BATCH:
+                    break
+        finally:
+            for _ in range(PARALLEL_SENDS):
+                await waiting.put(None)
+
+    async def send() -> None:
+        while (job := await waiting.get()) is not None:
+            await _send_one(context, *job, outcomes)
+
     try:
-        while context.application.running and time.monotonic() - started < RUN_BUDGET_SECONDS:
-            claimed = await _dispatch_batch(context, outcomes)
-            handled += claimed
-            if claimed < BATCH:
-                break
+        await asyncio.gather(claim(), *(send() for _ in range(PARALLEL_SENDS)))
     finally:
         await outcomes.close()
         await recorder
         await outcomes.flush()
     async with session_scope(runtime.sessions) as session:
         await news.complete_finished(session)
-    return handled
+    return claimed_total
 
 
 def schedule_jobs(job_queue: JobQueue, interval_seconds: float) -> None:
