@@ -195,7 +195,10 @@ async def test_a_ukrainian_speaker_gets_all_their_data_as_two_files(consultation
 
     assert olena.last_query.answer_text == ukrainian.pgettext("privacy", "Your data is on its way.")
     as_json, as_text = olena.bot_messages[-2:]
-    assert (as_json.document["file_name"], as_text.document["file_name"]) == (privacy_export.JSON_FILE, privacy_export.TEXT_FILE)
+    assert (as_json.document["file_name"], as_text.document["file_name"]) == (
+        privacy_export.JSON_FILE,
+        privacy_export.TEXT_FILE,
+    )
     data = json.loads(consultations.world.files[as_json.document["file_id"]].content.decode("utf-8"))
     assert data["person"]["telegram_id"] == 870003 and data["person"]["language"] == "uk"
     assert data["case"]["first_name"] == "Olena"
