@@ -60,11 +60,11 @@ async def edit_menu(update: Update, context: BotContext, fields: Fields) -> None
     t = context.t
     offer_id = int(fields[0])
     names = (*TEXT_FIELDS, "category", *TYPED_FIELDS, "barrier_free")
-    buttons = [
+    field_buttons = [
         InlineKeyboardButton(field_label(t, name), callback_data=FIELD.encode(offer_id, name))
         for name in names
     ]
-    rows = in_rows(buttons, 2)
+    rows = in_rows(field_buttons, 2)
     rows.append([InlineKeyboardButton(t.pgettext("admin", "« Back"), callback_data=CARD.encode(offer_id))])
     await show(
         update, context, t.pgettext("admin", "What would you like to change?"), InlineKeyboardMarkup(rows)

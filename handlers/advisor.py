@@ -162,7 +162,7 @@ def agenda_keyboard(
     t: Translator, rows: Sequence[tuple[Appointment, Case]], now: datetime
 ) -> InlineKeyboardMarkup | None:
     """A button per open appointment still to come: tapping it offers to cancel it."""
-    buttons = [
+    cancel_buttons = [
         InlineKeyboardButton(
             f"✖ {t.date(appointment.starts_at.astimezone(t.zone).date(), 'EEE d.M.')} "
             f"{t.time(appointment.starts_at)} · {case.first_name or case.number}"[:60],
@@ -171,9 +171,9 @@ def agenda_keyboard(
         for appointment, case in rows[:AGENDA_MAX_ENTRIES]
         if appointment.status == AppointmentStatus.BOOKED and appointment.ends_at > now
     ]
-    if not buttons:
+    if not cancel_buttons:
         return None
-    return InlineKeyboardMarkup(in_rows(buttons, 2))
+    return InlineKeyboardMarkup(in_rows(cancel_buttons, 2))
 
 
 async def agenda(update: Update, context: BotContext, _fields: Fields = ()) -> None:

@@ -193,11 +193,11 @@ def _back_to_hours(t: Translator) -> list[InlineKeyboardButton]:
 async def choose_weekday(update: Update, context: BotContext, _fields: Fields) -> None:
     """Which weekday's hours to change."""
     t = context.t
-    buttons = [
+    day_buttons = [
         InlineKeyboardButton(weekday_name(t, weekday), callback_data=HOURS_DAY.encode(weekday))
         for weekday in range(7)
     ]
-    rows = in_rows(buttons, 2)
+    rows = in_rows(day_buttons, 2)
     await show(
         update,
         context,

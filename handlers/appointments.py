@@ -29,7 +29,6 @@ CANCEL = Action("pcan", (integer(),))
 CANCEL_FOR = Action("pcand", (integer(), one_of(CANCEL_REASONS)))
 MOVE = Action("pmove", (integer(),))
 MOVE_DAY = Action("pmday", (integer(), r"20[0-9]{6}"))
-MOVE_TO = Action("pmto", (integer(), integer(10)))
 MOVE_OK = Action("pmok", (integer(), integer(10), integer()))
 CONFIRMED = Action("pcome", (integer(),))
 

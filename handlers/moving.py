@@ -42,7 +42,7 @@ async def move_days(update: Update, context: BotContext, fields: Fields) -> None
             InlineKeyboardMarkup([back]),
         )
         return
-    buttons = [
+    day_buttons = [
         InlineKeyboardButton(
             day_label(t, day), callback_data=MOVE_DAY.encode(view.appointment.id, day_code(day))
         )
@@ -52,7 +52,7 @@ async def move_days(update: Update, context: BotContext, fields: Fields) -> None
         update,
         context,
         t.pgettext("appointments", "To which day would you like to move it?"),
-        InlineKeyboardMarkup([*in_rows(buttons, 3), back]),
+        InlineKeyboardMarkup([*in_rows(day_buttons, 3), back]),
     )
 
 
@@ -79,14 +79,14 @@ async def move_times(update: Update, context: BotContext, fields: Fields) -> Non
     day = day_of(fields[1])
     t = context.t
     slots = await _free_for_move(context, view, day) if day else []
-    buttons = [
+    time_buttons = [
         InlineKeyboardButton(
             t.time(slot.starts_at),
             callback_data=MOVE_OK.encode(view.appointment.id, minute_of(slot.starts_at), slot.advisor_id),
         )
         for slot in slots
     ]
-    rows = in_rows(buttons, 4)
+    rows = in_rows(time_buttons, 4)
     rows.append(
         [
             InlineKeyboardButton(
