@@ -281,19 +281,23 @@ async def choose_language(update: Update, context: BotContext, fields: Fields) -
     await show_days(update, context, topic, choice, about)
 
 
+async def free_times(context: BotContext, choice: str, day: date | None = None) -> list[booking.Slot]:
+    """The times the viewer can book in the chosen language (on ``day``, or in the whole window)."""
+    viewer = context.viewer
+    assert viewer is not None
+    language, interpreter = language_of(choice, viewer.language)
+    async with session_scope(context.runtime.sessions) as session:
+        return await booking.free_slots(
+            session, context.runtime.policy, context.now(), viewer.person_id, language, interpreter, day=day
+        )
+
+
 async def show_days(
     update: Update, context: BotContext, topic: str, choice: str, about: str, note: str | None = None
 ) -> None:
     """The days with free times; ``note`` says first why the person is back here."""
-    viewer = context.viewer
-    assert viewer is not None
     t = context.t
-    language, interpreter = language_of(choice, viewer.language)
-    async with session_scope(context.runtime.sessions) as session:
-        slots = await booking.free_slots(
-            session, context.runtime.policy, context.now(), viewer.person_id, language, interpreter
-        )
-    days = free_days(slots, context.runtime.zone)
+    days = free_days(await free_times(context, choice), context.runtime.zone)
     if not days:
         text = t.pgettext(
             "booking",
@@ -341,14 +345,8 @@ async def show_times(
     note: str | None = None,
 ) -> None:
     """The free times of a day; when none are left, the days again, saying why (``note``)."""
-    viewer = context.viewer
-    assert viewer is not None
     t = context.t
-    language, interpreter = language_of(choice, viewer.language)
-    async with session_scope(context.runtime.sessions) as session:
-        slots = await booking.free_slots(
-            session, context.runtime.policy, context.now(), viewer.person_id, language, interpreter, day=day
-        )
+    slots = await free_times(context, choice, day)
     if not slots:
         why = note or t.pgettext("booking", "Sorry, there is no free time left on {date}.", date=t.date(day))
         await show_days(update, context, topic, choice, about, note=why)
