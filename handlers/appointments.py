@@ -44,6 +44,20 @@ def reason_label(t: Translator, reason: str) -> str:
     return labels[reason]
 
 
+def book_or_menu(t: Translator) -> InlineKeyboardMarkup:
+    """Two ways on when nothing is booked (any more): book a consultation, or the main menu."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.pgettext("menu", "📅 Book a consultation"), callback_data=START.encode("-")
+                )
+            ],
+            [InlineKeyboardButton(t.pgettext("menu", "« Main menu"), callback_data=MENU.encode("home"))],
+        ]
+    )
+
+
 async def show_list(update: Update, context: BotContext, _fields: Fields = ()) -> None:
     """/appointments, or the menu button: the person's open appointments."""
     viewer = context.viewer
@@ -56,20 +70,7 @@ async def show_list(update: Update, context: BotContext, _fields: Fields = ()) -
             update,
             context,
             t.pgettext("appointments", "You have no open appointments."),
-            InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            t.pgettext("menu", "📅 Book a consultation"), callback_data=START.encode("-")
-                        )
-                    ],
-                    [
-                        InlineKeyboardButton(
-                            t.pgettext("menu", "« Main menu"), callback_data=MENU.encode("home")
-                        )
-                    ],
-                ]
-            ),
+            book_or_menu(t),
         )
         return
     rows = [
@@ -207,16 +208,7 @@ async def cancel(update: Update, context: BotContext, fields: Fields) -> None:
         update,
         context,
         t.pgettext("appointments", "Your appointment is cancelled. Thank you for letting us know."),
-        InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        t.pgettext("menu", "📅 Book a consultation"), callback_data=START.encode("-")
-                    )
-                ],
-                [InlineKeyboardButton(t.pgettext("menu", "« Main menu"), callback_data=MENU.encode("home"))],
-            ]
-        ),
+        book_or_menu(t),
     )
     await notify_advisor(context, appointment_id, "cancelled")
     await offer_freed_times(context)
