@@ -11,8 +11,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 
+from handlers.errors import is_block, is_network_blip
 from locales import ENDONYMS, Html, Translator
 from storage import people
 from storage.db import SessionFactory, session_scope
@@ -142,8 +143,11 @@ def summary_lines(t: Translator, view: AppointmentView) -> str:
     )
 
 
-def advisor_notice(t: Translator, view: AppointmentView, event: str) -> str:
-    """What the advisor is told when a booking is made, cancelled or moved."""
+def advisor_notice(
+    t: Translator, view: AppointmentView, event: str, previous: tuple[datetime, datetime] | None = None
+) -> str:
+    """What the advisor is told when a booking is made, cancelled or moved (a move names the
+    ``previous`` time too)."""
     appointment = view.appointment
     headline = {
         "booked": t.pgettext("advisor", "📅 <b>New booking</b>"),
@@ -160,22 +164,32 @@ def advisor_notice(t: Translator, view: AppointmentView, event: str) -> str:
         topic=topic_label(t, appointment.topic),
         language=language_text(t, appointment.language, appointment.interpreter),
     )
+    if event == "moved" and previous is not None:
+        details = t.pgettext(
+            "advisor",
+            "Before: {before}\nNow: {details}",
+            before=when_text(t, *previous),
+            details=Html(details),
+        )
     return f"{headline}\n{details}"
 
 
 async def tell(
     bot: Bot, sessions: SessionFactory, person: Person | None, text: str, now: datetime, **kwargs: object
 ) -> bool:
-    """Send to a person; a person who blocked the bot is marked and ``False`` returned."""
+    """Send to a person; ``False`` when it did not arrive (a person who blocked the bot is marked;
+    anything but a block or a network blip is logged as the bug it is)."""
     if person is None or person.blocked_at is not None:
         return False
     try:
         await bot.send_message(person.telegram_id, text, **kwargs)  # type: ignore[arg-type]
-    except Forbidden:
-        async with session_scope(sessions) as session:
-            await people.mark_blocked(session, person.telegram_id, now)
-        return False
     except TelegramError as error:
-        log.warning("message not delivered: %s", type(error).__name__)
+        if is_block(error):
+            async with session_scope(sessions) as session:
+                await people.mark_blocked(session, person.telegram_id, now)
+        elif is_network_blip(error):
+            log.warning("message not delivered: %s", type(error).__name__)
+        else:  # a bug in what we sent, or a refusal we do not expect: never silent
+            log.error("message not delivered: %s", type(error).__name__, exc_info=error)
         return False
     return True

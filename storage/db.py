@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -66,6 +67,41 @@ class NestedUnitOfWork(RuntimeError):
 _in_unit_of_work: ContextVar[bool] = ContextVar("in_unit_of_work", default=False)
 
 
+class _Step:
+    """Whether a unit of work of the current step has committed a change."""
+
+    __slots__ = ("committed",)
+
+    def __init__(self) -> None:
+        self.committed = False
+
+
+_step: ContextVar[_Step | None] = ContextVar("step", default=None)
+
+
+def begin_step() -> None:
+    """Start a step (e.g. one update's handler) in this task: from here on, remember whether a unit
+    of work commits a change, so a failure can say truthfully whether anything was saved."""
+    _step.set(_Step())
+
+
+def step_committed() -> bool:
+    """Whether a unit of work committed a change since :func:`begin_step` in this task."""
+    step = _step.get()
+    return step is not None and step.committed
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _flush_context: Any) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
 @asynccontextmanager
 async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit when the block succeeds, roll back when it raises."""
@@ -77,6 +113,8 @@ async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
             try:
                 yield session
                 await session.commit()
+                if session.info.get("wrote") and (step := _step.get()) is not None:
+                    step.committed = True
             except BaseException:
                 await session.rollback()
                 raise

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from handlers import advisor, staff
+from handlers import advisor, advisor_cancel, advisor_hours, staff
 from handlers import booking as flow
 from handlers.appointment_texts import when_text
 from handlers.reminders import JOB_ID as REMINDER_JOB
@@ -193,7 +193,7 @@ async def test_another_advisor_or_a_refugee_cannot_cancel_or_record_and_nothing_
     (agenda,) = await ben.send("/agenda")
     for forged in (
         advisor.CANCEL.encode(appointment_id),
-        advisor.CANCEL_FOR.encode(appointment_id, "emergency"),
+        advisor_cancel.CANCEL_FOR.encode(appointment_id, "emergency"),
     ):
         await ben.tap_data(agenda, forged, forged=True)
         assert ben.last_query.answer_text == not_yours
@@ -203,7 +203,7 @@ async def test_another_advisor_or_a_refugee_cannot_cancel_or_record_and_nothing_
 
     (menu,) = await olena.send("/start")
     for forged in (
-        advisor.CANCEL_FOR.encode(appointment_id, "other"),
+        advisor_cancel.CANCEL_FOR.encode(appointment_id, "other"),
         advisor.OUTCOME.encode(appointment_id, "no"),
     ):
         await olena.tap_data(menu, forged, forged=True)
@@ -268,14 +268,14 @@ async def test_an_advisor_sets_tuesday_hours_and_a_wrong_value_is_explained(
 ) -> None:
     anna = consultations.person(ANNA, "Anna", "de")
     german = t("de")
-    tuesday = advisor.weekday_name(german, 1)
+    tuesday = advisor_hours.weekday_name(german, 1)
 
     (overview,) = await anna.send("/hours")
     assert (
         german.pgettext("advisor", "{weekday}: {hours}", weekday=tuesday, hours="09:00–12:00")
         in overview.text
     )
-    await anna.tap(advisor.HOURS_DAYS.encode(), overview)
+    await anna.tap(advisor_hours.HOURS_DAYS.encode(), overview)
     await anna.tap(tuesday)
     assert tuesday in anna.last.text
 
@@ -283,10 +283,10 @@ async def test_an_advisor_sets_tuesday_hours_and_a_wrong_value_is_explained(
     assert refused.text == german.pgettext(
         "advisor",
         "Not saved. {reason}\nPlease try again, or /cancel.",
-        reason=Html(advisor.invalid_answer_text(german, "hours_format")),
+        reason=Html(advisor_hours.invalid_answer_text(german, "hours_format")),
     )
     (refused,) = await anna.send("09:15-12:00")
-    assert advisor.invalid_answer_text(german, "hours_grid") in refused.text
+    assert advisor_hours.invalid_answer_text(german, "hours_grid") in refused.text
     (saved,) = await anna.send("08:30-12:00, 13:00-15:30")
 
     assert saved.text.startswith(german.pgettext("advisor", "✅ Saved."))
@@ -298,8 +298,8 @@ async def test_an_advisor_sets_tuesday_hours_and_a_wrong_value_is_explained(
         weekly = await booking.weekly_hours(session, await person_id(consultations, ANNA))
     assert weekly == {1: [("08:30", "12:00"), ("13:00", "15:30")], 3: [("09:00", "12:00")]}
 
-    await anna.tap(advisor.HOURS_DAYS.encode(), saved)
-    await anna.tap(advisor.HOURS_DAY.encode(3))
+    await anna.tap(advisor_hours.HOURS_DAYS.encode(), saved)
+    await anna.tap(advisor_hours.HOURS_DAY.encode(3))
     await anna.send("-")
     async with consultations.sessions() as session:
         weekly = await booking.weekly_hours(session, await person_id(consultations, ANNA))
@@ -316,11 +316,11 @@ async def test_an_advisor_adds_an_absence_is_warned_of_a_booking_in_it_and_remov
 
     (overview,) = await anna.send("/hours")
     assert german.pgettext("advisor", "No absences planned.") in overview.text
-    await anna.tap(advisor.ABSENCE_ADD.encode(), overview)
+    await anna.tap(advisor_hours.ABSENCE_ADD.encode(), overview)
     (refused,) = await anna.send("nächste Woche")
-    assert advisor.invalid_answer_text(german, "absence_format") in refused.text
+    assert advisor_hours.invalid_answer_text(german, "absence_format") in refused.text
     (refused,) = await anna.send("2026-02-02 2026-02-06")
-    assert advisor.invalid_answer_text(german, "absence_past") in refused.text
+    assert advisor_hours.invalid_answer_text(german, "absence_past") in refused.text
     (saved,) = await anna.send("2026-03-04 2026-03-06")
 
     assert (
@@ -341,8 +341,8 @@ async def test_an_advisor_adds_an_absence_is_warned_of_a_booking_in_it_and_remov
         (absence,) = (await session.scalars(select(Absence))).all()
     assert (absence.first_day, absence.last_day) == (date(2026, 3, 4), date(2026, 3, 6))
 
-    await anna.tap(advisor.ABSENCE_LIST.encode(), saved)
-    await anna.tap(advisor.ABSENCE_REMOVE.encode(absence.id))
+    await anna.tap(advisor_hours.ABSENCE_LIST.encode(), saved)
+    await anna.tap(advisor_hours.ABSENCE_REMOVE.encode(absence.id))
 
     assert await count(consultations, Absence) == 0
     assert anna.last.text.startswith(german.pgettext("advisor", "✅ The absence was removed."))
@@ -353,11 +353,11 @@ async def test_an_advisor_sets_languages_and_place_in_english(consultations: Bot
     english = t("en")
 
     (overview,) = await ben.send("/hours")
-    await ben.tap(advisor.LANGUAGES.encode(), overview)
+    await ben.tap(advisor_hours.LANGUAGES.encode(), overview)
     (refused,) = await ben.send("de, xx")
-    assert advisor.invalid_answer_text(english, "languages") in refused.text
+    assert advisor_hours.invalid_answer_text(english, "languages") in refused.text
     await ben.send("DE, en ar")
-    await ben.tap(advisor.PLACE.encode())
+    await ben.tap(advisor_hours.PLACE.encode())
     (saved,) = await ben.send("Rathaus Hemmingen, Zimmer 3 & 4")
 
     assert "Rathaus Hemmingen, Zimmer 3 &amp; 4" in (saved.html or "")
@@ -379,7 +379,7 @@ async def test_refugees_and_admins_are_refused_the_advisor_tools(
         for command in ("/agenda", "/hours"):
             (reply,) = await person.send(command)
             assert reply.text == expected
-        await person.tap_data(reply, advisor.HOURS_DAY.encode(1), forged=True)
+        await person.tap_data(reply, advisor_hours.HOURS_DAY.encode(1), forged=True)
         assert person.last_query.answer_text == expected
     async with consultations.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Absence)) == 0
