@@ -42,6 +42,7 @@ from handlers import (
     menu,
     moving,
     news,
+    news_subscription,
     offers,
     privacy,
     privacy_export,
@@ -50,6 +51,7 @@ from handlers import (
     retention_job,
     staff,
     start,
+    this_week,
     typed_answers,
 )
 from handlers.context import BotContext, BotData, Runtime
@@ -194,6 +196,7 @@ def register_handlers(application: Application) -> None:
             *start.handlers(),
             *menu.handlers(),
             *offers.handlers(),
+            *this_week.handlers(),
             *referrals.handlers(),
             *booking.handlers(),
             *booking_confirm.handlers(),
@@ -201,6 +204,7 @@ def register_handlers(application: Application) -> None:
             *moving.handlers(),
             *privacy.handlers(),
             *privacy_export.handlers(),
+            *news_subscription.handlers(),
             *advisor.handlers(),
             *advisor_cancel.handlers(),
             *advisor_hours.handlers(),

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from handlers.callbacks import Action, one_of
 from locales import ENDONYMS, SUPPORTED_LANGUAGES, Translator
 
-MENU_SECTIONS = ("offers", "book", "appointments", "privacy", "language", "help")
+MENU_SECTIONS = ("offers", "week", "book", "appointments", "privacy", "language", "help")
 MENU = Action("menu", (one_of((*MENU_SECTIONS, "home")),))
 CHOOSE_LANGUAGE = Action("lang", (one_of(SUPPORTED_LANGUAGES),))
 
@@ -21,6 +21,7 @@ def section_label(t: Translator, section: str) -> str:
     """The button label of a main-menu section in the viewer's language."""
     labels = {
         "offers": t.pgettext("menu", "🗺 Offers and clubs"),
+        "week": t.pgettext("menu", "📆 This week"),
         "book": t.pgettext("menu", "📅 Book a consultation"),
         "appointments": t.pgettext("menu", "🗓 My appointments"),
         "privacy": t.pgettext("menu", "🔒 Privacy and my data"),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler
 
-from handlers import appointments, booking, buttons, offers, privacy, start
+from handlers import appointments, booking, buttons, offers, privacy, start, this_week
 from handlers.keyboards import MENU
 
 SECTIONS: dict[str, buttons.Step] = {
     "offers": offers.show_categories,
+    "week": this_week.show_week,
     "book": booking.start,
     "appointments": appointments.show_list,
     "privacy": privacy.overview,

@@ -17,6 +17,7 @@ WITHDRAW = Action("pwdraw", (one_of(tuple(Purpose)),))
 EXPORT = Action("pexport")
 DELETE = Action("pdelete")
 DELETE_CONFIRMED = Action("pdelok")
+NEWS_OFFER = Action("newsask")  # shared with handlers.news_subscription
 SHOWN_APPOINTMENTS = 5
 SHOWN_CONSENTS = 12  # the latest; the copy of my data holds all
 
@@ -30,6 +31,7 @@ def purpose_label(t: Translator, purpose: str) -> str:
         Purpose.CASE_MANAGEMENT: t.pgettext("privacy", "Case record of the integration management"),
         Purpose.REMINDERS: t.pgettext("privacy", "Reminders before appointments"),
         Purpose.REFERRAL: t.pgettext("privacy", "Passing your contact on to an offer"),
+        Purpose.NEWS: t.pgettext("privacy", "News from the integration management"),
     }
     return labels.get(purpose, purpose)
 
@@ -40,6 +42,7 @@ def withdraw_button_label(t: Translator, purpose: str) -> str:
         Purpose.CASE_MANAGEMENT: t.pgettext("privacy", "✖ Withdraw consent: case record"),
         Purpose.REMINDERS: t.pgettext("privacy", "✖ Withdraw consent: reminders"),
         Purpose.REFERRAL: t.pgettext("privacy", "✖ Withdraw consent: passing on"),
+        Purpose.NEWS: t.pgettext("privacy", "✖ Stop the news"),
     }
     return labels[purpose]
 
@@ -222,6 +225,10 @@ def overview_keyboard(t: Translator, data: PersonData | None) -> InlineKeyboardM
         for purpose in in_force
         if purpose in tuple(Purpose)
     ]
+    if Purpose.NEWS not in in_force:
+        rows.append(
+            [InlineKeyboardButton(t.pgettext("news", "📰 Get news"), callback_data=NEWS_OFFER.encode())]
+        )
     rows += [
         [InlineKeyboardButton(t.pgettext("privacy", "📥 Send me my data"), callback_data=EXPORT.encode())],
         [InlineKeyboardButton(t.pgettext("privacy", "🗑 Delete everything"), callback_data=DELETE.encode())],
@@ -269,6 +276,11 @@ def withdrawn_text(t: Translator, purpose: str) -> str:
             "privacy",
             "✅ You have withdrawn your consent to passing your contact on. Nothing new will be passed "
             "on to offers.",
+        ),
+        Purpose.NEWS: t.pgettext(
+            "privacy",
+            "✅ You will not get news any more. You can ask for it again at any time under “Privacy "
+            "and my data”.",
         ),
     }
     return texts[purpose]

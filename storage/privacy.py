@@ -29,6 +29,7 @@ from storage.models import (
     Consent,
     Goal,
     NeedAssessment,
+    NewsDelivery,
     Offer,
     PendingInput,
     Person,
@@ -273,6 +274,14 @@ async def export_person_data(
         "waiting_list": [],
         "pending_question": None,
         "case_access_log": [],
+        "news_received": [
+            {"news": news_id, "status": status, "at": _iso(finished_at)}
+            for news_id, status, finished_at in await session.execute(
+                select(NewsDelivery.news_id, NewsDelivery.status, NewsDelivery.finished_at)
+                .where(NewsDelivery.person_id == person_id)
+                .order_by(NewsDelivery.id)
+            )
+        ],
     }
     starts = {appointment.id: appointment.starts_at for appointment in appointments}
     if case is not None:
@@ -506,6 +515,7 @@ async def delete_everything(session: AsyncSession, person_id: int, now: datetime
     if case is not None:
         await remove("cases", delete(Case).where(Case.id == case.id))
     await remove("waiting_list", delete(WaitingListEntry).where(WaitingListEntry.person_id == person_id))
+    await remove("news_deliveries", delete(NewsDelivery).where(NewsDelivery.person_id == person_id))
     await remove("consents", delete(Consent).where(Consent.person_id == person_id))
     await remove("pending_inputs", delete(PendingInput).where(PendingInput.person_id == person_id))
     await remove("people", delete(Person).where(Person.id == person_id))

@@ -11,7 +11,15 @@ from storage.models import Person
 from tests.support.harness import BotUnderTest
 from tests.support.scripts import written_in
 
-MENU_DATA = ["menu:offers", "menu:book", "menu:appointments", "menu:privacy", "menu:language", "menu:help"]
+MENU_DATA = [
+    "menu:offers",
+    "menu:week",
+    "menu:book",
+    "menu:appointments",
+    "menu:privacy",
+    "menu:language",
+    "menu:help",
+]
 
 
 def t(language: str) -> Translator:
@@ -100,9 +108,11 @@ async def test_command_menus_are_set_for_every_language(bot: BotUnderTest) -> No
             "start",
             "menu",
             "offers",
+            "week",
             "search",
             "book",
             "appointments",
+            "news",
             "privacy",
             "language",
             "help",

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.keyboards import MENU_SECTIONS
 from handlers.start import help_text
 from locales import Translator
 from tests.support.harness import BotUnderTest
@@ -100,7 +101,7 @@ async def test_forged_or_stale_button_data_gets_a_clear_answer_and_changes_nothi
 
     assert person.last_query.answered
     assert person.last_query.answer_text == t("ar").pgettext("fallback", "This button is no longer valid.")
-    assert len(person.last.buttons) == 6, "the current menu is shown again"
+    assert len(person.last.buttons) == len(MENU_SECTIONS), "the current menu is shown again"
     async with bot.sessions() as session:
         from sqlalchemy import select
 

@@ -178,3 +178,38 @@ async def test_news_about_an_offer_has_a_button_that_opens_it(bot: BotUnderTest)
 
     assert reader.last_query.answered
     assert reader.last.text.startswith(name), "the offer's card"
+
+
+async def news_consent(bot: BotUnderTest, telegram_id: int) -> list[tuple[str, str | None]]:
+    async with bot.sessions() as session:
+        person_id = await session.scalar(select(Person.id).where(Person.telegram_id == telegram_id))
+        rows = await session.execute(
+            select(Consent.text_version, Consent.withdrawn_at).where(
+                Consent.person_id == person_id, Consent.purpose == Purpose.NEWS
+            )
+        )
+        return [(version, withdrawn and withdrawn.isoformat()) for version, withdrawn in rows.all()]
+
+
+async def test_people_ask_for_news_in_privacy_and_stop_it_with_one_tap(bot: BotUnderTest) -> None:
+    olena = bot.person(25_000, "Olena", "uk")
+    await olena.send("/start")
+    (privacy,) = await olena.send("/privacy")
+
+    await olena.tap("📰 Отримувати новини", privacy)
+    assert "Служба інтеграції громади Hemmingen може час від часу" in olena.last.text
+    await olena.tap("✅ Так, надсилайте мені новини")
+
+    assert olena.last_query.answered and olena.last_query.answer_text == "Новини увімкнено"
+    assert await news_consent(bot, 25_000) == [(CURRENT_VERSIONS[Purpose.NEWS], None)]
+
+    (privacy,) = await olena.send("/privacy")
+    assert "Новини від служби інтеграції" in privacy.text
+    assert "📰 Отримувати новини" not in [button["text"] for button in privacy.buttons]
+    await olena.tap("✖ Зупинити новини", privacy)
+
+    assert "Ви більше не отримуватимете новин." in olena.last.text
+    ((_, withdrawn),) = await news_consent(bot, 25_000)
+    assert withdrawn is not None
+    (again,) = await olena.send("/news")
+    assert "✅ Так, надсилайте мені новини" in [button["text"] for button in again.buttons]

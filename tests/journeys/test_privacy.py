@@ -131,6 +131,7 @@ async def test_an_arabic_speaker_sees_what_is_stored_and_withdraws_the_booking_c
     assert [b["callback_data"] for b in screen.buttons] == [
         "pwdraw:booking",
         "pwdraw:reminders",
+        "newsask",
         "pexport",
         "pdelete",
         "menu:home",
@@ -154,6 +155,7 @@ async def test_an_arabic_speaker_sees_what_is_stored_and_withdraws_the_booking_c
     overview = await amira.tap("priv", screen)
     assert [b["callback_data"] for b in overview.buttons] == [
         "pwdraw:reminders",
+        "newsask",
         "pexport",
         "pdelete",
         "menu:home",
