@@ -122,7 +122,7 @@ async def offer_list(update: Update, context: BotContext, fields: Fields) -> Non
     async with session_scope(context.runtime.sessions) as session:
         everything = list(await offers.all_offers(session))
     pages = max(1, -(-len(everything) // PAGE_SIZE))
-    page = min(int(fields[0]), pages - 1)
+    page = min(fields[0], pages - 1)
     rows = [
         [
             InlineKeyboardButton(
@@ -233,7 +233,7 @@ async def show_admin_card(
 
 async def card(update: Update, context: BotContext, fields: Fields) -> None:
     """One offer as admins see it, with what they can do."""
-    await show_admin_card(update, context, int(fields[0]))
+    await show_admin_card(update, context, fields[0])
 
 
 async def apply_change(
@@ -260,7 +260,7 @@ async def apply_change(
 async def set_status(update: Update, context: BotContext, fields: Fields) -> Answer:
     """Archive or restore an offer."""
     assert context.viewer is not None
-    offer_id = int(fields[0])
+    offer_id = fields[0]
     status = OfferStatus.ARCHIVED if fields[1] == "archive" else OfferStatus.ACTIVE
     telegram_id, now = context.viewer.telegram_id, context.now()
     return await apply_change(
@@ -274,7 +274,7 @@ async def set_status(update: Update, context: BotContext, fields: Fields) -> Ans
 async def verify(update: Update, context: BotContext, fields: Fields) -> Answer:
     """Mark an offer as checked today."""
     assert context.viewer is not None
-    offer_id = int(fields[0])
+    offer_id = fields[0]
     telegram_id, now = context.viewer.telegram_id, context.now()
     today = now.astimezone(context.runtime.zone).date()
     return await apply_change(

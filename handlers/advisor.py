@@ -237,7 +237,7 @@ def no_show_text(t: Translator, view: AppointmentView) -> str:
 async def record_outcome(update: Update, context: BotContext, fields: Fields) -> Answer:
     """ "Attended" or "did not come": recorded; a person who did not come gets a friendly note."""
     assert context.viewer is not None
-    appointment_id, attended = int(fields[0]), fields[1] == "yes"
+    appointment_id, attended = fields[0], fields[1] == "yes"
     t = context.t
     runtime = context.runtime
     refused: str | None = None

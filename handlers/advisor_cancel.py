@@ -63,7 +63,7 @@ async def _own_view(context: BotContext, appointment_id: int) -> AppointmentView
 async def ask_cancel_reason(update: Update, context: BotContext, fields: Fields) -> None:
     """Cancelling, step 1: which appointment, and why."""
     t = context.t
-    view = await _own_view(context, int(fields[0]))
+    view = await _own_view(context, fields[0])
     appointment = view.appointment
     if appointment.status != AppointmentStatus.BOOKED or appointment.ends_at <= context.now():
         raise Refused(not_changed_text(t, "not_booked"))
@@ -120,7 +120,7 @@ def person_cancellation_text(t: Translator, view: AppointmentView, reason: str) 
 async def cancel(update: Update, context: BotContext, fields: Fields) -> Answer:
     """Cancelling, step 2: cancel with the reason, tell the person in their language."""
     assert context.viewer is not None
-    appointment_id, reason = int(fields[0]), fields[1]
+    appointment_id, reason = fields[0], fields[1]
     t = context.t
     runtime = context.runtime
     refused: str | None = None

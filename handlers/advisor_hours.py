@@ -432,7 +432,7 @@ async def remove_absence(update: Update, context: BotContext, fields: Fields) ->
     assert context.viewer is not None
     t = context.t
     async with session_scope(context.runtime.sessions) as session:
-        removed = await booking.remove_absence(session, context.viewer.person_id, int(fields[0]))
+        removed = await booking.remove_absence(session, context.viewer.person_id, fields[0])
     note = (
         t.pgettext("advisor", "✅ The absence was removed.")
         if removed

@@ -111,7 +111,7 @@ async def own_view(context: BotContext, appointment_id: int) -> AppointmentView:
 
 async def show_detail(update: Update, context: BotContext, fields: Fields) -> None:
     """One appointment, with "move" and "cancel"."""
-    view = await own_view(context, int(fields[0]))
+    view = await own_view(context, fields[0])
     t = context.t
     appointment = view.appointment
     if appointment.status != "booked" or appointment.starts_at <= context.now():
@@ -158,7 +158,7 @@ async def show_detail(update: Update, context: BotContext, fields: Fields) -> No
 
 async def ask_reason(update: Update, context: BotContext, fields: Fields) -> None:
     """Cancelling, step 1: really, and why?"""
-    view = await own_view(context, int(fields[0]))
+    view = await own_view(context, fields[0])
     t = context.t
     rows = [
         [
@@ -192,7 +192,7 @@ async def cancel(update: Update, context: BotContext, fields: Fields) -> None:
     """Cancelling, step 2: cancelled; the advisor and the waiting list are told."""
     viewer = context.viewer
     assert viewer is not None
-    appointment_id, reason = int(fields[0]), fields[1]
+    appointment_id, reason = fields[0], fields[1]
     t = context.t
     refused = None
     async with session_scope(context.runtime.sessions) as session:
@@ -253,7 +253,7 @@ async def offer_freed_times(context: BotContext) -> None:
 
 async def confirm_attendance(update: Update, context: BotContext, fields: Fields) -> Answer:
     """The "I will come" button of a reminder: a thank-you, nothing stored."""
-    await own_view(context, int(fields[0]))
+    await own_view(context, fields[0])
     return Answer(context.t.pgettext("appointments", "Thank you, see you then!"))
 
 

@@ -55,7 +55,7 @@ async def confirm(update: Update, context: BotContext, fields: Fields) -> Answer
                 runtime.policy,
                 context.now(),
                 person=person,
-                advisor_id=int(advisor_id),
+                advisor_id=advisor_id,
                 starts_at=starts_at,
                 topic=topic,
                 language=language,

@@ -24,7 +24,7 @@ from storage.db import session_scope
 
 async def move_days(update: Update, context: BotContext, fields: Fields) -> None:
     """Moving, step 1: days with free times of the same length."""
-    view = await own_view(context, int(fields[0]))
+    view = await own_view(context, fields[0])
     t = context.t
     slots = await _free_for_move(context, view)
     days = free_days(slots, context.runtime.zone)
@@ -75,7 +75,7 @@ async def _free_for_move(
 
 async def move_times(update: Update, context: BotContext, fields: Fields) -> None:
     """Moving, step 2: free times on the chosen day."""
-    view = await own_view(context, int(fields[0]))
+    view = await own_view(context, fields[0])
     day = day_of(fields[1])
     t = context.t
     slots = await _free_for_move(context, view, day) if day else []
@@ -109,7 +109,7 @@ async def move(update: Update, context: BotContext, fields: Fields) -> Answer:
     """Moving, step 3: the new time is held before the old one is released."""
     viewer = context.viewer
     assert viewer is not None
-    appointment_id, minute, advisor_id = int(fields[0]), fields[1], int(fields[2])
+    appointment_id, minute, advisor_id = fields[0], fields[1], fields[2]
     t = context.t
     refused = None
     previous = None

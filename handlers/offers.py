@@ -67,7 +67,7 @@ async def show_categories(update: Update, context: BotContext, _fields: Fields =
 
 async def show_page(update: Update, context: BotContext, fields: Fields) -> None:
     """One page of a category."""
-    category, page = fields[0], int(fields[1])
+    category, page = fields[0], fields[1]
     t = context.t
     async with session_scope(context.runtime.sessions) as session:
         found, pages = await offers.offers_in_category(
@@ -168,14 +168,14 @@ async def _visible_offer(context: BotContext, offer_id: int) -> Offer:
 
 async def show_card(update: Update, context: BotContext, fields: Fields) -> None:
     """An offer's card."""
-    offer = await _visible_offer(context, int(fields[0]))
+    offer = await _visible_offer(context, fields[0])
     text, shortened = card_text(context.t, offer, context.now())
     await show(update, context, text, card_keyboard(context.t, offer, fields[1], shortened))
 
 
 async def send_map(update: Update, context: BotContext, fields: Fields) -> None:
     """The offer's place as a Telegram venue."""
-    offer = await _visible_offer(context, int(fields[0]))
+    offer = await _visible_offer(context, fields[0])
     if offer.latitude is None or offer.longitude is None or update.effective_chat is None:
         return
     name = offer_name(offer, context.t.language)
@@ -190,7 +190,7 @@ async def send_map(update: Update, context: BotContext, fields: Fields) -> None:
 
 async def send_full_text(update: Update, context: BotContext, fields: Fields) -> None:
     """The offer's whole long text, in as many messages as it needs."""
-    offer = await _visible_offer(context, int(fields[0]))
+    offer = await _visible_offer(context, fields[0])
     shown = offers.text_in(offer, context.t.language)
     if shown is None or not shown.text.details or update.effective_chat is None:
         return
