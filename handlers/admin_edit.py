@@ -136,9 +136,7 @@ async def choose_field(update: Update, context: BotContext, fields: Fields) -> N
 
 async def choose_text_language(update: Update, context: BotContext, fields: Fields) -> None:
     """A text field's language was chosen: ask for the new text."""
-    await _ask_for_value(
-        update, context, {"offer_id": fields[0], "field": fields[1], "language": fields[2]}
-    )
+    await _ask_for_value(update, context, {"offer_id": fields[0], "field": fields[1], "language": fields[2]})
 
 
 async def _ask_for_value(update: Update, context: BotContext, payload: dict) -> None:
