@@ -27,6 +27,7 @@ from handlers import (
     admin,
     admin_edit,
     advisor,
+    advisor_answers,
     advisor_cancel,
     advisor_hours,
     appointments,
@@ -199,7 +200,7 @@ def register_handlers(application: Application) -> None:
             *admin_edit.handlers(),
             # Free text answers an open question of a journey, or else it is a search.
             *typed_answers.handlers(
-                {**admin_edit.TYPED_ANSWERS, **advisor_hours.TYPED_ANSWERS}, otherwise=offers.search
+                {**admin_edit.TYPED_ANSWERS, **advisor_answers.TYPED_ANSWERS}, otherwise=offers.search
             ),
             *fallback.handlers(),
         ],

@@ -374,7 +374,7 @@ async def change_hours(
     session: AsyncSession, advisor: Person, args: argparse.Namespace, settings: Settings
 ) -> str:
     """Carry out one ``hours`` action; returns what to print. Bad values raise ``ValueError``."""
-    from handlers.advisor_hours import parse_languages
+    from handlers.advisor_answers import parse_languages
 
     action = args.hours_command
     if action == "set":

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from handlers import advisor, advisor_cancel, advisor_hours, staff
+from handlers import advisor, advisor_answers, advisor_cancel, advisor_hours, staff
 from handlers import booking as flow
 from handlers.appointment_texts import when_text
 from handlers.reminders import JOB_ID as REMINDER_JOB
@@ -283,10 +283,10 @@ async def test_an_advisor_sets_tuesday_hours_and_a_wrong_value_is_explained(
     assert refused.text == german.pgettext(
         "advisor",
         "Not saved. {reason}\nPlease try again, or /cancel.",
-        reason=Html(advisor_hours.invalid_answer_text(german, "hours_format")),
+        reason=Html(advisor_answers.invalid_answer_text(german, "hours_format")),
     )
     (refused,) = await anna.send("09:15-12:00")
-    assert advisor_hours.invalid_answer_text(german, "hours_grid") in refused.text
+    assert advisor_answers.invalid_answer_text(german, "hours_grid") in refused.text
     (saved,) = await anna.send("08:30-12:00, 13:00-15:30")
 
     assert saved.text.startswith(german.pgettext("advisor", "✅ Saved."))
@@ -318,9 +318,9 @@ async def test_an_advisor_adds_an_absence_is_warned_of_a_booking_in_it_and_remov
     assert german.pgettext("advisor", "No absences planned.") in overview.text
     await anna.tap(advisor_hours.ABSENCE_ADD.encode(), overview)
     (refused,) = await anna.send("nächste Woche")
-    assert advisor_hours.invalid_answer_text(german, "absence_format") in refused.text
+    assert advisor_answers.invalid_answer_text(german, "absence_format") in refused.text
     (refused,) = await anna.send("2026-02-02 2026-02-06")
-    assert advisor_hours.invalid_answer_text(german, "absence_past") in refused.text
+    assert advisor_answers.invalid_answer_text(german, "absence_past") in refused.text
     (saved,) = await anna.send("2026-03-04 2026-03-06")
 
     assert (
@@ -355,7 +355,7 @@ async def test_an_advisor_sets_languages_and_place_in_english(consultations: Bot
     (overview,) = await ben.send("/hours")
     await ben.tap(advisor_hours.LANGUAGES.encode(), overview)
     (refused,) = await ben.send("de, xx")
-    assert advisor_hours.invalid_answer_text(english, "languages") in refused.text
+    assert advisor_answers.invalid_answer_text(english, "languages") in refused.text
     await ben.send("DE, en ar")
     await ben.tap(advisor_hours.PLACE.encode())
     (saved,) = await ben.send("Rathaus Hemmingen, Zimmer 3 & 4")
