@@ -210,6 +210,11 @@ def language_name(code: str, in_language: str) -> str:
     return names.get(code) or ENDONYMS.get(code, code)
 
 
+def language_names(in_language: str) -> dict[str, str]:
+    """Every supported language named in ``in_language`` (for staff pages and messages)."""
+    return {code: language_name(code, in_language) for code in SUPPORTED_LANGUAGES}
+
+
 class Html(str):
     """A value that is already safe Telegram HTML and must not be escaped again."""
 

@@ -27,7 +27,6 @@ from starlette.routing import BaseRoute, Route
 from desk.auth import Visitor, admin, checked_form, services_of
 from desk.i18n import DeskTexts
 from desk.render import page
-from locales import ENDONYMS
 from storage import audit, invites, offer_files, offers, people
 from storage.db import session_scope
 from storage.hours import format_hours_line
@@ -268,7 +267,7 @@ async def _edit_page(
         offer=offer,
         values=values,
         languages=[text.language for text in offer.texts],
-        endonyms=ENDONYMS,
+        language_names=texts.language_names,
         labels=field_labels(texts),
         categories=category_labels(texts),
         archived=offer.status == OfferStatus.ARCHIVED,
@@ -355,7 +354,9 @@ def _field_name(texts: DeskTexts, key: str) -> str:
     if key.startswith("text_"):
         _, language, field = key.split("_", 2)
         return texts.gettext(
-            "{field} ({language})", field=labels.get(field, field), language=ENDONYMS.get(language, language)
+            "{field} ({language})",
+            field=labels.get(field, field),
+            language=texts.language_names.get(language, language),
         )
     return labels.get(key, key)
 
