@@ -458,8 +458,8 @@ def no_show_text(t: Translator, view: AppointmentView) -> str:
     """The friendly message to a person who missed their appointment."""
     return t.pgettext(
         "advisor",
-        "We missed you at your consultation on {when}. No problem: if you still need advice, "
-        "you can simply book a new time.",
+        "Your consultation on {when} did not take place. If you would still like advice, you are welcome "
+        "to book a new time.",
         when=Html(when_text(t, view.appointment.starts_at, view.appointment.ends_at)),
     )
 

@@ -251,8 +251,8 @@ async def test_after_the_appointment_a_no_show_is_recorded_and_the_person_is_inv
     assert (await stored(consultations, came))[0].status == "attended"
     assert amira.last.html == arabic.pgettext(
         "advisor",
-        "We missed you at your consultation on {when}. No problem: if you still need advice, "
-        "you can simply book a new time.",
+        "Your consultation on {when} did not take place. If you would still like advice, you are welcome "
+        "to book a new time.",
         when=Html(when_text(arabic, local(3, 9), local(3, 10))),
     )
     assert amira.last.buttons[0]["callback_data"] == flow.START.encode("-")
