@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 from desk.auth import Visitor, admin, checked_form, services_of
 from desk.i18n import DeskTexts
 from desk.render import page
+from locales.status import translation_status
 from storage import audit, invites, offer_files, offers, people
 from storage.db import session_scope
 from storage.hours import format_hours_line
@@ -170,6 +171,15 @@ def form_values(offer: Offer) -> dict[str, str]:
     return values
 
 
+def translation_labels(texts: DeskTexts) -> dict[str, str]:
+    """The review states of locales/status.yaml as admins read them."""
+    return {
+        "source": texts.gettext("source texts"),
+        "machine-assisted": texts.gettext("machine-assisted, review needed"),
+        "reviewed": texts.gettext("reviewed by a native speaker"),
+    }
+
+
 def _check_due(offer: Offer, today: date) -> bool:
     """An active, running offer nobody confirmed for half a year (as ``offers_needing_attention``)."""
     if offer.status != OfferStatus.ACTIVE or (offer.ends_on is not None and offer.ends_on < today):
@@ -226,6 +236,8 @@ async def _offers_page(
         notice=notice,
         problem=problem,
         import_problems=import_problems,
+        translation_status=translation_status(),
+        translation_labels=translation_labels(who.texts),
     )
 
 
