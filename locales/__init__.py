@@ -156,8 +156,8 @@ def weekday_name(weekday: int, language: str, width: str = "wide") -> str:
 
 @cache
 def clock_skeleton(language: str) -> str:
-    """ "hm" where the language's own time format uses a 12-hour clock (en, ar, ti), "Hm" where it uses
-    a 24-hour clock, so every time and time range in a message follows the same convention."""
+    """The CLDR skeleton of the language's own clock: "hm" where its time format is 12-hour (en, ar, ti),
+    "Hm" where it is 24-hour, so every time and time range in a message follows the same convention."""
     pattern = _babel_locale(language).time_formats["short"].pattern
     return "hm" if "h" in pattern or "K" in pattern else "Hm"
 
@@ -187,7 +187,7 @@ def format_time_range(start: Clock, end: Clock, language: str, zone: tzinfo) -> 
 
 
 def format_date_range(first: date, last: date, language: str) -> str:
-    """'4.–6. März 2026', '4–6 mars 2026': Babel's interval format for days."""
+    """'4.–6. März 2026', 'Mar 4 – 6, 2026': Babel's interval format for days."""
     return format_interval(first, last, "yMMMd", locale=_babel_locale(language))
 
 

@@ -17,7 +17,7 @@ from bot.sandbox.rules import MAX_TEXT, plain_text_of_html, utf16_length
 from handlers.appointment_texts import summary_text
 from handlers.offer_cards import card_text
 from handlers.offers import CARD
-from locales import ENDONYMS, RIGHT_TO_LEFT, Translator
+from locales import ENDONYMS, RIGHT_TO_LEFT, Html, Translator
 from storage import booking, people
 from storage.db import session_scope
 from storage.models import Case, Offer, OfferText, Person, Role
@@ -103,6 +103,19 @@ def test_an_offer_card_in_german_reads_right_to_left_with_contacts_and_hours_in_
     time_ranges_keep_their_order(t, text, "08:30", "13:00")
     time_ranges_keep_their_order(t, text, "14:00", "16:00")
     assert utf16_length(text) <= MAX_TEXT, "isolates count in Telegram's length too"
+
+
+def test_values_are_isolated_only_where_their_direction_differs_from_the_language() -> None:
+    arabic, german = Translator("ar", BERLIN), Translator("de", BERLIN)
+
+    assert arabic.pgettext("test", "{v}", v="Rathaus") == "\u2068Rathaus\u2069"
+    assert arabic.pgettext("test", "{v}", v=PHONE) == f"\u2068{PHONE}\u2069", "digits without Arabic letters"
+    assert arabic.pgettext("test", "{v}", v="السكن") == "السكن", "the language's own script stays as it is"
+    assert arabic.pgettext("test", "{v}", v=Html("<b>السكن</b>")) == "<b>السكن</b>", "tags are not letters"
+    once = arabic.pgettext("test", "{v}", v=arabic.time_range("08:30", "13:00"))
+    assert once.count("\u2068") <= 1, "a value isolated before is not wrapped again"
+    assert german.pgettext("test", "{v} (W-1)", v="محمد") == "\u2068محمد\u2069 (W-1)", "Arabic name in German"
+    assert german.pgettext("test", "{v}", v=PHONE) == PHONE
 
 
 @pytest.mark.parametrize("language", RTL)
