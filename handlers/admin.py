@@ -19,6 +19,7 @@ from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
 from handlers.errors import is_block
+from handlers.keyboards import button_label
 from handlers.offer_cards import category_label, offer_name, weekly_hours
 from handlers.replies import show
 from locales import ENDONYMS, Translator
@@ -127,7 +128,7 @@ async def offer_list(update: Update, context: BotContext, fields: Fields) -> Non
         [
             InlineKeyboardButton(
                 _status_mark(offer, offer.ends_on is not None and offer.ends_on < today)
-                + offer_name(offer, t.language)[:50],
+                + button_label(offer_name(offer, t.language)),
                 callback_data=CARD.encode(offer.id),
             )
         ]
@@ -318,7 +319,11 @@ def attention_text(t: Translator, attention: offers.Freshness) -> str:
 
 def attention_keyboard(t: Translator, attention: offers.Freshness) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(offer_name(offer, t.language)[:50], callback_data=CARD.encode(offer.id))]
+        [
+            InlineKeyboardButton(
+                button_label(offer_name(offer, t.language)), callback_data=CARD.encode(offer.id)
+            )
+        ]
         for offer in (attention.stale + attention.ended)[:10]
     ]
     rows.append([InlineKeyboardButton(t.pgettext("admin", "« Overview"), callback_data=HOME.encode())])

@@ -117,7 +117,7 @@ async def choose_field(update: Update, context: BotContext, fields: Fields) -> N
         rows = [
             [
                 InlineKeyboardButton(
-                    ENDONYMS.get(text.language, text.language),
+                    t.language_name(text.language),
                     callback_data=TEXT_LANGUAGE.encode(offer_id, field, text.language),
                 )
             ]

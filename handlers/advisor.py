@@ -30,7 +30,7 @@ from handlers.booking import START
 from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext, Runtime
-from handlers.keyboards import in_rows
+from handlers.keyboards import button_label, in_rows
 from handlers.replies import show
 from locales import Html, Translator
 from storage import booking, people
@@ -96,9 +96,8 @@ def agenda_entry(t: Translator, appointment: Appointment, case: Case) -> str:
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
     entry = t.pgettext(
         "advisor",
-        "🕘 <b>{start}–{end}</b> {kind}\n👤 {name} ({case})\n💬 {topic} · 🗣 {language}",
-        start=t.time(appointment.starts_at),
-        end=t.time(appointment.ends_at),
+        "🕘 <b>{times}</b> {kind}\n👤 {name} ({case})\n💬 {topic} · 🗣 {language}",
+        times=t.time_range(appointment.starts_at, appointment.ends_at),
         kind=Html(kind_label(t, appointment.kind, minutes)),
         name=case.first_name or "–",
         case=case.number,
@@ -164,8 +163,10 @@ def agenda_keyboard(
     """A button per open appointment still to come: tapping it offers to cancel it."""
     cancel_buttons = [
         InlineKeyboardButton(
-            f"✖ {t.date(appointment.starts_at.astimezone(t.zone).date(), 'EEE d.M.')} "
-            f"{t.time(appointment.starts_at)} · {case.first_name or case.number}"[:60],
+            button_label(
+                f"✖ {t.day(appointment.starts_at.astimezone(t.zone).date(), 'MEd')} "
+                f"{t.time(appointment.starts_at)} · {case.first_name or case.number}"
+            ),
             callback_data=CANCEL.encode(appointment.id),
         )
         for appointment, case in rows[:AGENDA_MAX_ENTRIES]
@@ -228,8 +229,8 @@ def no_show_text(t: Translator, view: AppointmentView) -> str:
     """The friendly message to a person who missed their appointment."""
     return t.pgettext(
         "advisor",
-        "We missed you at your consultation on {when}. No problem: if you still need advice, "
-        "you can simply book a new time.",
+        "Your consultation on {when} did not take place. If you would still like advice, you are welcome "
+        "to book a new time.",
         when=Html(when_text(t, view.appointment.starts_at, view.appointment.ends_at)),
     )
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler
@@ -19,12 +18,11 @@ from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
 from handlers.keyboards import in_rows
 from handlers.replies import show
-from locales import ENDONYMS, SUPPORTED_LANGUAGES, Html, Translator
+from locales import SUPPORTED_LANGUAGES, Html, Translator
 from storage import booking, pending
 from storage.db import session_scope
 from storage.models import Absence
 
-REFERENCE_MONDAY = date(2026, 1, 5)  # any Monday: weekday names come from formatting its week
 WEEKDAY = one_of(tuple(str(day) for day in range(7)))
 
 HOURS = Action("vhours")
@@ -44,7 +42,7 @@ WAITING_PLACE = "advisor_place"
 
 def weekday_name(t: Translator, weekday: int) -> str:
     """'Monday' … 'Sunday' (0 … 6) in the reader's language."""
-    return t.date(REFERENCE_MONDAY + timedelta(days=weekday), "EEEE")
+    return t.weekday(weekday)
 
 
 # ---- consultation hours, absences, languages, place --------------------------------------------
@@ -62,7 +60,7 @@ def hours_text(
     none = Html(t.pgettext("advisor", "no consultations"))
     lines = [t.pgettext("advisor", "<b>Your consultation hours</b>")]
     for weekday in range(7):
-        ranges = ", ".join(f"{start}–{end}" for start, end in weekly.get(weekday, []))
+        ranges = ", ".join(t.time_range(start, end) for start, end in weekly.get(weekday, []))
         lines.append(
             t.pgettext(
                 "advisor", "{weekday}: {hours}", weekday=weekday_name(t, weekday), hours=ranges or none
@@ -78,7 +76,7 @@ def hours_text(
         t.pgettext(
             "advisor",
             "<b>Languages:</b> {languages}",
-            languages=", ".join(ENDONYMS.get(code, code) for code in languages)
+            languages=", ".join(t.language_name(code) for code in languages)
             or Html(t.pgettext("advisor", "not set yet")),
         )
     )
@@ -93,7 +91,7 @@ def hours_text(
 def absence_label(t: Translator, absence: Absence) -> str:
     if absence.first_day == absence.last_day:
         return t.date(absence.first_day, "medium")
-    return f"{t.date(absence.first_day, 'medium')} – {t.date(absence.last_day, 'medium')}"
+    return t.date_range(absence.first_day, absence.last_day)
 
 
 def hours_keyboard(t: Translator, has_absences: bool) -> InlineKeyboardMarkup:

@@ -11,7 +11,16 @@ from telegram.ext import BaseHandler
 from handlers import buttons
 from handlers.appointment_texts import AppointmentView, load_view, summary_lines
 from handlers.appointments import DETAIL, MOVE, MOVE_DAY, MOVE_OK, offer_freed_times, own_view
-from handlers.booking import day_code, day_label, day_of, free_days, minute_of, moment_of, refusal_text
+from handlers.booking import (
+    another_day_label,
+    day_code,
+    day_label,
+    day_of,
+    free_days,
+    minute_of,
+    moment_of,
+    refusal_text,
+)
 from handlers.booking_confirm import notify_advisor
 from handlers.buttons import Answer, Fields, Refused
 from handlers.context import BotContext
@@ -87,6 +96,7 @@ async def move_times(update: Update, context: BotContext, fields: Fields) -> Non
         for slot in slots
     ]
     rows = in_rows(time_buttons, 4)
+    rows.append([InlineKeyboardButton(another_day_label(t), callback_data=MOVE.encode(view.appointment.id))])
     rows.append(
         [
             InlineKeyboardButton(

@@ -101,10 +101,10 @@ async def test_the_limit_screen_is_the_same_everywhere_with_a_way_to_my_appointm
 ) -> None:
     german = t("de")
     jana = consultations.person(9306, "Jana", "de")
-    await book_through_the_bot(jana, "de", day_label=german.date(local(10, 9).date(), "EEE d MMM"))
+    await book_through_the_bot(jana, "de", day_label=flow.day_label(german, local(10, 9).date()))
     waiting_summary = jana.last
     for day in (3, 5):
-        await book_through_the_bot(jana, "de", day_label=german.date(local(day, 9).date(), "EEE d MMM"))
+        await book_through_the_bot(jana, "de", day_label=flow.day_label(german, local(day, 9).date()))
         await jana.tap(german.pgettext("booking", "✅ Book this appointment"))
 
     (from_the_command,) = await jana.send("/book")
