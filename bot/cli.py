@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings, SettingsError, load_settings
 from bot.logs import configure_logging
 from locales import SUPPORTED_LANGUAGES
-from storage import audit, booking, key_rotation, offer_files, people, report, retention
+from storage import advisors, audit, key_rotation, offer_files, people, report, retention
+from storage.advisors import PLACE_MAX
 from storage.crypto import CaseCipher, KeyMissing, UnreadableText, new_key
 from storage.db import create_engine, create_session_factory, session_scope
+from storage.errors import DomainError
 from storage.hours import WEEKDAYS
 from storage.migrate import upgrade_to_head
-from storage.models import Person, Role
+from storage.models import Appointment, Case, Person, Role
 
 NO_TOKEN = """\
 No Telegram bot token is configured.
@@ -77,6 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     absence_add.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
     absence_add.add_argument("first_day", type=calendar_day, metavar="FIRST_DAY")
     absence_add.add_argument("last_day", type=calendar_day, nargs="?", metavar="LAST_DAY")
+    booked = absence_add.add_mutually_exclusive_group()
+    booked.add_argument(
+        "--cancel-appointments",
+        dest="cancel_appointments",
+        action="store_const",
+        const=True,
+        help="cancel the booked appointments in the absence (without this, it lists them and stops)",
+    )
+    booked.add_argument(
+        "--keep-appointments",
+        dest="cancel_appointments",
+        action="store_const",
+        const=False,
+        help="keep the booked appointments in the absence",
+    )
     absence_remove = hours_commands.add_parser("absence-remove", help="remove an absence (ids: hours show)")
     absence_remove.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
     absence_remove.add_argument("absence_id", type=int, metavar="ABSENCE_ID")
@@ -99,13 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     retention_parser = commands.add_parser(
-        "retention", help="anonymise cases closed longer than the retention period"
+        "retention",
+        help="anonymise cases closed longer than the retention period; delete people inactive as long",
     )
     retention_commands = retention_parser.add_subparsers(
         dest="retention_command", required=True, metavar="ACTION"
     )
-    retention_run = retention_commands.add_parser("run", help="anonymise every case that is due now")
-    retention_run.add_argument("--dry-run", action="store_true", help="only show what would be anonymised")
+    retention_run = retention_commands.add_parser(
+        "run", help="anonymise every case and delete every inactive person that is due now"
+    )
+    retention_run.add_argument(
+        "--dry-run", action="store_true", help="only show what would be anonymised and deleted"
+    )
 
     audit_parser = commands.add_parser("audit", help="the audit log of case data access")
     audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -236,14 +258,21 @@ async def manage_staff(settings: Settings, args: argparse.Namespace) -> int:
         async with session_scope(create_session_factory(engine)) as session:
             now = datetime.now(UTC)
             if args.staff_command == "add":
+                before = await people.person_by_telegram_id(session, args.telegram_id)
+                previous = before.role if before is not None and before.is_staff else None
                 try:
                     person = await people.add_staff(
                         session, args.telegram_id, Role(args.role), args.name, now
                     )
-                except ValueError as error:
-                    print(f"wegweiser: {error}", file=sys.stderr)
+                except DomainError as error:
+                    print(f"wegweiser: {refusal_line(error, settings)}", file=sys.stderr)
                     return 2
-                print(f"{person.telegram_id} is now {person.role}: {person.staff_name}")
+                if previous is not None and previous != person.role:
+                    print(
+                        f"{person.telegram_id} was {previous} and is now {person.role}: {person.staff_name}"
+                    )
+                else:
+                    print(f"{person.telegram_id} is now {person.role}: {person.staff_name}")
             elif args.staff_command == "list":
                 staff = await people.list_staff(session)
                 if not staff:
@@ -256,11 +285,8 @@ async def manage_staff(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 try:
                     await people.remove_staff(session, args.telegram_id)
-                except people.NotStaffError:
-                    print(f"wegweiser: {args.telegram_id} is not a staff member", file=sys.stderr)
-                    return 1
-                except people.LastAdminError as error:
-                    print(f"wegweiser: {error}", file=sys.stderr)
+                except DomainError as error:
+                    print(f"wegweiser: {args.telegram_id}: {refusal_line(error, settings)}", file=sys.stderr)
                     return 1
                 print(f"{args.telegram_id} is no longer staff.")
     finally:
@@ -297,7 +323,7 @@ async def run_retention(settings: Settings, dry_run: bool) -> int:
     try:
         await upgrade_to_head(engine)
         async with session_scope(create_session_factory(engine)) as session:
-            result = await retention.anonymise_closed_cases(
+            result = await retention.apply_retention(
                 session, datetime.now(UTC), timedelta(days=settings.retention_days), dry_run=dry_run
             )
     finally:
@@ -358,9 +384,9 @@ async def manage_hours(settings: Settings, args: argparse.Namespace) -> int:
                 return 1
             try:
                 message = await change_hours(session, advisor, args, settings)
-            except ValueError as error:
-                print(f"wegweiser: {error}; nothing was changed.", file=sys.stderr)
-                return 2
+            except DomainError as error:
+                print(f"wegweiser: {refusal_line(error, settings)}", file=sys.stderr)
+                return 1 if error.reason == "absence_booked" else 2
             except LookupError as error:
                 print(f"wegweiser: {error.args[0]}", file=sys.stderr)
                 return 1
@@ -370,50 +396,86 @@ async def manage_hours(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def refusal_line(error: DomainError, settings: Settings) -> str:
+    """A refused change (``storage.errors.DomainError``) as one plain English line for the operator
+    (a refused absence lists the booked appointments in the way)."""
+    reason = error.reason
+    if reason == "absence_booked":
+        appointments = error.details["appointments"]
+        listed = "".join(f"\n  {appointment_line(*row, settings.zone)}" for row in appointments)
+        return (
+            f"{len(appointments)} booked appointment(s) fall in this absence:{listed}\n"
+            "Add --cancel-appointments to cancel them, or --keep-appointments to keep them; "
+            "nothing was changed."
+        )
+    lines = {
+        "hours_format": str(error.details.get("problem")),
+        "hours_grid": "consultation hours start and end on the hour or half hour",
+        "absence_order": "an absence ends on or after its first day",
+        "absence_past": "this absence is already over",
+        "languages": "this is not a list of language codes; known: " + ", ".join(SUPPORTED_LANGUAGES),
+        "place_empty": f"the place needs 1 to {PLACE_MAX} characters (- for the default)",
+        "place_long": f"the place needs 1 to {PLACE_MAX} characters (- for the default)",
+        "staff_id": "a Telegram user id is a positive number (groups and channels cannot be staff)",
+        "staff_role": "the staff role must be advisor or admin",
+        "staff_name": "a staff name needs 1 to 100 characters",
+        "last_admin": "this is the last admin; make someone else admin first",
+        "not_staff": "this account is not a staff member",
+    }
+    return f"{lines.get(reason, reason)}; nothing was changed."
+
+
+def appointment_line(appointment: Appointment, case: Case, zone: tzinfo) -> str:
+    """An appointment for the operator: local time and case number (no names)."""
+    return f"{appointment.starts_at.astimezone(zone):%Y-%m-%d %H:%M} case {case.number}"
+
+
 async def change_hours(
     session: AsyncSession, advisor: Person, args: argparse.Namespace, settings: Settings
 ) -> str:
-    """Carry out one ``hours`` action; returns what to print. Bad values raise ``ValueError``."""
-    from handlers.advisor import parse_languages
-
+    """Carry out one ``hours`` action; returns what to print. A refused change raises ``DomainError``."""
     action = args.hours_command
+    now = datetime.now(UTC)
     if action == "set":
-        ranges = "" if args.ranges.strip() == "-" else args.ranges
-        await booking.set_weekly_hours(session, advisor.id, WEEKDAYS.index(args.weekday), ranges)
+        await advisors.set_weekly_hours(session, advisor.id, WEEKDAYS.index(args.weekday), args.ranges)
     elif action == "absence-add":
-        absence = await booking.add_absence(
-            session, advisor.id, args.first_day, args.last_day or args.first_day
+        added = await advisors.add_absence(
+            session,
+            advisor.id,
+            args.first_day,
+            args.last_day or args.first_day,
+            zone=settings.zone,
+            now=now,
+            cancel_appointments=args.cancel_appointments,
         )
-        return f"Added absence {absence.id}: {absence.first_day} – {absence.last_day}."
+        absence = added.absence
+        message = f"Added absence {absence.id}: {absence.first_day} – {absence.last_day}."
+        if added.cancelled:
+            cancelled = ", ".join(appointment_line(*row, settings.zone) for row in added.cancelled)
+            message += (
+                f"\nCancelled {len(added.cancelled)} appointment(s): {cancelled}. The command line cannot "
+                "message people on Telegram: please tell them (their advisor sees them in the desk agenda)."
+            )
+        return message
     elif action == "absence-remove":
-        if not await booking.remove_absence(session, advisor.id, args.absence_id):
+        if not await advisors.remove_absence(session, advisor.id, args.absence_id):
             raise LookupError(
                 f"{args.telegram_id} has no absence {args.absence_id} (see: wegweiser hours show)"
             )
         return f"Removed absence {args.absence_id}."
     elif action == "languages":
-        codes = parse_languages(args.languages)
-        if codes is None:
-            raise ValueError(
-                f"{args.languages!r} is not a list of language codes; known: {', '.join(SUPPORTED_LANGUAGES)}"
-            )
-        (await booking.profile(session, advisor.id)).languages = codes
+        await advisors.set_languages(session, advisor.id, args.languages)
     elif action == "place":
-        place = args.place.strip()
-        if not place or len(place) > 200:
-            raise ValueError("the place needs 1 to 200 characters (- for the default)")
-        (await booking.profile(session, advisor.id)).place = None if place == "-" else place
+        await advisors.set_place(session, advisor.id, args.place)
     return await hours_summary(session, advisor, settings)
 
 
 async def hours_summary(session: AsyncSession, advisor: Person, settings: Settings) -> str:
     """An advisor's hours, upcoming absences (with ids), languages and place, as plain lines."""
-    from handlers.appointment_texts import default_place
-
-    weekly = await booking.weekly_hours(session, advisor.id)
+    weekly = await advisors.weekly_hours(session, advisor.id)
     today = datetime.now(UTC).astimezone(settings.zone).date()
-    upcoming = await booking.absences(session, advisor.id, today)
-    profile = await booking.profile(session, advisor.id)
+    upcoming = await advisors.absences(session, advisor.id, today)
+    profile = await advisors.profile(session, advisor.id)
     lines = [f"{advisor.staff_name} ({advisor.telegram_id})", "Weekly hours:"]
     for weekday, name in enumerate(WEEKDAYS):
         ranges = ", ".join(f"{start}-{end}" for start, end in weekly.get(weekday, []))
@@ -421,9 +483,8 @@ async def hours_summary(session: AsyncSession, advisor: Person, settings: Settin
     lines.append("Absences:" if upcoming else "Absences: none planned")
     lines += [f"  {absence.id}\t{absence.first_day} – {absence.last_day}" for absence in upcoming]
     lines.append(f"Languages: {', '.join(profile.languages) or 'not set'}")
-    lines.append(
-        f"Place: {profile.place or f'not set (the bot shows {default_place(settings.municipality)})'}"
-    )
+    default = advisors.default_place(settings.municipality)
+    lines.append(f"Place: {profile.place or f'not set (the bot shows {default})'}")
     return "\n".join(lines)
 
 

@@ -462,9 +462,12 @@ class Deletion:
     removed: dict[str, int]  # table name → rows deleted
 
 
-async def delete_everything(session: AsyncSession, person_id: int, now: datetime) -> Deletion:
+async def delete_everything(
+    session: AsyncSession, person_id: int, now: datetime, *, actor_role: str = "person"
+) -> Deletion:
     """Remove the person, their case and everything hanging on either; future booked appointments
-    are returned so their advisors can be told. Leaves one anonymous audit entry."""
+    are returned so their advisors can be told. Leaves one anonymous audit entry (by the person, or
+    by the ``"system"`` when retention deletes someone after their last contact)."""
     person = await session.get(Person, person_id)
     if person is None:
         return Deletion((), {})
@@ -515,7 +518,7 @@ async def delete_everything(session: AsyncSession, person_id: int, now: datetime
     await audit.record(
         session,
         actor_id=None,
-        actor_role="person",
+        actor_role=actor_role,
         action="person.deleted",
         case_number=None,
         now=now,

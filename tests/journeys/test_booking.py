@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from handlers import appointments as mine
 from handlers import booking as flow
 from locales import ENDONYMS, Translator
-from storage import booking, people
+from storage import advisors, people
 from storage.db import session_scope
 from storage.models import (
     Appointment,
@@ -52,8 +52,8 @@ async def consultations(bot: BotUnderTest) -> BotUnderTest:
     async with session_scope(bot.sessions) as session:
         anna = await people.person_by_telegram_id(session, ADVISOR)
         for weekday in (1, 3):
-            await booking.set_weekly_hours(session, anna.id, weekday, "09:00-12:00, 14:00-16:00")
-        profile = await booking.profile(session, anna.id)
+            await advisors.set_weekly_hours(session, anna.id, weekday, "09:00-12:00, 14:00-16:00")
+        profile = await advisors.profile(session, anna.id)
         profile.languages, profile.place = ["de", "ar"], "Rathaus Hemmingen, Zimmer 12"
     advisor = bot.person(ADVISOR, "Anna", "de")
     await advisor.send("/start")
@@ -364,9 +364,16 @@ async def test_the_waiting_list_tells_the_first_in_line_when_a_time_opens(
 ) -> None:
     async with session_scope(consultations.sessions) as session:
         anna = await people.person_by_telegram_id(session, ADVISOR)
-        await booking.set_weekly_hours(session, anna.id, 1, "09:00-10:00")
-        await booking.set_weekly_hours(session, anna.id, 3, "")
-        await booking.add_absence(session, anna.id, local(4, 12).date(), local(31, 12).date())
+        await advisors.set_weekly_hours(session, anna.id, 1, "09:00-10:00")
+        await advisors.set_weekly_hours(session, anna.id, 3, "")
+        await advisors.add_absence(
+            session,
+            anna.id,
+            local(4, 12).date(),
+            local(31, 12).date(),
+            zone=BERLIN,
+            now=consultations.clock.current,
+        )
     holder, waiting = consultations.person(8013, "Jana", "de"), consultations.person(8014, "Amira", "ar")
     await book_through_the_bot(holder, "de")
     await holder.tap(t("de").pgettext("booking", "✅ Book this appointment"))
@@ -396,7 +403,7 @@ async def test_local_time_is_right_on_the_day_summer_time_begins(consultations: 
     consultations.clock.current = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)  # Friday before the change
     async with session_scope(consultations.sessions) as session:
         anna = await people.person_by_telegram_id(session, ADVISOR)
-        await booking.set_weekly_hours(session, anna.id, 0, "09:00-10:00")  # Mondays
+        await advisors.set_weekly_hours(session, anna.id, 0, "09:00-10:00")  # Mondays
     jana = consultations.person(8015, "Jana", "de")
     german = t("de")
     await book_through_the_bot(jana, "de", day_label=german.date(datetime(2026, 3, 30).date(), "EEE d MMM"))

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.logs import PrivacyFormatter
-from storage import audit, booking, consent, pending, people, privacy, reminders
+from storage import advisors, audit, booking, consent, pending, people, privacy, reminders, waiting_list
 from storage.booking import BookingPolicy
 from storage.consent import Purpose
 from storage.crypto import CaseCipher, new_key
@@ -66,7 +66,7 @@ async def tell_a_story(sessions: SessionFactory, name: str = FIRST_NAME, note: s
     cipher = CaseCipher([new_key()])
     async with session_scope(sessions) as session:
         advisor = await people.add_staff(session, ADVISOR_TELEGRAM_ID, Role.ADVISOR, "Anna Berger", NOW)
-        await booking.set_weekly_hours(session, advisor.id, 1, "09:00-12:00")
+        await advisors.set_weekly_hours(session, advisor.id, 1, "09:00-12:00")
         other = await people.ensure_person(session, OTHER_TELEGRAM_ID, NOW)
         person = Person(
             id=PERSON_ID,
@@ -148,7 +148,7 @@ async def tell_a_story(sessions: SessionFactory, name: str = FIRST_NAME, note: s
                 Referral(case_id=case.id, consent_id=referral_consent.id, status="open", created_at=NOW),
             ]
         )
-        await booking.join_waiting_list(session, PERSON_ID, "money", "ar", False, NOW)
+        await waiting_list.join_waiting_list(session, PERSON_ID, "money", "ar", False, NOW)
         await pending.wait_for_text(session, PERSON_ID, "search", {"asked": "offers"}, NOW)
         await audit.record(
             session,

@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import load_settings
-from storage import booking, people
+from storage import advisors, people
 from storage.db import create_engine, create_session_factory, session_scope
 
 ANNA = "424242"
@@ -41,9 +41,9 @@ def stored() -> tuple[dict[int, list[tuple[str, str]]], list[tuple[date, date]],
             async with session_scope(create_session_factory(engine)) as session:
                 anna = await people.person_by_telegram_id(session, int(ANNA))
                 assert anna is not None
-                weekly = await booking.weekly_hours(session, anna.id)
-                absences = await booking.absences(session, anna.id, date(2000, 1, 1))
-                profile = await booking.profile(session, anna.id)
+                weekly = await advisors.weekly_hours(session, anna.id)
+                absences = await advisors.absences(session, anna.id, date(2000, 1, 1))
+                profile = await advisors.profile(session, anna.id)
                 return (
                     weekly,
                     [(absence.first_day, absence.last_day) for absence in absences],
