@@ -105,6 +105,9 @@ def refusal_text(t: Translator, reason: str, max_open: int) -> str:
         ),
         "not_booked": t.pgettext("booking", "This appointment is no longer open."),
         "not_yours": t.pgettext("booking", "This appointment is not yours."),
+        "advisor": t.pgettext(
+            "booking", "This time cannot be booked with this advisor. Please choose one of the times shown."
+        ),
     }
     return texts.get(
         reason, t.pgettext("booking", "This time can no longer be booked. Please choose another one.")
