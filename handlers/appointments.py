@@ -336,9 +336,7 @@ async def move_days(update: Update, context: BotContext) -> None:
     )
 
 
-async def _free_for_move(
-    context: BotContext, view: AppointmentView, day: date | None = None
-) -> list[Slot]:
+async def _free_for_move(context: BotContext, view: AppointmentView, day: date | None = None) -> list[Slot]:
     appointment = view.appointment
     async with session_scope(context.runtime.sessions) as session:
         return await free_slots(

@@ -11,7 +11,7 @@ from handlers.context import BotContext
 from handlers.durations import duration_text
 from locales import Translator
 from storage.appointment_views import case_digests
-from storage.cases import PERIOD_WARNING
+from storage.case_files import PERIOD_WARNING
 from storage.db import session_scope
 
 JOB_ID = "case-flags-digest"

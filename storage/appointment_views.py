@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import booking, cases
+from storage import booking, case_files
 from storage.advisors import default_place
 from storage.models import AdvisorProfile, Appointment, Case, Person, Role
 
@@ -72,7 +72,7 @@ async def case_digests(session: AsyncSession, today: date) -> list[tuple[Person,
     digest (advisors with nothing flagged are left out)."""
     found = []
     for advisor in await _reachable_advisors(session):
-        flags = await cases.weekly_flags(session, advisor.id, today)
+        flags = await case_files.weekly_flags(session, advisor.id, today)
         if any(flags.values()):
             found.append((advisor, flags))
     return found

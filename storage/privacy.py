@@ -62,6 +62,7 @@ class ConsentRecord:
 
     @property
     def in_force(self) -> bool:
+        """Whether the consent has not been withdrawn."""
         return self.withdrawn_at is None
 
 
@@ -103,6 +104,7 @@ class PersonData:
 
     @property
     def consents_in_force(self) -> tuple[ConsentRecord, ...]:
+        """The consents not withdrawn."""
         return tuple(consent for consent in self.consents if consent.in_force)
 
 
