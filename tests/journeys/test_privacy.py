@@ -148,7 +148,8 @@ async def test_an_arabic_speaker_sees_what_is_stored_and_withdraws_the_booking_c
     assert appointment.status == "booked", "withdrawing cancels nothing already booked"
 
     (again,) = await amira.send("/book")
-    assert again.html == booking_flow.consent_text(arabic, MUNICIPALITY), "asked to agree again"
+    retention = timedelta(days=consultations.settings.retention_days)
+    assert again.html == booking_flow.consent_text(arabic, MUNICIPALITY, retention), "asked to agree again"
 
     overview = await amira.tap("priv", screen)
     assert [b["callback_data"] for b in overview.buttons] == [
