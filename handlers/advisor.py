@@ -11,7 +11,7 @@ import functools
 import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -743,26 +743,26 @@ async def ask_place(update: Update, context: BotContext) -> None:
 
 
 async def _save_hours(
-    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime
+    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime, zone: tzinfo
 ) -> None:
     await advisors.set_weekly_hours(session, advisor_id, int(payload["weekday"]), text)
 
 
 async def _save_absence(
-    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime
+    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime, zone: tzinfo
 ) -> None:
     first, last = advisors.parse_absence(text)
-    await advisors.add_absence(session, advisor_id, first, last, zone=now.tzinfo or UTC, now=now)
+    await advisors.add_absence(session, advisor_id, first, last, zone=zone, now=now)
 
 
 async def _save_languages(
-    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime
+    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime, zone: tzinfo
 ) -> None:
     await advisors.set_languages(session, advisor_id, text)
 
 
 async def _save_place(
-    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime
+    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime, zone: tzinfo
 ) -> None:
     await advisors.set_place(session, advisor_id, text)
 
@@ -784,13 +784,14 @@ async def receive_answer(update: Update, context: BotContext, waiting: Waiting) 
         return
     t = context.t
     runtime = context.runtime
-    now = context.now().astimezone(runtime.zone)
     refused: DomainError | None = None
     booked: list[tuple[Appointment, Case]] = []
     async with session_scope(runtime.sessions) as session:
         try:
             advisor = await advisors.advisor_or_refuse(session, viewer.telegram_id)
-            await SAVERS[waiting.kind](session, advisor.id, waiting.payload, message.text, now)
+            await SAVERS[waiting.kind](
+                session, advisor.id, waiting.payload, message.text, context.now(), runtime.zone
+            )
             await pending.stop_waiting(session, viewer.person_id)
         except DomainError as error:
             refused = error
@@ -869,9 +870,10 @@ async def confirm_absence(update: Update, context: BotContext) -> None:
     kept = 0
     async with session_scope(runtime.sessions) as session:
         try:
+            advisor = await advisors.advisor_or_refuse(session, context.viewer.telegram_id)
             added = await advisors.add_absence(
                 session,
-                context.viewer.person_id,
+                advisor.id,
                 first,
                 last,
                 zone=runtime.zone,
@@ -886,11 +888,7 @@ async def confirm_absence(update: Update, context: BotContext) -> None:
                 assert view is not None
                 views.append(view)
             if not cancel_them:
-                kept = len(
-                    await advisors.booked_during(
-                        session, context.viewer.person_id, first, last, runtime.zone, now
-                    )
-                )
+                kept = len(await advisors.booked_during(session, advisor.id, first, last, runtime.zone, now))
     if refused is not None:
         await query.answer(domain_error_text(t, refused), show_alert=True)
         return
