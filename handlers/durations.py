@@ -17,6 +17,7 @@ def duration_text(t: Translator, period: timedelta, *, months: bool = True) -> s
     """The period in its largest whole unit; with ``months``, periods of two months or more are
     rounded up to whole months, so that a promise ("at most …") stays true."""
     if months and period >= 2 * AVERAGE_MONTH:
+        # The small tolerance keeps an exact number of average months from rounding up by float error.
         count, unit = math.ceil(period / AVERAGE_MONTH - 1e-9), "month"
     elif period % timedelta(days=1) == timedelta(0):
         count, unit = period.days, "day"
