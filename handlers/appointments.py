@@ -12,6 +12,7 @@ from handlers.appointment_texts import summary_lines, tell, when_text
 from handlers.booking import (
     CHOOSE_TIME,
     START,
+    another_day_label,
     day_code,
     day_label,
     day_of,
@@ -372,6 +373,7 @@ async def move_times(update: Update, context: BotContext) -> None:
         for slot in slots
     ]
     rows = in_rows(buttons, 4)
+    rows.append([InlineKeyboardButton(another_day_label(t), callback_data=MOVE.encode(view.appointment.id))])
     rows.append(
         [
             InlineKeyboardButton(

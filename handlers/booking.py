@@ -68,7 +68,11 @@ def free_days(free: list[slots.Slot], zone: tzinfo) -> list[date]:
 
 
 def day_label(t: Translator, day: date) -> str:
-    return t.date(day, "EEE d MMM")
+    return t.day(day)
+
+
+def another_day_label(t: Translator) -> str:
+    return t.pgettext("booking", "📅 Another day")
 
 
 def _language(choice: str, viewer_language: str) -> tuple[str, bool]:
@@ -195,7 +199,7 @@ def interpreter_note(t: Translator, language: str) -> str:
         "booking",
         "None of our advisors speaks {language}, so an interpreter is needed: we will arrange one "
         "for your appointment.",
-        language=ENDONYMS.get(language, language),
+        language=t.language_name(language),
     )
 
 
@@ -374,10 +378,13 @@ async def show_times(
         for slot in free
     ]
     rows = in_rows(buttons, 4)
+    another_day = InlineKeyboardButton(
+        another_day_label(t), callback_data=CHOOSE_LANGUAGE.encode(topic, choice, about)
+    )
     text = t.pgettext("booking", "Free times on {date}:", date=t.date(day))
     if note:
         text = f"{note}\n\n{text}"
-    await show(update, context, text, InlineKeyboardMarkup([*rows, cancel_row(t)]))
+    await show(update, context, text, InlineKeyboardMarkup([*rows, [another_day], cancel_row(t)]))
 
 
 async def choose_time(update: Update, context: BotContext) -> None:
