@@ -17,15 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, JobQueue
 
 from handlers import buttons, staff
-from handlers.appointment_texts import (
-    AppointmentView,
-    kind_label,
-    language_text,
-    load_view,
-    tell,
-    topic_label,
-    when_text,
-)
+from handlers.appointment_texts import kind_label, staff_language_text, tell, topic_label, when_text
 from handlers.booking import START
 from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
@@ -33,7 +25,8 @@ from handlers.context import BotContext, Runtime
 from handlers.keyboards import button_label, in_rows
 from handlers.replies import show
 from locales import Html, Translator
-from storage import booking, people
+from storage import advisors, booking
+from storage.appointment_views import AppointmentView, agenda_digests, load_view
 from storage.booking import BookingRefused
 from storage.db import session_scope
 from storage.models import Appointment, AppointmentStatus, Case, Person, Role
@@ -102,7 +95,7 @@ def agenda_entry(t: Translator, appointment: Appointment, case: Case) -> str:
         name=case.first_name or "–",
         case=case.number,
         topic=Html(topic_label(t, appointment.topic)),
-        language=Html(language_text(t, appointment.language, appointment.interpreter)),
+        language=staff_language_text(t, appointment.language, appointment.interpreter),
     )
     if appointment.status == AppointmentStatus.ATTENDED:
         return t.pgettext("advisor", "{entry}\n✅ attended", entry=Html(entry))
@@ -245,7 +238,7 @@ async def record_outcome(update: Update, context: BotContext, fields: Fields) ->
     newly_missed = False
     async with session_scope(runtime.sessions) as session:
         try:
-            advisor = await booking.advisor_or_refuse(session, context.viewer.telegram_id)
+            advisor = await advisors.advisor_or_refuse(session, context.viewer.telegram_id)
             before = (await booking.advisor_appointment(session, appointment_id, advisor.id)).status
             await booking.record_outcome(session, context.now(), appointment_id, advisor.id, attended)
             newly_missed = not attended and before != AppointmentStatus.NO_SHOW
@@ -304,16 +297,9 @@ async def send_agenda_digests(context: BotContext) -> None:
     today = context.now().astimezone(runtime.zone).date()
     start, end = local_day_bounds(runtime, today)
     async with session_scope(runtime.sessions) as session:
-        advisors = [
-            person
-            for person in await people.list_staff(session)
-            if person.role == Role.ADVISOR and person.blocked_at is None
-        ]
-        days = [(advisor, await booking.agenda(session, advisor.id, start, end)) for advisor in advisors]
+        days = await agenda_digests(session, start, end)
     sent = 0
     for advisor, rows in days:
-        if not rows:
-            continue
         t = translator_for(runtime, advisor)
         text = "\n\n".join(
             [

@@ -1,133 +1,57 @@
 """The advisors' typed answers to /hours' questions: hours of a weekday, an absence, languages,
-place. A wrong value is explained and the bot keeps waiting; a right one is saved."""
+place. A right value is saved (the rules are ``storage.advisors``'); a wrong one is explained and the
+bot keeps waiting; an absence over booked appointments asks what becomes of them first."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
+from datetime import datetime, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from handlers import staff
-from handlers.advisor import agenda_between
 from handlers.advisor_hours import (
     WAITING_ABSENCE,
     WAITING_HOURS,
     WAITING_LANGUAGES,
     WAITING_PLACE,
+    ask_about_booked,
     show_hours,
 )
 from handlers.context import BotContext
+from handlers.domain_errors import domain_error_text
 from handlers.typed_answers import AnswerHandler
-from locales import SUPPORTED_LANGUAGES, Html, Translator
-from storage import booking, pending
-from storage.booking import BookingRefused
+from locales import Html
+from storage import advisors, pending
 from storage.db import session_scope
-from storage.hours import HoursError
-from storage.models import AppointmentStatus
+from storage.errors import DomainError
+from storage.models import Appointment, Case
 from storage.pending import Waiting
 
-PLACE_MAX = 200
-_DAY = r"(\d{4}-\d{2}-\d{2})"
-_ABSENCE = re.compile(rf"\s*{_DAY}(?:\s*(?:\s|-|–|—)\s*{_DAY})?\s*")
 
-
-class InvalidAnswer(ValueError):
-    """A typed answer that cannot be saved; ``reason`` says why (translated for the advisor)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def parse_languages(text: str) -> list[str] | None:
-    """``"de, en, ar"`` → ``["de", "en", "ar"]``; ``"-"`` clears; ``None`` when a code is unknown."""
-    if text.strip() == "-":
-        return []
-    codes = [code.lower() for code in re.split(r"[,;\s]+", text) if code]
-    if not codes or any(code not in SUPPORTED_LANGUAGES for code in codes):
-        return None
-    return list(dict.fromkeys(codes))
-
-
-def parse_absence(text: str) -> tuple[date, date]:
-    """``"2026-03-10 2026-03-14"`` or a single ``"2026-03-10"`` → first and last day."""
-    match = _ABSENCE.fullmatch(text)
-    if match is None:
-        raise InvalidAnswer("absence_format")
-    try:
-        first = date.fromisoformat(match[1])
-        last = date.fromisoformat(match[2]) if match[2] else first
-    except ValueError:
-        raise InvalidAnswer("absence_format") from None
-    if last < first:
-        raise InvalidAnswer("absence_order")
-    return first, last
-
-
-def invalid_answer_text(t: Translator, reason: str) -> str:
-    """Why a typed answer was not saved, in the advisor's language."""
-    reasons = {
-        "hours_format": t.pgettext(
-            "advisor",
-            "Please write time ranges that do not overlap, like this: 09:00-12:00, 14:00-16:00 "
-            "(or a single - for none).",
-        ),
-        "hours_grid": t.pgettext(
-            "advisor", "Consultation hours start and end on the hour or half hour, e.g. 09:00-12:30."
-        ),
-        "absence_format": t.pgettext(
-            "advisor", "Please write one date, or two dates like this: 2026-03-10 2026-03-14"
-        ),
-        "absence_order": t.pgettext("advisor", "The last day must not be before the first day."),
-        "absence_past": t.pgettext("advisor", "This absence is already over."),
-        "languages": t.pgettext(
-            "advisor",
-            "Please write language codes separated by commas, like this: de, en, ar. Known codes: {codes}.",
-            codes=", ".join(SUPPORTED_LANGUAGES),
-        ),
-        "place_empty": t.pgettext("advisor", "Please write the place, or a single - for the default."),
-        "place_long": t.pgettext("advisor", "This is too long: at most {limit} characters.", limit=PLACE_MAX),
-    }
-    return reasons[reason]
-
-
-async def _save_hours(session: AsyncSession, advisor_id: int, payload: dict, text: str, today: date) -> None:
-    ranges = "" if text.strip() == "-" else text
-    try:
-        await booking.set_weekly_hours(session, advisor_id, int(payload["weekday"]), ranges)
-    except HoursError:
-        raise InvalidAnswer("hours_format") from None
-    except ValueError:
-        raise InvalidAnswer("hours_grid") from None
+async def _save_hours(
+    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime, zone: tzinfo
+) -> None:
+    await advisors.set_weekly_hours(session, advisor_id, int(payload["weekday"]), text)
 
 
 async def _save_absence(
-    session: AsyncSession, advisor_id: int, payload: dict, text: str, today: date
+    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime, zone: tzinfo
 ) -> None:
-    first, last = parse_absence(text)
-    if last < today:
-        raise InvalidAnswer("absence_past")
-    await booking.add_absence(session, advisor_id, first, last)
+    first, last = advisors.parse_absence(text)
+    await advisors.add_absence(session, advisor_id, first, last, zone=zone, now=now)
 
 
 async def _save_languages(
-    session: AsyncSession, advisor_id: int, payload: dict, text: str, today: date
+    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime, zone: tzinfo
 ) -> None:
-    codes = parse_languages(text)
-    if codes is None:
-        raise InvalidAnswer("languages")
-    (await booking.profile(session, advisor_id)).languages = codes
+    await advisors.set_languages(session, advisor_id, text)
 
 
-async def _save_place(session: AsyncSession, advisor_id: int, payload: dict, text: str, today: date) -> None:
-    place = text.strip()
-    if not place:
-        raise InvalidAnswer("place_empty")
-    if len(place) > PLACE_MAX:
-        raise InvalidAnswer("place_long")
-    (await booking.profile(session, advisor_id)).place = None if place == "-" else place
+async def _save_place(
+    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime, zone: tzinfo
+) -> None:
+    await advisors.set_place(session, advisor_id, text)
 
 
 SAVERS = {
@@ -139,56 +63,42 @@ SAVERS = {
 
 
 async def receive_answer(update: Update, context: BotContext, waiting: Waiting) -> None:
-    """A typed answer to one of /hours' questions: save it, or explain and keep waiting."""
+    """A typed answer to one of /hours' questions: save it, or explain and keep waiting. An absence
+    over booked appointments is not saved yet: the advisor is asked what becomes of them."""
     message = update.effective_message
     viewer = context.viewer
     if message is None or message.text is None or viewer is None:
         return
     t = context.t
     runtime = context.runtime
-    today = context.now().astimezone(runtime.zone).date()
-    rejected: str | None = None
-    allowed = True
+    refused: DomainError | None = None
+    booked: list[tuple[Appointment, Case]] = []
     async with session_scope(runtime.sessions) as session:
         try:
-            advisor = await booking.advisor_or_refuse(session, viewer.telegram_id)
-            await SAVERS[waiting.kind](session, advisor.id, waiting.payload, message.text, today)
+            advisor = await advisors.advisor_or_refuse(session, viewer.telegram_id)
+            await SAVERS[waiting.kind](
+                session, advisor.id, waiting.payload, message.text, context.now(), runtime.zone
+            )
             await pending.stop_waiting(session, viewer.person_id)
-        except InvalidAnswer as error:
-            rejected = error.reason
-        except BookingRefused:
-            allowed = False
-            await pending.stop_waiting(session, viewer.person_id)
-    if not allowed:
+        except DomainError as error:
+            refused = error
+            if error.reason in ("not_yours", "absence_booked"):
+                await pending.stop_waiting(session, viewer.person_id)
+            booked = list(error.details.get("appointments", ()))
+    if refused is not None and refused.reason == "not_yours":
         await message.reply_text(staff.refusal(t))
-        return
-    if rejected is not None:
+    elif refused is not None and refused.reason == "absence_booked":
+        await ask_about_booked(update, context, message.text, booked)
+    elif refused is not None:
         await message.reply_text(
             t.pgettext(
                 "advisor",
                 "Not saved. {reason}\nPlease try again, or /cancel.",
-                reason=Html(invalid_answer_text(t, rejected)),
+                reason=Html(domain_error_text(t, refused)),
             )
         )
-        return
-    note = t.pgettext("advisor", "✅ Saved.")
-    if waiting.kind == WAITING_ABSENCE:
-        first, last = parse_absence(message.text)
-        booked = sum(
-            1
-            for appointment, _ in await agenda_between(context, viewer.person_id, first, last)
-            if appointment.status == AppointmentStatus.BOOKED
-        )
-        if booked:
-            note += "\n" + t.npgettext(
-                "advisor",
-                "You have {n} booked appointment in this time. It is not cancelled automatically: "
-                "cancel it in /agenda if needed.",
-                "You have {n} booked appointments in this time. They are not cancelled automatically: "
-                "cancel them in /agenda if needed.",
-                booked,
-            )
-    await show_hours(update, context, note)
+    else:
+        await show_hours(update, context, t.pgettext("advisor", "✅ Saved."))
 
 
 TYPED_ANSWERS: dict[str, AnswerHandler] = {kind: receive_answer for kind in SAVERS}

@@ -6,22 +6,34 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler
 
 from handlers import buttons, staff
-from handlers.advisor import ADVISORS, advisors_button
-from handlers.appointment_texts import default_place
-from handlers.buttons import Answer, Fields
+from handlers.advisor import (
+    ADVISORS,
+    AGENDA_MAX_ENTRIES,
+    advisors_button,
+    agenda_entry,
+    rebook_keyboard,
+    translator_for,
+)
+from handlers.advisor_cancel import person_cancellation_text
+from handlers.appointment_texts import tell
+from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.domain_errors import domain_error_text
 from handlers.keyboards import in_rows
 from handlers.replies import show
 from locales import SUPPORTED_LANGUAGES, Html, Translator
-from storage import booking, pending
+from storage import advisors, pending
+from storage.appointment_views import AppointmentView, load_view
 from storage.db import session_scope
-from storage.models import Absence
+from storage.errors import DomainError
+from storage.models import Absence, Appointment, Case
 
 WEEKDAY = one_of(tuple(str(day) for day in range(7)))
 
@@ -31,6 +43,7 @@ HOURS_DAY = Action("vhday", (WEEKDAY,))
 ABSENCE_ADD = Action("vabsadd")
 ABSENCE_LIST = Action("vabsls")
 ABSENCE_REMOVE = Action("vabsrm", (integer(),))
+ABSENCE_CONFIRM = Action("vabsok", (r"20[0-9]{6}", r"20[0-9]{6}", one_of(("cancel", "keep"))))
 LANGUAGES = Action("vlangs")
 PLACE = Action("vplace")
 
@@ -83,7 +96,9 @@ def hours_text(
     lines.append(
         t.pgettext("advisor", "<b>Place:</b> {place}", place=place)
         if place
-        else t.pgettext("advisor", "<b>Place:</b> {place} (default)", place=default_place(municipality))
+        else t.pgettext(
+            "advisor", "<b>Place:</b> {place} (default)", place=advisors.default_place(municipality)
+        )
     )
     return "\n".join(lines)
 
@@ -127,9 +142,9 @@ async def show_hours(update: Update, context: BotContext, note: str | None = Non
     today = context.now().astimezone(runtime.zone).date()
     advisor_id = context.viewer.person_id
     async with session_scope(runtime.sessions) as session:
-        weekly = await booking.weekly_hours(session, advisor_id)
-        upcoming = await booking.absences(session, advisor_id, today)
-        advisor_profile = await booking.profile(session, advisor_id)
+        weekly = await advisors.weekly_hours(session, advisor_id)
+        upcoming = await advisors.absences(session, advisor_id, today)
+        advisor_profile = await advisors.profile(session, advisor_id)
         languages, place = list(advisor_profile.languages), advisor_profile.place
     text = hours_text(t, weekly, upcoming, languages, place, runtime.municipality)
     if note:
@@ -241,7 +256,7 @@ async def choose_absence_to_remove(update: Update, context: BotContext, _fields:
     t = context.t
     today = context.now().astimezone(context.runtime.zone).date()
     async with session_scope(context.runtime.sessions) as session:
-        upcoming = await booking.absences(session, context.viewer.person_id, today)
+        upcoming = await advisors.absences(session, context.viewer.person_id, today)
     rows = [
         [
             InlineKeyboardButton(
@@ -263,7 +278,7 @@ async def remove_absence(update: Update, context: BotContext, fields: Fields) ->
     assert context.viewer is not None
     t = context.t
     async with session_scope(context.runtime.sessions) as session:
-        removed = await booking.remove_absence(session, context.viewer.person_id, fields[0])
+        removed = await advisors.remove_absence(session, context.viewer.person_id, fields[0])
     note = (
         t.pgettext("advisor", "✅ The absence was removed.")
         if removed
@@ -271,6 +286,137 @@ async def remove_absence(update: Update, context: BotContext, fields: Fields) ->
     )
     await show_hours(update, context, note)
     return Answer(note)
+
+
+# ---- an absence over booked appointments -------------------------------------------------------
+
+
+async def ask_about_booked(
+    update: Update, context: BotContext, text: str, booked: Sequence[tuple[Appointment, Case]]
+) -> None:
+    """The booked appointments in a new absence, and whether to cancel or keep them."""
+    t = context.t
+    first, last = (day.strftime("%Y%m%d") for day in advisors.parse_absence(text))
+    question = t.npgettext(
+        "advisor",
+        "You have {n} booked appointment in this absence:",
+        "You have {n} booked appointments in this absence:",
+        len(booked),
+    )
+    entries = [agenda_entry(t, appointment, case) for appointment, case in booked[:AGENDA_MAX_ENTRIES]]
+    ask = t.npgettext(
+        "advisor",
+        "Should it be cancelled? The person is told in their language and can book a new time.",
+        "Should they be cancelled? The people are told in their language and can book a new time.",
+        len(booked),
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.pgettext("advisor", "✖ Add the absence and cancel"),
+                    callback_data=ABSENCE_CONFIRM.encode(first, last, "cancel"),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    t.pgettext("advisor", "Add the absence, keep the appointments"),
+                    callback_data=ABSENCE_CONFIRM.encode(first, last, "keep"),
+                )
+            ],
+            _back_to_hours(t),
+        ]
+    )
+    await show(update, context, "\n\n".join([question, *entries, ask]), keyboard)
+
+
+async def confirm_absence(update: Update, context: BotContext, fields: Fields) -> Answer:
+    """The advisor's answer about the booked appointments: add the absence, cancelling them (each
+    person is told) or keeping them."""
+    assert context.viewer is not None
+    t = context.t
+    runtime = context.runtime
+    now = context.now()
+    first, last = (datetime.strptime(str(code), "%Y%m%d").date() for code in fields[:2])
+    cancel_them = fields[2] == "cancel"
+    refused: DomainError | None = None
+    views: list[AppointmentView] = []
+    kept = 0
+    async with session_scope(runtime.sessions) as session:
+        try:
+            advisor = await advisors.advisor_or_refuse(session, context.viewer.telegram_id)
+            added = await advisors.add_absence(
+                session,
+                advisor.id,
+                first,
+                last,
+                zone=runtime.zone,
+                now=now,
+                cancel_appointments=cancel_them,
+            )
+        except DomainError as error:
+            refused = error
+        else:
+            for appointment, _case in added.cancelled:
+                view = await load_view(session, appointment.id, runtime.municipality)
+                assert view is not None
+                views.append(view)
+            if not cancel_them:
+                kept = len(await advisors.booked_during(session, advisor.id, first, last, runtime.zone, now))
+    if refused is not None:
+        raise Refused(domain_error_text(t, refused))
+    await show_hours(update, context, await _absence_note(context, views, kept))
+    return Answer(t.pgettext("advisor", "✅ Saved."))
+
+
+async def _absence_note(context: BotContext, cancelled: Sequence[AppointmentView], kept: int) -> str:
+    """Tell each person whose appointment the absence cancelled; say to the advisor what happened."""
+    t = context.t
+    runtime = context.runtime
+    untold = 0
+    for view in cancelled:
+        person_t = translator_for(runtime, view.person) if view.person is not None else t
+        untold += not await tell(
+            context.bot,
+            runtime.sessions,
+            view.person,
+            person_cancellation_text(person_t, view, advisors.ABSENCE_CANCEL_REASON),
+            context.now(),
+            reply_markup=rebook_keyboard(person_t),
+        )
+    lines = [t.pgettext("advisor", "✅ Saved.")]
+    if len(cancelled) > untold:
+        lines.append(
+            t.npgettext(
+                "advisor",
+                "{n} appointment was cancelled and the person was told.",
+                "{n} appointments were cancelled and the people were told.",
+                len(cancelled) - untold,
+            )
+        )
+    if untold:
+        lines.append(
+            t.npgettext(
+                "advisor",
+                "{n} appointment was cancelled, but the person could not be reached on Telegram: "
+                "please tell them another way.",
+                "{n} appointments were cancelled, but the people could not be reached on Telegram: "
+                "please tell them another way.",
+                untold,
+            )
+        )
+    if kept:
+        lines.append(
+            t.npgettext(
+                "advisor",
+                "You have {n} booked appointment in this time. It is not cancelled automatically: "
+                "cancel it in /agenda if needed.",
+                "You have {n} booked appointments in this time. They are not cancelled automatically: "
+                "cancel them in /agenda if needed.",
+                kept,
+            )
+        )
+    return "\n".join(lines)
 
 
 def handlers() -> list[BaseHandler]:
@@ -283,6 +429,7 @@ def handlers() -> list[BaseHandler]:
         advisors_button(ABSENCE_ADD, ask_absence),
         advisors_button(ABSENCE_LIST, choose_absence_to_remove),
         advisors_button(ABSENCE_REMOVE, remove_absence),
+        advisors_button(ABSENCE_CONFIRM, confirm_absence),
         advisors_button(LANGUAGES, ask_languages),
         advisors_button(PLACE, ask_place),
     ]

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler
 
 from handlers import buttons
-from handlers.appointment_texts import AppointmentView, load_view, summary_lines
+from handlers.appointment_texts import summary_lines
 from handlers.appointments import DETAIL, MOVE, MOVE_DAY, MOVE_OK, offer_freed_times, own_view
 from handlers.booking import (
     another_day_label,
@@ -27,8 +27,10 @@ from handlers.context import BotContext
 from handlers.keyboards import back_to_menu, in_rows
 from handlers.replies import show
 from storage import booking
+from storage.appointment_views import AppointmentView, load_view
 from storage.booking import BookingRefused
 from storage.db import session_scope
+from storage.slots import Slot, free_slots
 
 
 async def move_days(update: Update, context: BotContext, fields: Fields) -> None:
@@ -65,12 +67,10 @@ async def move_days(update: Update, context: BotContext, fields: Fields) -> None
     )
 
 
-async def _free_for_move(
-    context: BotContext, view: AppointmentView, day: date | None = None
-) -> list[booking.Slot]:
+async def _free_for_move(context: BotContext, view: AppointmentView, day: date | None = None) -> list[Slot]:
     appointment = view.appointment
     async with session_scope(context.runtime.sessions) as session:
-        return await booking.free_slots(
+        return await free_slots(
             session,
             context.runtime.policy,
             context.now(),

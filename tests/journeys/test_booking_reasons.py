@@ -13,7 +13,7 @@ from sqlalchemy import select
 from handlers import booking as flow
 from handlers.appointment_texts import when_text
 from handlers.appointments import DETAIL, MOVE, MOVE_DAY
-from storage import booking, people
+from storage import advisors, people
 from storage.db import session_scope
 from storage.models import Appointment, Role
 from tests.journeys.test_booking import ADVISOR, book_through_the_bot, consultations, local, t
@@ -28,9 +28,9 @@ async def one_time_on_tuesday(bot: BotUnderTest) -> BotUnderTest:
     await bot.make_staff(ADVISOR, Role.ADVISOR, "Anna Berger")
     async with session_scope(bot.sessions) as session:
         anna = await people.person_by_telegram_id(session, ADVISOR)
-        await booking.set_weekly_hours(session, anna.id, 1, "09:00-10:00")
-        await booking.set_weekly_hours(session, anna.id, 3, "09:00-12:00")
-        (await booking.profile(session, anna.id)).languages = ["de"]
+        await advisors.set_weekly_hours(session, anna.id, 1, "09:00-10:00")
+        await advisors.set_weekly_hours(session, anna.id, 3, "09:00-12:00")
+        (await advisors.profile(session, anna.id)).languages = ["de"]
     await bot.person(ADVISOR, "Anna", "de").send("/start")
     return bot
 
