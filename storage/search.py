@@ -308,8 +308,8 @@ class SearchIndex:
                 quality = 0.9
             elif length >= 4 and count >= length - 2 and word in token:
                 quality = 0.75
-            elif (prefix := _common_prefix(word, token)) >= 4 and prefix >= 0.6 * max(length, len(token)):
-                quality = 0.85
+            elif (prefix := _common_prefix(word, token)) >= 4 and max(length, len(token)) - prefix <= 3:
+                quality = 0.85  # the same stem with another ending
             elif (
                 allowed
                 and abs(len(token) - length) <= allowed

@@ -197,6 +197,13 @@ async def matching_offer_ids(session: AsyncSession, query: str, today: date, lim
     return index.ranked(query, today, limit)
 
 
+async def settled(session: AsyncSession) -> None:
+    """Wait until a background rebuild of this database's index, if one runs, has finished."""
+    rebuilding = _kept_for(session).rebuilding
+    if rebuilding is not None:
+        await asyncio.shield(rebuilding)
+
+
 def last_update_seconds(session: AsyncSession) -> float:
     """How long the latest incremental update of this database's index took (for the benchmark)."""
     return _kept_for(session).last_update_seconds
