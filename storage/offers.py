@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from storage import people, search_index
 from storage.hours import HoursError, parse_hours
@@ -134,16 +134,16 @@ async def offer_for_people(session: AsyncSession, offer_id: int, today: date) ->
 
 
 async def search_offers(session: AsyncSession, query: str, today: date, limit: int = 8) -> list[Offer]:
-    """Visible offers matching what the person typed, best first (see :mod:`storage.search`). The
-    index is brought up to date without holding this session's transaction; only the offers shown
-    are loaded, and their visibility is checked again here."""
+    """Visible offers matching what the person typed, best first (see :mod:`storage.search`). Building
+    the whole index never holds this session's transaction; only the offers shown are loaded (in one
+    query), and their visibility is checked again here."""
     ids = await search_index.matching_offer_ids(session, query, today, limit)
     if not ids:
         return []
     result = await session.scalars(
-        select(Offer).options(selectinload(Offer.texts)).where(Offer.id.in_(ids), is_visible(today))
+        select(Offer).options(joinedload(Offer.texts)).where(Offer.id.in_(ids), is_visible(today))
     )
-    by_id = {offer.id: offer for offer in result.all()}
+    by_id = {offer.id: offer for offer in result.unique().all()}
     return [by_id[offer_id] for offer_id in ids if offer_id in by_id]
 
 
