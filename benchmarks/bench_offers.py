@@ -13,7 +13,7 @@ unit of work (``session_scope``) as the handlers do:
   index, separately; then a mix of exact words, one-typo words, two-word queries, real words and
   misses in every script;
 - browsing: ``category_counts``, ``offers_in_category`` and ``offer_for_people`` + ``card_text``;
-- the index rebuild after one admin change (``set_offer_status``).
+- the index update after one admin change (``set_offer_status``).
 """
 
 from __future__ import annotations
@@ -585,7 +585,7 @@ async def run_benchmark(
             card_t.add(time.perf_counter() - started)
             shortened += cut
 
-        # ---- index rebuild after one change ----
+        # ---- index update after one change ----
         await timed(factory, lambda s: add_staff(s, ADMIN_TELEGRAM_ID, Role.ADMIN, "Bench Admin", now))
         change_t, rebuild_t, warm_t = Timings(), Timings(), Timings()
         changed_slug = rng.choice(generated.visible)
@@ -639,7 +639,7 @@ async def run_benchmark(
     print(offer_t.row("offer_for_people"))
     print(card_t.row(f"card_text ({shortened} shortened)"))
     print(change_t.row("set_offer_status (admin change)"))
-    print(rebuild_t.row("search after it (index rebuilt)"))
+    print(rebuild_t.row("search after it (index updated)"))
     print(warm_t.row("search again (index current)"))
     print(
         f"\nsearch wall time {search_wall:.2f} s for {len(queries)} queries "

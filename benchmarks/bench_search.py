@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 import numpy
 import rapidfuzz
 import sqlalchemy
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks._common import (
@@ -113,8 +113,9 @@ async def timed(factory: SessionFactory, work: Any) -> tuple[float, Any]:
 
 
 async def write_directory(factory: SessionFactory, generated: Generated, now: datetime) -> None:
-    """The generated directory written with bulk inserts, plus one change-log row per offer."""
+    """The generated directory written with Core bulk inserts, plus one change-log row per offer."""
     async with session_scope(factory) as session:
+        connection = await session.connection()
         rows = []
         for record in generated.records:
             ends_on = record.get("ends_on")
@@ -123,26 +124,25 @@ async def write_directory(factory: SessionFactory, generated: Generated, now: da
                     "slug": record["slug"],
                     "category": record["category"],
                     "status": record["status"],
+                    "example": False,
                     "ends_on": date.fromisoformat(ends_on) if ends_on else None,
                     "updated_at": now,
                 }
             )
-        for start in range(0, len(rows), 5000):
-            await session.execute(insert(Offer), rows[start : start + 5000])
-        ids = dict((await session.execute(select(Offer.slug, Offer.id))).all())
+        await connection.execute(Offer.__table__.insert(), rows)
+        ids = dict((await connection.execute(select(Offer.slug, Offer.id))).all())
         texts = [
             {"offer_id": ids[slug], "language": language, **{key: entry.get(key) for key in TEXT_KEYS}}
             for slug, by_language in generated.texts.items()
             for language, entry in by_language.items()
         ]
-        for start in range(0, len(texts), 5000):
-            await session.execute(insert(OfferText), texts[start : start + 5000])
+        for start in range(0, len(texts), 10_000):
+            await connection.execute(OfferText.__table__.insert(), texts[start : start + 10_000])
         changes = [
             {"offer_slug": slug, "changed_at": now, "action": "import", "source": "benchmark"}
             for slug in generated.texts
         ]
-        for start in range(0, len(changes), 5000):
-            await session.execute(insert(OfferChange), changes[start : start + 5000])
+        await connection.execute(OfferChange.__table__.insert(), changes)
         await add_staff(session, ADMIN_TELEGRAM_ID, Role.ADMIN, "Bench Admin", now)
 
 

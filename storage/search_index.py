@@ -45,7 +45,8 @@ class _Kept:
     index: SearchIndex | None = None
     newest: int = 0
     gaps: dict[int, float] = field(default_factory=dict)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Counts what was applied; a catch-up read while something else was applied is dropped.
+    version: int = 0
     rebuilding: asyncio.Task[None] | None = None
     last_update_seconds: float = 0.0
 
@@ -120,8 +121,8 @@ def _follow(kept: _Kept, seen: Sequence[int], newest: int) -> None:
     kept.newest = max(kept.newest, newest)
 
 
-async def _build(kept: _Kept, session: AsyncSession) -> None:
-    """Build the whole index from the database, chunk by chunk, and put it in place."""
+async def _build(session: AsyncSession) -> _Kept:
+    """The whole index built from the database, chunk by chunk, with how far it followed the log."""
     fresh = _Kept()
     async with _reading(session) as reader:
         newest = await reader.scalar(select(func.max(OfferChange.id))) or 0
@@ -136,7 +137,14 @@ async def _build(kept: _Kept, session: AsyncSession) -> None:
         async with _reading(session) as reader:
             documents = await _documents(reader, Offer.id.between(chunk[0], chunk[-1]))
         await asyncio.to_thread(_put_all, index, documents)
-    kept.index, kept.newest, kept.gaps = index, fresh.newest, fresh.gaps
+    fresh.index = index
+    return fresh
+
+
+def _put_in_place(kept: _Kept, built: _Kept) -> None:
+    """Swap in a newly built index (synchronously: no other search runs in between)."""
+    kept.index, kept.newest, kept.gaps = built.index, built.newest, built.gaps
+    kept.version += 1
 
 
 def _start_rebuild(kept: _Kept, session: AsyncSession) -> asyncio.Task[None]:
@@ -146,7 +154,7 @@ def _start_rebuild(kept: _Kept, session: AsyncSession) -> asyncio.Task[None]:
 
         async def rebuild() -> None:
             try:
-                await _build(kept, own)
+                _put_in_place(kept, await _build(own))
             finally:
                 await own.close()
 
@@ -157,9 +165,12 @@ def _start_rebuild(kept: _Kept, session: AsyncSession) -> asyncio.Task[None]:
 async def _catch_up(kept: _Kept, session: AsyncSession) -> None:
     """Apply the changes made since the index last looked, by re-reading the offers they name. This
     runs in the caller's own unit of work: one indexed query when nothing changed, a few rows when
-    an admin edited an offer."""
-    assert kept.index is not None
+    an admin edited an offer. No lock is held while reading (a search that already holds SQLite's
+    connection could otherwise wait for one that waits for the connection); what was read is
+    applied all at once, and dropped if another search applied something meanwhile (the next
+    search reads it again)."""
     started = time.perf_counter()
+    version = kept.version
     newer = OfferChange.id > kept.newest
     which = or_(newer, OfferChange.id.in_(list(kept.gaps))) if kept.gaps else newer
     changes = (await session.execute(select(OfferChange.id, OfferChange.offer_slug).where(which))).all()
@@ -170,9 +181,12 @@ async def _catch_up(kept: _Kept, session: AsyncSession) -> None:
         _start_rebuild(kept, session)
         return
     documents = await _documents(session, Offer.slug.in_(slugs))
+    if kept.version != version or kept.index is None:
+        return
     for document in documents:
         kept.index.put(document)
     _follow(kept, [change_id for change_id, _ in changes], max(change_id for change_id, _ in changes))
+    kept.version += 1
     kept.last_update_seconds = time.perf_counter() - started
 
 
@@ -181,14 +195,13 @@ async def current_index(session: AsyncSession) -> SearchIndex:
     kept = _kept_for(session)
     if kept.index is None:
         if session.in_transaction():
-            async with kept.lock:
-                if kept.index is None:
-                    await _build(kept, session)
+            built = await _build(session)
+            if kept.index is None:
+                _put_in_place(kept, built)
         else:
             await asyncio.shield(_start_rebuild(kept, session))
+    await _catch_up(kept, session)
     assert kept.index is not None
-    async with kept.lock:
-        await _catch_up(kept, session)
     return kept.index
 
 
