@@ -245,12 +245,13 @@ class SearchIndex:
         """Add the offer, or replace what the index knew of it."""
         offer_id = document.offer_id
         self.remove(offer_id)
-        weights: dict[str, int] = {}
+        by_weight: dict[int, list[str]] = {}
         for field_name, text in document.fields:
-            weight = FIELD_WEIGHTS[field_name]
-            for token in words(text):
-                if weights.get(token, 0) < weight:
-                    weights[token] = weight
+            by_weight.setdefault(FIELD_WEIGHTS[field_name], []).append(text)
+        weights: dict[str, int] = {}
+        for weight in sorted(by_weight, reverse=True):
+            for token in words("\n".join(by_weight[weight])):
+                weights.setdefault(token, weight)
         token_ids = array("i")
         known, offer_ids, weight_lists = self._token_ids, self._offer_ids, self._weights
         for token, weight in weights.items():
