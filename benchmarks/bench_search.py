@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import os
 import random
 import sqlite3
 import sys
@@ -345,8 +346,10 @@ async def run(args: argparse.Namespace) -> int:
         for size in args.sizes:
             result = await measure_size(args, Path(scratch), size)
             results.append(result)
+            load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
             print(
-                f"\n{size} offers: written in {result.write_s:.1f} s; first search built the index in "
+                f"\n{size} offers (load average {load}): written in {result.write_s:.1f} s; "
+                f"first search built the index in "
                 f"{result.build_s:.2f} s ({result.tokens} words, {result.postings} postings, "
                 f"+{result.index_mb:.0f} MB resident memory)",
                 flush=True,
