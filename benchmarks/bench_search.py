@@ -13,7 +13,8 @@ an import writes), and then times, each call in its own unit of work as the hand
 - the first ``search_offers``, which builds the in-memory index, and the process's resident memory
   before and after it (what the index adds);
 - ``--queries`` searches: exact words, one-typo words, two-word names, real words, misses; wall
-  time, and this process's CPU time (less disturbed by other work on the machine);
+  time, this process's CPU time (less disturbed by other work on the machine), and the ranking in
+  memory alone (``SearchIndex.ranked``);
 - ``--edits`` admin edits (``set_offer_text``) each followed by a search for the new word: the
   incremental index update (``search_index.last_update_seconds``) and that search end to end.
 
@@ -63,7 +64,7 @@ from storage.db import SessionFactory, create_engine, create_session_factory, se
 from storage.migrate import upgrade_to_head
 from storage.models import Offer, OfferChange, OfferText, Role
 from storage.people import add_staff
-from storage.search import query_words
+from storage.search import query_words, words
 
 ZONE = ZoneInfo("Europe/Berlin")
 ADMIN_TELEGRAM_ID = 90_000_001
@@ -91,6 +92,7 @@ class SizeResult:
     postings: int
     search: Timings
     search_cpu: Timings
+    ranking: Timings
     hits: dict[str, int]
     update: Timings
     after_edit: Timings
@@ -190,6 +192,13 @@ async def measure_size(args: argparse.Namespace, scratch: Path, size: int) -> Si
             search_cpu.add(time.process_time() - cpu)
             search.add(seconds)
             hits[query.kind] += bool(found)
+        ranking = Timings()
+        async with factory() as session:
+            index = await search_index.current_index(session)
+        for query in queries:
+            started = time.perf_counter()
+            index.ranked(query.text, today, 8)
+            ranking.add(time.perf_counter() - started)
 
         update, after_edit = Timings(), Timings()
         ids = dict((await timed(factory, lambda s: s.execute(select(Offer.slug, Offer.id))))[1].all())
@@ -223,6 +232,7 @@ async def measure_size(args: argparse.Namespace, scratch: Path, size: int) -> Si
         postings,
         search,
         search_cpu,
+        ranking,
         hits,
         update,
         after_edit,
@@ -234,11 +244,12 @@ async def measure_size(args: argparse.Namespace, scratch: Path, size: int) -> Si
 
 
 def _bodies(generated: Generated) -> list[tuple[int, str]]:
+    """Each text's searchable words, normalised as the in-memory index does (so queries match alike)."""
     bodies = []
     for number, by_language in enumerate(generated.texts.values()):
         for entry in by_language.values():
             parts = [entry["name"], entry["summary"], entry.get("audience") or "", " ".join(entry["tags"])]
-            bodies.append((number, " ".join(parts)))
+            bodies.append((number, " ".join(words(" ".join(parts)))))
     return bodies
 
 
@@ -360,7 +371,7 @@ async def run(args: argparse.Namespace) -> int:
     print()
     header = (
         f"{'offers':>8}{'build s':>9}{'index MB':>10}{'search p50':>12}{'p95 ms':>8}"
-        f"{'CPU p50':>9}{'p95 ms':>8}"
+        f"{'CPU p50':>9}{'p95 ms':>8}{'rank p50':>10}{'p95 ms':>8}"
         f"{'update p50':>12}{'p95 ms':>8}{'edit→search p50':>17}{'p95 ms':>8}"
     )
     print(header)
@@ -368,7 +379,7 @@ async def run(args: argparse.Namespace) -> int:
     for result in results:
         print(
             f"{result.offers:>8}{result.build_s:>9.2f}{result.index_mb:>10.0f}{result.search.cells():>20}"
-            f"{result.search_cpu.cells():>17}"
+            f"{result.search_cpu.cells():>17}{result.ranking.cells():>18}"
             f"{result.update.cells():>20}{result.after_edit.cells():>25}"
         )
     return 0
