@@ -279,7 +279,12 @@ class SearchIndex:
             return
         for token_id in token_ids:
             ids = self._offer_ids[token_id]
-            position = ids.index(offer_id)
+            if len(ids) < 64:
+                position = ids.index(offer_id)
+            else:  # a common word: numpy finds the offer in its long postings many times faster
+                view = np.frombuffer(ids, dtype=np.int32)
+                position = int(np.argmax(view == offer_id))
+                del view  # the array can change size only when no view of it is left
             del ids[position]
             del self._weights[token_id][position]
         self._active[offer_id] = 0
