@@ -216,12 +216,14 @@ class SearchIndex:
 
     @classmethod
     def build(cls, documents: Iterable[OfferDocument]) -> SearchIndex:
+        """An index of these offers."""
         index = cls()
         for document in documents:
             index.put(document)
         return index
 
     def __len__(self) -> int:
+        """How many offers the index knows."""
         return len(self._forward)
 
     @property
