@@ -221,5 +221,5 @@ async def record_outcome(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     return [
         Route("/agenda", agenda_page),
-        Route("/appointments/{appointment_id:int}/outcome", record_outcome, methods=["POST"]),
+        Route("/appointments/{appointment_id:id}/outcome", record_outcome, methods=["POST"]),
     ]

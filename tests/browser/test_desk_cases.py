@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from desk.i18n import DeskTexts
-from desk.pages.cases import notices
+from desk.pages.case_texts import notices
 from storage import cases, people
 from storage.db import session_scope
 from storage.models import AuditEntry, CaseNote, Goal, Review, Role

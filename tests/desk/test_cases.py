@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.app import desk_services
 from desk.app import create_desk
 from desk.i18n import DeskTexts
-from desk.pages.cases import consent_first, no_key, notices, problems
+from desk.pages.case_texts import consent_first, no_key, notices, problems
 from storage import people
 from storage.models import (
     AuditEntry,
