@@ -46,6 +46,17 @@ async def issue_sign_in(session: AsyncSession, person_id: int, now: datetime) ->
     return token
 
 
+async def sign_in_usable(session: AsyncSession, token: str, now: datetime) -> bool:
+    """Whether a sign-in token would open a session now (it is not spent by asking)."""
+    sign_in = await session.get(DeskSignIn, _hash(token))
+    return (
+        sign_in is not None
+        and sign_in.used_at is None
+        and sign_in.expires_at > now
+        and await _staff(session, sign_in.person_id) is not None
+    )
+
+
 @dataclass(frozen=True)
 class OpenedSession:
     token: str  # for the cookie

@@ -67,7 +67,7 @@ async def test_an_advisor_plans_a_case_in_the_browser_and_the_admin_sees_the_aud
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     link = await sign_in_link(bot, ANNA, "Anna")
     await page.goto(link)
-    assert "/signin/" not in page.url
+    await page.wait_for_url(f"{base}/agenda")
 
     # Take the case on from the unassigned list.
     await page.goto(f"{base}/cases")
