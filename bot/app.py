@@ -29,6 +29,7 @@ from handlers import (
     appointments,
     booking,
     case_digest,
+    desk_housekeeping,
     errors,
     fallback,
     gate,
@@ -115,6 +116,7 @@ def build_application(
             reminders.schedule_jobs(application.job_queue, settings.reminder_interval_seconds)
             case_digest.schedule_jobs(application.job_queue, runtime.zone)
             retention_job.schedule_jobs(application.job_queue, runtime.zone)
+            desk_housekeeping.schedule_jobs(application.job_queue, runtime.zone)
 
     async def on_stop(_application: Application) -> None:
         if web is not None:
