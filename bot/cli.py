@@ -227,6 +227,9 @@ async def manage_offers(settings: Settings, args: argparse.Namespace) -> int:
                 return 0
             try:
                 result = await offer_files.import_offers(session, path, now)
+            except offer_files.UnreadableFile as unreadable:
+                print(f"wegweiser: {path} was not imported: {unreadable}.", file=sys.stderr)
+                return 1
             except offer_files.ImportRejected as rejected:
                 print(f"wegweiser: {path} was not imported; nothing changed.", file=sys.stderr)
                 for problem in rejected.problems:

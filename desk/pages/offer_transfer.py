@@ -3,7 +3,6 @@ every offer in an upload is checked first, and all are imported or none (``stora
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from desk.auth import admin, checked_form, services_of
+from desk.i18n import DeskTexts
 from desk.pages.common import local_today, redirect
 from desk.pages.offers import offers_page
 from storage import offer_files
@@ -21,6 +21,19 @@ from storage.db import session_scope
 
 MAX_UPLOAD = 2 * 1024 * 1024
 UPLOAD_SUFFIXES = (".yaml", ".yml", ".csv")
+
+
+def unreadable_text(texts: DeskTexts, reason: str) -> str:
+    """Why a file could not be read at all, in one line."""
+    if reason == "encoding":
+        return texts.gettext(
+            "The file cannot be read: it is neither UTF-8 nor Windows-1252 text. In Excel, save it as "
+            "“CSV UTF-8” or “CSV (semicolon separated)”. Nothing was imported."
+        )
+    return texts.gettext(
+        "The file cannot be read as a table: columns must be separated by commas, semicolons or "
+        "tabs. Nothing was imported."
+    )
 
 
 async def import_file(request: Request) -> Response:
@@ -55,10 +68,8 @@ async def import_file(request: Request) -> Response:
             len(rejected.problems),
         )
         return await offers_page(request, who, status=400, problem=problem, import_problems=rejected.problems)
-    except (UnicodeDecodeError, csv.Error):
-        problem = texts.gettext(
-            "The file cannot be read. Please upload a UTF-8 text file. Nothing was imported."
-        )
+    except offer_files.UnreadableFile as unreadable:
+        problem = unreadable_text(texts, unreadable.reason)
         return await offers_page(request, who, status=400, problem=problem)
     return redirect(
         request,
