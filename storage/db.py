@@ -71,7 +71,9 @@ _AFTER_COMMIT = "wegweiser.after_commit"
 def after_commit(session: AsyncSession, follow_up: Callable[[AsyncEngine], Awaitable[None]]) -> None:
     """Run ``follow_up`` with the engine once this unit of work has committed, outside any
     transaction (housekeeping such as a checkpoint); it is skipped when the unit of work fails."""
-    session.info.setdefault(_AFTER_COMMIT, []).append(follow_up)
+    pending = session.info.setdefault(_AFTER_COMMIT, [])
+    if follow_up not in pending:
+        pending.append(follow_up)
 
 
 @asynccontextmanager

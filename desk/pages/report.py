@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from desk.auth import Visitor, services_of, visitor
 from desk.i18n import DeskTexts
-from desk.pages.common import day_param
+from desk.pages.common import day_param, local_today
 from desk.render import page
 from storage import report
 from storage.db import session_scope
@@ -35,11 +35,6 @@ def requested_period(texts: DeskTexts, params: dict[str, str], today: date) -> t
     return start, end
 
 
-def _today(request: Request) -> date:
-    services = services_of(request)
-    return services.clock().astimezone(services.zone).date()
-
-
 def _form(request: Request, who: Visitor, status: int = 200, **context: object) -> Response:
     return page(
         request,
@@ -57,7 +52,7 @@ async def report_page(request: Request) -> Response:
     who = await visitor(request)
     params = dict(request.query_params)
     try:
-        start, end = requested_period(who.texts, params, _today(request))
+        start, end = requested_period(who.texts, params, local_today(request))
     except PeriodProblem as problem:
         return _form(
             request,
@@ -85,7 +80,7 @@ async def report_csv(request: Request) -> Response:
     who = await visitor(request)
     params = dict(request.query_params)
     try:
-        start, end = requested_period(who.texts, params, _today(request))
+        start, end = requested_period(who.texts, params, local_today(request))
     except PeriodProblem as problem:
         return _form(
             request,
