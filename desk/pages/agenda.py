@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from desk.auth import Visitor, advisor, checked_form, services_of
 from desk.i18n import DeskTexts
+from desk.pages import case_texts
 from desk.pages.common import EARLIEST, LATEST, local_today, root
 from desk.render import page
 from locales import ENDONYMS
@@ -33,24 +34,11 @@ RECORDABLE = (AppointmentStatus.BOOKED, AppointmentStatus.ATTENDED, AppointmentS
 
 def labels(texts: DeskTexts) -> dict[str, dict[str, str]]:
     """Translated names of the codes appointments use (the same texts as on the case page)."""
+    on_case_page = case_texts.labels(texts)
     return {
-        "kind": {"first": texts.gettext("First consultation"), "follow_up": texts.gettext("Follow-up")},
-        "topic": {
-            "housing": texts.gettext("Housing"),
-            "work": texts.gettext("Work"),
-            "language": texts.gettext("Language"),
-            "family": texts.gettext("Family"),
-            "health": texts.gettext("Health"),
-            "papers": texts.gettext("Papers and residence"),
-            "money": texts.gettext("Money"),
-            "other": texts.gettext("Something else"),
-        },
-        "status": {
-            "booked": texts.gettext("Booked"),
-            "attended": texts.gettext("Attended"),
-            "no_show": texts.gettext("Did not come"),
-            "cancelled": texts.gettext("Cancelled"),
-        },
+        "kind": on_case_page["kind"],
+        "topic": on_case_page["topic"],
+        "status": on_case_page["appointment"],
     }
 
 
