@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.app import desk_services
-from bot.logs import configure_logging
+from bot.logs import PAYLOAD_LOGGERS, configure_logging
 from bot.web import WebServer
 from desk.app import create_desk
 from desk.pages import routes
@@ -28,6 +28,7 @@ from tests.support.harness import BotUnderTest
 ANNA, JONAS, AMIRA = 8700, 8701, 8702
 MALFORMED = ["0", "-1", "2147483648", "99999999999999999999", "²", "١٢", "abc", "1e3", "%20", "7.0"]
 ADMIN_PREFIXES = ("/offers", "/staff", "/audit")
+CONFIGURED_LOGGERS = (*PAYLOAD_LOGGERS, "httpx", "httpcore", "apscheduler", "uvicorn.access", "alembic")
 SECURITY_HEADERS = {
     "content-security-policy",
     "x-content-type-options",
@@ -171,6 +172,7 @@ async def test_a_failing_request_does_not_write_posted_values_into_the_log(
     assert bot.application is not None
     root = logging.getLogger()
     saved = (root.level, root.handlers[:])
+    levels = {name: logging.getLogger(name).level for name in CONFIGURED_LOGGERS}
     port = _free_port()
     configure_logging("INFO")
     web = WebServer(
@@ -185,6 +187,8 @@ async def test_a_failing_request_does_not_write_posted_values_into_the_log(
         await web.stop()
         root.setLevel(saved[0])
         root.handlers[:] = saved[1]
+        for name, level in levels.items():  # other tests capture these loggers' records
+            logging.getLogger(name).setLevel(level)
 
     logged = capfd.readouterr().err
     assert failed.status_code == 500
