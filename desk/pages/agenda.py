@@ -22,7 +22,6 @@ from desk.i18n import DeskTexts
 from desk.pages import case_texts
 from desk.pages.common import EARLIEST, LATEST, local_today, root
 from desk.render import page
-from locales import ENDONYMS
 from storage import booking, desk_access
 from storage.db import session_scope
 from storage.models import Appointment, AppointmentStatus, Case
@@ -156,7 +155,7 @@ async def render_agenda(
         days=days,
         count=len(rows),
         labels=labels(texts),
-        languages=ENDONYMS,
+        languages=texts.language_names,
         subscribed=subscribed,
         feed_url=feed_url,
         notice=notice,

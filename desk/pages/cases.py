@@ -21,7 +21,6 @@ from starlette.routing import BaseRoute, Route
 from desk.auth import Visitor, advisor, services_of
 from desk.pages.case_texts import consent_first, labels, no_key, notices, problems
 from desk.render import page
-from locales import ENDONYMS, SUPPORTED_LANGUAGES
 from storage import cases
 from storage.consent import CURRENT_VERSIONS, Purpose
 from storage.crypto import CaseCipher, KeyMissing, UnreadableText
@@ -187,8 +186,8 @@ async def render_case(
         need_statuses=NEED_STATUSES,
         goal_statuses=GOAL_STATUSES,
         purposes=[purpose.value for purpose in Purpose],
-        languages=[(code, ENDONYMS[code]) for code in SUPPORTED_LANGUAGES],
-        endonyms=ENDONYMS,
+        languages=list(texts.language_names.items()),
+        language_names=texts.language_names,
         flag_order=FLAGS,
         today=local_day(now, request),
         max_text=cases.MAX_TEXT,

@@ -81,3 +81,12 @@ def invalid_value_text(texts: DeskTexts, error: offers.InvalidValue, field: str)
         "date": texts.gettext("“{field}” must be a date.", field=field),
     }
     return messages.get(error.reason, texts.gettext("“{field}” cannot be changed here.", field=field))
+
+
+def translation_labels(texts: DeskTexts) -> dict[str, str]:
+    """The review states of locales/status.yaml as admins read them."""
+    return {
+        "source": texts.gettext("source texts"),
+        "machine-assisted": texts.gettext("machine-assisted, review needed"),
+        "reviewed": texts.gettext("reviewed by a native speaker"),
+    }

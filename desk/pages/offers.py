@@ -20,9 +20,15 @@ from starlette.routing import BaseRoute, Route
 from desk.auth import Visitor, admin, checked_form, services_of
 from desk.i18n import DeskTexts
 from desk.pages.common import count_param, local_today, redirect
-from desk.pages.offer_texts import category_labels, field_labels, invalid_value_text, offer_notices
+from desk.pages.offer_texts import (
+    category_labels,
+    field_labels,
+    invalid_value_text,
+    offer_notices,
+    translation_labels,
+)
 from desk.render import page
-from locales import ENDONYMS
+from locales.status import translation_status
 from storage import offer_files, offers
 from storage.db import session_scope
 from storage.hours import format_hours_line
@@ -104,6 +110,8 @@ async def offers_page(
         notice=notice,
         problem=problem,
         import_problems=import_problems,
+        translation_status=translation_status(),
+        translation_labels=translation_labels(who.texts),
     )
 
 
@@ -145,7 +153,7 @@ async def _edit_page(
         offer=offer,
         values=values,
         languages=[text.language for text in offer.texts],
-        endonyms=ENDONYMS,
+        language_names=texts.language_names,
         labels=field_labels(texts),
         categories=category_labels(texts),
         archived=offer.status == OfferStatus.ARCHIVED,
@@ -232,7 +240,9 @@ def _field_name(texts: DeskTexts, key: str) -> str:
     if key.startswith("text_"):
         _, language, field = key.split("_", 2)
         return texts.gettext(
-            "{field} ({language})", field=labels.get(field, field), language=ENDONYMS.get(language, language)
+            "{field} ({language})",
+            field=labels.get(field, field),
+            language=texts.language_names.get(language, language),
         )
     return labels.get(key, key)
 
