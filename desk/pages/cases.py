@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from desk.auth import Visitor, advisor, services_of
 from desk.pages.case_texts import consent_first, labels, no_key, notices, problems
 from desk.render import page
-from storage import cases
+from storage import case_files, cases
 from storage.consent import CURRENT_VERSIONS, Purpose
 from storage.crypto import CaseCipher, KeyMissing, UnreadableText
 from storage.db import session_scope
@@ -69,7 +69,7 @@ async def case_list(request: Request) -> Response:
     try:
         async with session_scope(services.sessions) as session:
             staff = await cases.staff_member(session, who.person.id)
-            rows = await cases.list_cases(session, staff, local_day(now, request), now, show)
+            rows = await case_files.list_cases(session, staff, local_day(now, request), now, show)
     except cases.CaseAccessDenied:
         raise HTTPException(403) from None
     return page(
@@ -125,7 +125,7 @@ async def render_case(
     try:
         async with session_scope(services.sessions) as session:
             staff = await cases.staff_member(session, who.person.id)
-            file = await cases.open_case(
+            file = await case_files.open_case(
                 session, services.cipher or SealedTexts(), staff, case_id, local_day(now, request), now
             )
             offers = await _referral_offers(
