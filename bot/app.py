@@ -31,10 +31,12 @@ from handlers import (
     advisor_cancel,
     advisor_hours,
     appointments,
+    audit_anchor,
     booking,
     booking_confirm,
     case_digest,
     commands,
+    desk_housekeeping,
     errors,
     fallback,
     gate,
@@ -51,7 +53,7 @@ from handlers import (
     typed_answers,
 )
 from handlers.context import BotContext, BotData, Runtime
-from storage import updates
+from storage import audit, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -89,7 +91,7 @@ def build_application(
     engine = create_engine(settings.resolved_database_url(), hide_parameters=True)
     case_keys = settings.case_keys()
     runtime = Runtime(
-        sessions=create_session_factory(engine),
+        sessions=audit.use_keys(create_session_factory(engine), settings.audit_keys()),
         zone=settings.zone,
         default_language=settings.default_language,
         municipality=settings.municipality,
@@ -124,6 +126,8 @@ def build_application(
             case_digest.schedule_jobs(application.job_queue, runtime.zone)
             retention_job.schedule_jobs(application.job_queue, runtime.zone)
             commands.schedule_jobs(application.job_queue)  # staff's own command menus, now and on
+            desk_housekeeping.schedule_jobs(application.job_queue, runtime.zone)
+            audit_anchor.schedule_jobs(application.job_queue, runtime.zone, settings.audit_anchor_file)
 
     async def on_stop(_application: Application) -> None:
         if web is not None:
