@@ -10,11 +10,12 @@ from telegram.ext import BaseHandler
 
 from handlers import buttons
 from handlers.appointment_texts import summary_lines, tell, when_text
-from handlers.booking import CHOOSE_TIME, START, minute_of, refusal_text
+from handlers.booking import CHOOSE_TIME, START, refusal_text
 from handlers.booking_confirm import notify_advisor
 from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.days import minute_of
 from handlers.durations import duration_text
 from handlers.keyboards import MENU
 from handlers.replies import show

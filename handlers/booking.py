@@ -7,7 +7,7 @@ so a restart between two taps loses nothing; confirming re-checks everything in 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler
@@ -17,6 +17,7 @@ from handlers.appointment_texts import summary_text, topic_label
 from handlers.buttons import Answer, Fields
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.days import another_day_label, day_code, day_label, day_of, free_days, minute_of, moment_of
 from handlers.durations import duration_text
 from handlers.keyboards import MENU, back_to_menu, in_rows
 from handlers.replies import show
@@ -40,39 +41,6 @@ CONFIRM = Action("bok", (TOPIC, LANGUAGE_CHOICE, integer(10), integer(), ABOUT))
 WAIT = Action("bwait", (TOPIC, LANGUAGE_CHOICE))
 # Days: a day of the window (YYYYMMDD), shared with moving (which carries the appointment instead).
 CHOOSE_DAY = Action("bday", (TOPIC, LANGUAGE_CHOICE, r"20[0-9]{6}", ABOUT))
-MAX_DAYS = 12
-
-
-def minute_of(moment: datetime) -> int:
-    return int(moment.timestamp() // 60)
-
-
-def moment_of(minute: str | int) -> datetime:
-    return datetime.fromtimestamp(int(minute) * 60, UTC)
-
-
-def day_code(day: date) -> str:
-    return day.strftime("%Y%m%d")
-
-
-def day_of(code: str) -> date | None:
-    try:
-        return datetime.strptime(code, "%Y%m%d").date()
-    except ValueError:
-        return None
-
-
-def free_days(free: list[slots.Slot], zone: tzinfo) -> list[date]:
-    """The first days (local dates) that have free times, for a day picker."""
-    return sorted({slot.starts_at.astimezone(zone).date() for slot in free})[:MAX_DAYS]
-
-
-def day_label(t: Translator, day: date) -> str:
-    return t.day(day)
-
-
-def another_day_label(t: Translator) -> str:
-    return t.pgettext("booking", "📅 Another day")
 
 
 def language_of(choice: str, viewer_language: str) -> tuple[str, bool]:

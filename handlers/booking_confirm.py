@@ -17,7 +17,6 @@ from handlers.booking import (
     consent_missing_text,
     interpreter_note,
     language_of,
-    moment_of,
     offer_about,
     refusal_text,
     show_limit,
@@ -26,6 +25,7 @@ from handlers.booking import (
 )
 from handlers.buttons import Answer, Fields
 from handlers.context import BotContext
+from handlers.days import moment_of
 from handlers.durations import duration_text
 from handlers.keyboards import back_to_menu
 from handlers.replies import show

@@ -11,19 +11,11 @@ from telegram.ext import BaseHandler
 from handlers import buttons
 from handlers.appointment_texts import summary_lines
 from handlers.appointments import DETAIL, MOVE, MOVE_DAY, MOVE_OK, offer_freed_times, own_view
-from handlers.booking import (
-    another_day_label,
-    day_code,
-    day_label,
-    day_of,
-    free_days,
-    minute_of,
-    moment_of,
-    refusal_text,
-)
+from handlers.booking import refusal_text
 from handlers.booking_confirm import notify_advisor
 from handlers.buttons import Answer, Fields, Refused
 from handlers.context import BotContext
+from handlers.days import another_day_label, day_code, day_label, day_of, free_days, minute_of, moment_of
 from handlers.keyboards import back_to_menu, in_rows
 from handlers.replies import show
 from storage import booking
