@@ -124,13 +124,15 @@ async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
 @asynccontextmanager
 async def read_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """Work that only reads: a consistent snapshot that never waits for a writer (on SQLite a
-    plain ``BEGIN`` on a reading connection). Nothing written in it is kept."""
+    plain ``BEGIN`` on a reading connection). Nothing written in it is kept; what it loaded stays
+    readable afterwards."""
     engine = _engine_of(factory)
     reader = _readers.get(engine.sync_engine) if engine is not None else None
     async with factory(bind=reader) if reader is not None else factory() as session:
         try:
             yield session
         finally:
+            session.expunge_all()
             await session.rollback()
 
 

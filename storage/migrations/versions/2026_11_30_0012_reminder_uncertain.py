@@ -1,0 +1,27 @@
+"""Reminders remember when a crash or a timeout left their delivery uncertain, so they are resent
+at most once.
+
+Revision ID: 0012_reminder_uncertain
+Revises: 0007_staff_invites
+Create Date: 2026-11-30
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012_reminder_uncertain"
+down_revision = "0007_staff_invites"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("reminders") as batch:
+        batch.add_column(sa.Column("uncertain_at", sa.DateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("reminders") as batch:
+        batch.drop_column("uncertain_at")
