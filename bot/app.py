@@ -11,7 +11,6 @@ from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
@@ -21,6 +20,7 @@ from telegram.ext import (
 
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
+from bot.rate_limit import AnnouncingRateLimiter
 from bot.web import WebServer
 from desk.services import DeskServices
 from handlers import (
@@ -125,7 +125,7 @@ def build_application(
     if rate_limited:
         # One message every 1/30 s rather than PTB's default bucket of 30 per second, which starts
         # full and so lets ~60 messages through in the first second of a burst.
-        smooth = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=5)
+        smooth = AnnouncingRateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=5)
         builder = builder.rate_limiter(rate_limiter or smooth)
     application = (
         builder.application_class(application_class)

@@ -5,9 +5,10 @@ turns claimed rows into messages.
 The dispatcher keeps a small window of reminders claimed (at most :data:`WINDOW`): it claims as
 many as the window has room for, loads their texts' data for the whole claim in three queries,
 sends through the bot's rate limiter (Telegram's ~30 messages/s overall; one chat gets at most one
-reminder per second), and records every outcome right after its send. Outcomes are written by one
-recorder that commits whatever has arrived since its last commit (a few milliseconds), so a crash
-can repeat only the reminders in the window at that instant, never one confirmed earlier.
+reminder per second), and records every outcome right after its send. One recorder writes the
+stamp "going out" before each send and the outcome after it, committing whatever has arrived since
+its last commit (a few milliseconds): a crash can repeat only the reminders in flight at that
+instant, once (see ``storage.reminders``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from storage.db import SessionFactory, read_scope, session_scope
 from storage.reminders import DueReminder, Outcome
 
 log = logging.getLogger(__name__)
-WINDOW = 30  # reminders claimed and not yet recorded: what a crash may repeat, at most
+# Reminders claimed and not yet recorded, at most: small, so few wait in the rate limiter (the ones
+# a crash leaves in doubt), yet enough to keep sending while outcomes are written.
+WINDOW = 10
 SAME_CHAT_SPACING = 1.0
 JOB_ID = "reminder-dispatcher"
 RUN_BUDGET_SECONDS = 20.0
@@ -76,8 +79,12 @@ def reminder_keyboard(t: Translator, appointment_id: int) -> InlineKeyboardMarku
     )
 
 
-async def _send_one(context: BotContext, due: DueReminder) -> Outcome:
-    """Send one claimed reminder; how it ended."""
+async def _send_one(
+    context: BotContext, due: DueReminder, going_out: Callable[[], Awaitable[None]]
+) -> Outcome:
+    """Send one claimed reminder; how it ended. ``going_out`` is awaited right before the message
+    leaves for Telegram: by the rate limiter when it can say when (after the reminder's turn in
+    the queue), else here."""
     runtime = context.runtime
     kind = due.reminder.kind
     view = AppointmentView(
@@ -85,15 +92,20 @@ async def _send_one(context: BotContext, due: DueReminder) -> Outcome:
     )
     try:
         if kind == reminders.OUTCOME:
+            await going_out()
             return Outcome.SENT if await advisor.send_outcome_prompt(context, view) else Outcome.FAILED
         person = view.person
         if person is None or person.blocked_at is not None:
             return Outcome.FAILED
         t = Translator(person.language or runtime.default_language, runtime.zone)
+        announces = getattr(context.bot.rate_limiter, "announces", False)
+        if not announces:
+            await going_out()
         await context.bot.send_message(
             person.telegram_id,
             reminder_text(t, view, kind),
             reply_markup=reminder_keyboard(t, view.appointment.id),
+            rate_limit_args=going_out if announces else None,
         )
     except Forbidden:
         await _person_unreachable(context, view)
@@ -136,13 +148,15 @@ async def _person_unreachable(context: BotContext, view: AppointmentView | None)
 
 
 class OutcomeRecorder:
-    """Writes outcomes as they come: each :meth:`record` returns once its outcome is committed,
-    together with every other outcome that arrived meanwhile (one short transaction each time)."""
+    """Writes what happens to claimed reminders as it happens: :meth:`attempt` returns once the
+    reminder is stamped as going out, :meth:`record` once its outcome is stored. Each commit takes
+    everything that arrived meanwhile (one short transaction each time)."""
 
     def __init__(self, sessions: SessionFactory, clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
         self._clock = clock
-        self._waiting: dict[int, tuple[Outcome, asyncio.Future[None]]] = {}
+        self._attempts: dict[int, asyncio.Future[None]] = {}
+        self._outcomes: dict[int, tuple[Outcome, asyncio.Future[None]]] = {}
         self._arrived = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
@@ -157,9 +171,17 @@ class OutcomeRecorder:
             self._arrived.set()
             await self._task
 
-    async def record(self, reminder_id: int, outcome: Outcome) -> None:
+    async def attempt(self, reminder_id: int) -> None:
+        """Stamp the reminder as going out now; returns once that is committed."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting[reminder_id] = (outcome, future)
+        self._attempts[reminder_id] = future
+        self._arrived.set()
+        await future
+
+    async def record(self, reminder_id: int, outcome: Outcome) -> None:
+        """Store how the reminder ended; returns once that is committed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outcomes[reminder_id] = (outcome, future)
         self._arrived.set()
         await future
 
@@ -167,22 +189,28 @@ class OutcomeRecorder:
         while True:
             await self._arrived.wait()
             self._arrived.clear()
-            batch, self._waiting = self._waiting, {}
-            if batch:
+            attempts, self._attempts = self._attempts, {}
+            outcomes, self._outcomes = self._outcomes, {}
+            futures = [*attempts.values(), *(future for _, future in outcomes.values())]
+            if futures:
                 try:
                     async with session_scope(self._sessions) as session:
-                        await reminders.record_outcomes(
-                            session,
-                            {reminder_id: outcome for reminder_id, (outcome, _) in batch.items()},
-                            self._clock(),
-                        )
-                except Exception as error:  # each sender sees the failure of its own outcome
-                    for _, future in batch.values():
+                        now = self._clock()
+                        if attempts:
+                            await reminders.mark_attempted(session, list(attempts), now)
+                        if outcomes:
+                            await reminders.record_outcomes(
+                                session,
+                                {reminder_id: outcome for reminder_id, (outcome, _) in outcomes.items()},
+                                now,
+                            )
+                except Exception as error:  # each sender sees the failure of its own write
+                    for future in futures:
                         future.set_exception(error)
                 else:
-                    for _, future in batch.values():
+                    for future in futures:
                         future.set_result(None)
-            if self._closing and not self._waiting:
+            if self._closing and not self._attempts and not self._outcomes:
                 return
 
 
@@ -225,7 +253,7 @@ class _Run:
             if not reminders.still_true(due, self.context.now(), runtime.zone):
                 await self.recorder.record(due.reminder.id, Outcome.DROPPED)
                 return
-            outcome = await self._in_turn(_chat_of(due), lambda: _send_one(self.context, due))
+            outcome = await self._in_turn(_chat_of(due), lambda: self._send(due))
             await self.recorder.record(due.reminder.id, outcome)
             self.sent += outcome == Outcome.SENT
         except Exception:
@@ -234,6 +262,9 @@ class _Run:
             async with self.room:
                 self.held -= 1
                 self.room.notify_all()
+
+    async def _send(self, due: DueReminder) -> Outcome:
+        return await _send_one(self.context, due, lambda: self.recorder.attempt(due.reminder.id))
 
     async def _in_turn(self, chat: int, send: Callable[[], Awaitable[Outcome]]) -> Outcome:
         """One message per chat at a time, and at least a second after the previous one."""

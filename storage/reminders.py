@@ -7,11 +7,13 @@ send (:func:`record_outcomes`): ``sent``; ``dropped`` when its text is no longer
 appointment was cancelled, has begun, or "tomorrow" has become "today"); ``failed`` when the person
 blocked the bot.
 
-Crashes. Only the rows a dispatcher holds in ``sending`` at that instant are in doubt (it holds a
-small window of them). A row still ``sending`` :data:`STUCK_AFTER` after its claim belongs to a
-process that died: the first time, it is sent again (it may have been lost in flight); if it was
-in doubt once before, it is dropped. A timeout while sending counts the same way. So a reminder
-arrives at most twice, and twice only when a crash or a timeout hit it in flight.
+Crashes. Just before its message goes out, a reminder is stamped ``attempted_at`` (committed
+first, :func:`mark_attempted`), and its outcome is committed right after. A row still ``sending``
+:data:`STUCK_AFTER` after its claim belongs to a process that died. If it was never attempted, it
+simply becomes due again. If it was attempted, it may or may not have reached Telegram: the first
+time it is sent again; if it was in doubt once before, it is dropped. A timeout while sending counts
+the same way. So a reminder arrives at most twice, and twice only when a crash or a timeout hit it
+while in flight.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ async def schedule_for(session: AsyncSession, appointment: Appointment, now: dat
             )
         else:
             reminder.due_at, reminder.status, reminder.attempts = due, status, 0
-            reminder.claimed_at = reminder.sent_at = reminder.uncertain_at = None
+            reminder.claimed_at = reminder.sent_at = reminder.attempted_at = reminder.uncertain_at = None
 
 
 async def drop_for(session: AsyncSession, appointment_id: int) -> None:
@@ -102,7 +104,9 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 100) -> l
     result = await session.execute(
         update(Reminder)
         .where(Reminder.id.in_(due.scalar_subquery()))
-        .values(status=ReminderStatus.SENDING, claimed_at=now, attempts=Reminder.attempts + 1)
+        .values(
+            status=ReminderStatus.SENDING, claimed_at=now, attempted_at=None, attempts=Reminder.attempts + 1
+        )
         .returning(Reminder.id),
         execution_options={"synchronize_session": False},
     )
@@ -110,18 +114,30 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 100) -> l
 
 
 async def release_stuck(session: AsyncSession, now: datetime) -> tuple[int, int]:
-    """Rows a crashed process left in ``sending``: resent once, dropped if they were in doubt
-    before. Returns (to be resent, dropped)."""
+    """Rows a crashed process left in ``sending``: due again if never attempted; resent once if
+    attempted; dropped if attempted and in doubt once before. Returns (due again, dropped)."""
     stuck = (Reminder.status == ReminderStatus.SENDING, Reminder.claimed_at < now - STUCK_AFTER)
+    attempted = Reminder.attempted_at.is_not(None)
     dropped = await session.execute(
         update(Reminder)
-        .where(*stuck, Reminder.uncertain_at.is_not(None))
+        .where(*stuck, attempted, Reminder.uncertain_at.is_not(None))
         .values(status=ReminderStatus.DROPPED)
     )
-    resent = await session.execute(
-        update(Reminder).where(*stuck).values(status=ReminderStatus.PENDING, uncertain_at=now)
+    in_doubt = await session.execute(
+        update(Reminder).where(*stuck, attempted).values(status=ReminderStatus.PENDING, uncertain_at=now)
     )
-    return int(resent.rowcount or 0), int(dropped.rowcount or 0)
+    untouched = await session.execute(update(Reminder).where(*stuck).values(status=ReminderStatus.PENDING))
+    return int(in_doubt.rowcount or 0) + int(untouched.rowcount or 0), int(dropped.rowcount or 0)
+
+
+async def mark_attempted(session: AsyncSession, reminder_ids: Sequence[int], now: datetime) -> None:
+    """Stamp claimed reminders whose messages are about to go out (commit before sending)."""
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(reminder_ids), Reminder.status == ReminderStatus.SENDING)
+        .values(attempted_at=now),
+        execution_options={"synchronize_session": False},
+    )
 
 
 @dataclass(frozen=True)

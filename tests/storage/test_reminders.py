@@ -45,10 +45,18 @@ async def claim(sessions: SessionFactory, now: datetime) -> list[int]:
         return await reminders.claim_due(session, now, 10)
 
 
-async def test_a_reminder_a_crash_left_sending_is_resent_once_then_dropped(sessions: SessionFactory) -> None:
+async def attempt(sessions: SessionFactory, reminder_id: int, now: datetime) -> None:
+    async with session_scope(sessions) as session:
+        await reminders.mark_attempted(session, [reminder_id], now)
+
+
+async def test_a_reminder_a_crash_left_in_flight_is_resent_once_then_dropped(
+    sessions: SessionFactory,
+) -> None:
     _, reminder_id = await booked_with_reminder(sessions, "before_24h")
     claimed_at = STARTS - timedelta(hours=24)
     assert await claim(sessions, claimed_at) == [reminder_id]
+    await attempt(sessions, reminder_id, claimed_at)
 
     async with session_scope(sessions) as session:  # soon after: the claim may still be in flight
         assert await reminders.release_stuck(session, claimed_at + timedelta(minutes=1)) == (0, 0)
@@ -58,12 +66,24 @@ async def test_a_reminder_a_crash_left_sending_is_resent_once_then_dropped(sessi
     async with session_scope(sessions) as session:
         assert await reminders.release_stuck(session, later) == (1, 0)
     assert await claim(sessions, later) == [reminder_id]
+    await attempt(sessions, reminder_id, later)
 
     even_later = later + reminders.STUCK_AFTER + timedelta(seconds=1)
     async with session_scope(sessions) as session:
         assert await reminders.release_stuck(session, even_later) == (0, 1)
     assert await status_of(sessions, reminder_id) == "dropped"
     assert await claim(sessions, even_later) == []
+
+
+async def test_a_claimed_reminder_that_never_went_out_is_simply_due_again(sessions: SessionFactory) -> None:
+    _, reminder_id = await booked_with_reminder(sessions, "before_24h")
+    now = STARTS - timedelta(hours=24)
+    for _ in range(3):  # crash after crash before it was sent: never counted as in doubt
+        assert await claim(sessions, now) == [reminder_id]
+        now += reminders.STUCK_AFTER + timedelta(seconds=1)
+        async with session_scope(sessions) as session:
+            assert await reminders.release_stuck(session, now) == (1, 0)
+    assert await status_of(sessions, reminder_id) == "pending"
 
 
 async def test_a_timeout_counts_as_in_doubt_and_is_resent_once(sessions: SessionFactory) -> None:

@@ -1,5 +1,5 @@
-"""Reminders remember when a crash or a timeout left their delivery uncertain, so they are resent
-at most once.
+"""Reminders remember when their message went out (``attempted_at``) and when a crash or a timeout
+left its delivery uncertain (``uncertain_at``), so they are resent at most once.
 
 Revision ID: 0012_reminder_uncertain
 Revises: 0007_staff_invites
@@ -19,9 +19,11 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("reminders") as batch:
+        batch.add_column(sa.Column("attempted_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("uncertain_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("reminders") as batch:
         batch.drop_column("uncertain_at")
+        batch.drop_column("attempted_at")
