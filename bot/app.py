@@ -21,6 +21,7 @@ from telegram.ext import (
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
 from bot.rate_limit import AnnouncingRateLimiter
+from bot.request import AiohttpRequest
 from bot.web import WebServer
 from desk.services import DeskServices
 from handlers import (
@@ -130,6 +131,8 @@ def build_application(
     application = (
         builder.application_class(application_class)
         .token(settings.telegram_token.get_secret_value())
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url_for(settings.telegram_api_url))
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
