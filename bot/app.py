@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -22,8 +23,6 @@ from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
 from bot.rate_limit import AnnouncingRateLimiter
 from bot.request import AiohttpRequest
-from bot.web import WebServer
-from desk.services import DeskServices
 from handlers import (
     admin,
     advisor,
@@ -48,6 +47,10 @@ from storage import updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
+
+if TYPE_CHECKING:
+    from bot.web import WebServer
+    from desk.services import DeskServices
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
@@ -99,6 +102,8 @@ def build_application(
         await upgrade_to_head(engine)
         await set_command_menus(application, runtime)
         if serve_desk:
+            from bot.web import WebServer  # the desk's code is loaded only when it is served
+
             web = WebServer(
                 desk_services(runtime, application.bot.username), settings.desk_host, settings.desk_port
             )
@@ -155,6 +160,8 @@ def build_application(
 
 def desk_services(runtime: Runtime, bot_username: str | None) -> DeskServices:
     """What the staff desk needs, from the same runtime the bot uses."""
+    from desk.services import DeskServices
+
     return DeskServices(
         sessions=runtime.sessions,
         zone=runtime.zone,
