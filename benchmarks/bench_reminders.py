@@ -362,7 +362,8 @@ class Drain:
 async def drain(bot: RunningBot, database: Database, expected: int, now: datetime) -> Drain:
     """Run the dispatcher job until nothing due is pending (or far more runs than needed)."""
     job = bot.dispatcher
-    most_runs = 2 * math.ceil(expected / reminder_jobs.BATCH) + 3
+    # A run keeps going while reminders are due, within its time budget.
+    most_runs = 2 * math.ceil(expected / (reminder_jobs.RUN_BUDGET_SECONDS * 30)) + 3
     runs: list[float] = []
     left = expected
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -393,7 +394,7 @@ class Report:
 def runs_line(result: Drain) -> str:
     runs = result.runs
     return (
-        f"{len(runs)} dispatcher runs (batches of {reminder_jobs.BATCH}): per run "
+        f"{len(runs)} dispatcher runs (window of {reminder_jobs.WINDOW}): per run "
         f"p50 {ms(percentile(runs, 50))} ms, max {ms(max(runs, default=float('nan')))} ms"
     )
 

@@ -34,9 +34,9 @@ from storage.db import SessionFactory, read_scope, session_scope
 from storage.reminders import DueReminder, Outcome
 
 log = logging.getLogger(__name__)
-# Reminders claimed and not yet recorded, at most: small, so few wait in the rate limiter (the ones
-# a crash leaves in doubt), yet enough to keep sending while outcomes are written.
-WINDOW = 10
+# Reminders claimed and not yet recorded, at most. Only those whose request has left the rate
+# limiter's queue are in doubt after a crash; the others simply become due again.
+WINDOW = 50
 SAME_CHAT_SPACING = 1.0
 JOB_ID = "reminder-dispatcher"
 RUN_BUDGET_SECONDS = 20.0

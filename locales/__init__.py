@@ -89,6 +89,7 @@ def is_rtl(language: str) -> bool:
     return language in RIGHT_TO_LEFT
 
 
+@cache
 def _babel_locale(language: str) -> Locale:
     return Locale.parse(language)
 

@@ -64,6 +64,7 @@ class PersonCache:
         self._entries.pop(telegram_id, None)
 
     def clear(self) -> None:
+        """Forget everyone."""
         self._entries.clear()
 
 
@@ -85,6 +86,12 @@ def _forget(session: Session, telegram_id: int) -> None:
     if cache is not None:
         cache.forget(telegram_id)
     session.info.setdefault(_FORGET_AFTER_COMMIT, set()).add(telegram_id)
+
+
+def forget_everyone() -> None:
+    """Forget every cached person of every database (after emptying a database behind the
+    process's back, as the tests do between PostgreSQL tests)."""
+    _caches.clear()
 
 
 def forget_after_commit(session: AsyncSession, telegram_id: int) -> None:
