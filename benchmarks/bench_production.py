@@ -391,107 +391,126 @@ def spread(values: Sequence[float], digits: int = 0) -> str:
     return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
+PARTS = ("start-up", "throughput", "light", "dispatcher", "memory")
+
+
+async def part_start_up(lab: Lab, wegweiser: World, echo: World) -> None:
+    starts: list[float] = []
+    echo_starts: list[float] = []
+    idle_rss = 0.0
+    for _ in range(3):
+        child = await lab.spawn("wegweiser", wegweiser)
+        starts.append(child.ready * 1000)
+        await asyncio.sleep(1)
+        idle_rss = child.rss_mb()
+        await child.stop()
+        bare = await lab.spawn("echo", echo)
+        echo_starts.append(bare.ready * 1000)
+        await bare.stop()
+    print(
+        f"start-up to first getUpdates (3 alternated): Wegweiser {spread(starts)} ms, bare PTB "
+        f"{spread(echo_starts)} ms, ratio {statistics.median(starts) / statistics.median(echo_starts):.2f}; "
+        f"Wegweiser RSS idle {idle_rss:.0f} MB",
+        flush=True,
+    )
+
+
+async def part_throughput(
+    lab: Lab, args: argparse.Namespace, wegweiser: World, echo: World, people: Sequence[int]
+) -> list[str]:
+    runs: dict[str, list[Throughput]] = {"echo": [], "wegweiser": []}
+    for _ in range(args.runs):
+        for name, world in (("echo", echo), ("wegweiser", wegweiser)):
+            runs[name].append(await closed_loop(lab, name, world, people, args.rounds))
+    print(
+        f"throughput, {args.people} people × {args.rounds} rounds × 3 steps, runs alternated "
+        f"({args.runs} each), limiter lifted; median (range):",
+        flush=True,
+    )
+    for name in ("echo", "wegweiser"):
+        done = runs[name]
+        print(
+            f"  {done[0].name:16} {spread([f.rate for f in done])} updates/s, "
+            f"p50 {spread([percentile(f.latencies, 50) * 1000 for f in done], 1)} ms, "
+            f"p95 {spread([percentile(f.latencies, 95) * 1000 for f in done], 1)} ms, "
+            f"CPU {spread([f.cpu / f.updates * 1000 for f in done], 2)} ms/update, "
+            f"SQL {spread([f.statements / f.updates for f in done], 2)} statements/update",
+            flush=True,
+        )
+    pairs = list(zip(runs["wegweiser"], runs["echo"], strict=True))
+    print(
+        f"  ratio Wegweiser/echo, same run: {spread([w.rate / e.rate for w, e in pairs], 2)} updates/s, "
+        f"{spread([(w.cpu / w.updates) / (e.cpu / e.updates) for w, e in pairs], 2)} CPU per update",
+        flush=True,
+    )
+    return [failure for done in runs.values() for figures in done for failure in figures.failures[:3]]
+
+
+async def part_light(lab: Lab, args: argparse.Namespace, wegweiser: World, people: Sequence[int]) -> None:
+    light = await light_load(lab, wegweiser, people[: args.light_people], args.light_seconds)
+    print(
+        f"light load, {args.light_people} people × 1 message/s × {args.light_seconds} s, production "
+        f"limiter: p50 {ms(percentile(light, 50))} ms, p95 {ms(percentile(light, 95))} ms, "
+        f"max {ms(max(light))} ms",
+        flush=True,
+    )
+
+
+async def part_dispatcher(lab: Lab, args: argparse.Namespace) -> None:
+    dispatched = [await dispatcher(lab, args.reminders, round_) for round_ in range(args.runs)]
+    print(
+        f"dispatcher, {args.reminders} due reminders, limiter lifted "
+        f"({args.runs} runs, each beside its floor):",
+        flush=True,
+    )
+    print(
+        f"  dispatcher {spread([d.rate for d, _ in dispatched])} reminders/s, "
+        f"CPU {spread([d.cpu / d.count * 1000 for d, _ in dispatched], 2)} ms/reminder, "
+        f"SQL {spread([d.statements / d.count for d, _ in dispatched], 2)} statements/reminder",
+        flush=True,
+    )
+    print(
+        f"  send-only floor {spread([f.rate for _, f in dispatched])} messages/s; "
+        f"ratio {spread([d.rate / f.rate for d, f in dispatched], 2)}",
+        flush=True,
+    )
+
+
 async def run(args: argparse.Namespace) -> int:
     guard_loopback()
     problems: list[str] = []
-    kind = "postgresql" if args.database_url else "sqlite"
-    print(machine_line(("database", kind)), flush=True)
+    print(machine_line(("database", "postgresql" if args.database_url else "sqlite")), flush=True)
     with tempfile.TemporaryDirectory(prefix="wegweiser-bench-") as scratch_name:
         scratch = Path(scratch_name)
-        wegweiser_world, echo_world = (
-            new_world("100000001:SANDBOX-bench-wegweiser"),
-            new_world("100000002:SANDBOX-bench-echo"),
-        )
+        wegweiser = new_world("100000001:SANDBOX-bench-wegweiser")
+        echo = new_world("100000002:SANDBOX-bench-echo")
         people = list(range(FIRST_PERSON, FIRST_PERSON + args.people))
-        add_people(wegweiser_world, people)
-        add_people(echo_world, people)
-        polls = FirstPolls()
-        running = await serve(Sandbox({wegweiser_world.token: wegweiser_world, echo_world.token: echo_world}))
+        add_people(wegweiser, people)
+        add_people(echo, people)
+        running = await serve(Sandbox({wegweiser.token: wegweiser, echo.token: echo}))
         try:
             async with fresh_database(args.database_url, scratch, "main") as database_url:
-                lab = Lab(running, polls, scratch, database_url, args.profile)
-
-                starts: list[float] = []
-                echo_starts: list[float] = []
-                idle_rss = 0.0
-                for _ in range(3):
-                    child = await lab.spawn("wegweiser", wegweiser_world)
-                    starts.append(child.ready)
-                    await asyncio.sleep(1)
-                    idle_rss = child.rss_mb()
-                    await child.stop()
-                    echo = await lab.spawn("echo", echo_world)
-                    echo_starts.append(echo.ready)
-                    await echo.stop()
-                print(
-                    f"start-up to first getUpdates: Wegweiser {spread([s * 1000 for s in starts])} ms, "
-                    f"bare PTB {spread([s * 1000 for s in echo_starts])} ms; RSS idle {idle_rss:.0f} MB",
-                    flush=True,
-                )
-
-                runs: dict[str, list[Throughput]] = {"echo": [], "wegweiser": []}
-                for _ in range(args.runs):
-                    for name, world in (("echo", echo_world), ("wegweiser", wegweiser_world)):
-                        figures = await closed_loop(lab, name, world, people, args.rounds)
-                        problems += figures.failures[:3]
-                        runs[name].append(figures)
-                print(
-                    f"throughput, {args.people} people × {args.rounds} rounds × 3 steps, runs alternated "
-                    f"({args.runs} each), limiter lifted; median (range):",
-                    flush=True,
-                )
-                for name in ("echo", "wegweiser"):
-                    done = runs[name]
+                lab = Lab(running, FirstPolls(), scratch, database_url, args.profile)
+                if "start-up" in args.parts:
+                    await part_start_up(lab, wegweiser, echo)
+                if "throughput" in args.parts:
+                    problems += await part_throughput(lab, args, wegweiser, echo, people)
+                if "light" in args.parts:
+                    await part_light(lab, args, wegweiser, people)
+                if "dispatcher" in args.parts:
+                    await part_dispatcher(lab, args)
+                if "memory" in args.parts:
+                    stored = await memory_with_reminders(lab, wegweiser, args.stored)
+                    print(f"RSS with {args.stored:,} stored reminders: {stored:.0f} MB", flush=True)
+            if "memory" in args.parts:
+                async with fresh_database(args.database_url, scratch, "offers") as offers_url:
+                    lab.database_url = offers_url
+                    idle, searched = await memory_with_offers(lab, wegweiser, args.offers, people[:4])
                     print(
-                        f"  {done[0].name:16} {spread([f.rate for f in done])} updates/s, "
-                        f"p50 {spread([percentile(f.latencies, 50) * 1000 for f in done], 1)} ms, "
-                        f"p95 {spread([percentile(f.latencies, 95) * 1000 for f in done], 1)} ms, "
-                        f"CPU {spread([f.cpu / f.updates * 1000 for f in done], 2)} ms/update, "
-                        f"SQL {spread([f.statements / f.updates for f in done], 2)} statements/update",
+                        f"RSS with {args.offers:,} offers: {idle:.0f} MB idle, "
+                        f"{searched:.0f} MB after searches",
                         flush=True,
                     )
-                ratios = [w.rate / e.rate for w, e in zip(runs["wegweiser"], runs["echo"], strict=True)]
-                print(f"  ratio Wegweiser/echo, same run: {spread(ratios, 2)}", flush=True)
-
-                light = await light_load(
-                    lab, wegweiser_world, people[: args.light_people], args.light_seconds
-                )
-                print(
-                    f"light load, {args.light_people} people × 1 message/s × {args.light_seconds} s, "
-                    f"production limiter: p50 {ms(percentile(light, 50))} ms, "
-                    f"p95 {ms(percentile(light, 95))} ms, max {ms(max(light))} ms",
-                    flush=True,
-                )
-
-                dispatched: list[tuple[Dispatch, Dispatch]] = []
-                for round_ in range(args.runs):
-                    dispatched.append(await dispatcher(lab, args.reminders, round_))
-                print(
-                    f"dispatcher, {args.reminders} due reminders, limiter lifted "
-                    f"({args.runs} runs, each beside its floor):",
-                    flush=True,
-                )
-                print(
-                    f"  dispatcher {spread([d.rate for d, _ in dispatched])} reminders/s, "
-                    f"CPU {spread([d.cpu / d.count * 1000 for d, _ in dispatched], 2)} ms/reminder, "
-                    f"SQL {spread([d.statements / d.count for d, _ in dispatched], 2)} statements/reminder",
-                    flush=True,
-                )
-                print(
-                    f"  send-only floor {spread([f.rate for _, f in dispatched])} messages/s; ratio "
-                    f"{spread([d.rate / f.rate for d, f in dispatched], 2)}",
-                    flush=True,
-                )
-
-                with_reminders = await memory_with_reminders(lab, wegweiser_world, args.stored)
-                print(f"RSS with {args.stored:,} stored reminders: {with_reminders:.0f} MB", flush=True)
-            async with fresh_database(args.database_url, scratch, "offers") as offers_url:
-                lab.database_url = offers_url
-                idle, searched = await memory_with_offers(lab, wegweiser_world, args.offers, people[:4])
-                print(
-                    f"RSS with {args.offers:,} offers: {idle:.0f} MB idle, {searched:.0f} MB after searches",
-                    flush=True,
-                )
         finally:
             await running.stop()
         refused = [
@@ -517,6 +536,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stored", type=int, default=100_000)
     parser.add_argument("--offers", type=int, default=5000)
     parser.add_argument("--profile", type=Path, help="a directory for cProfile profiles of Wegweiser")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to measure")
     args = parser.parse_args(argv)
     check_database_url(parser, args.database_url)
     if args.profile:

@@ -42,6 +42,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", SQLITE_CONNECTIONS)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", 30)
+        # Sessions and connections end their transactions themselves; a rollback on every return
+        # to the pool would cost one more trip to aiosqlite's thread per unit of work.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
