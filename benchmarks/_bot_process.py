@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -78,17 +78,36 @@ def echo_application(token: str, api_url: str) -> Application:
 
 
 async def send_only(token: str, api_url: str, first: int, count: int, window: int) -> None:
-    """The floor: ``count`` messages, one per chat, ``window`` at a time, through Wegweiser's
-    transport and nothing else."""
+    """The floor: ``count`` messages shaped like reminders (HTML text, three buttons), one per chat,
+    ``window`` at a time, through the bot Wegweiser builds (same transport, same defaults) and
+    nothing else: no database, no texts to translate."""
+    from telegram import LinkPreviewOptions
+    from telegram.constants import ParseMode
+    from telegram.ext import Defaults, ExtBot
+
     from bot.request import AiohttpRequest
 
-    bot = Bot(token, base_url=api_url, request=AiohttpRequest())
+    defaults = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+    bot = ExtBot(token, base_url=api_url, request=AiohttpRequest(), defaults=defaults)
     await bot.initialize()
     slots = asyncio.Semaphore(window)
+    text = (
+        "⏰ <b>Your consultation starts in 2 hours.</b>\n"
+        "Tuesday, 3 March 2026, 09:00–10:00\n📍 Rathaus, Zimmer 3"
+    )
 
     async def one(chat_id: int) -> None:
+        keyboard = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton("✅ I will come", callback_data=f"ap:ok:{chat_id}")],
+                [
+                    InlineKeyboardButton("↔ Move", callback_data=f"ap:mv:{chat_id}"),
+                    InlineKeyboardButton("✖ Cancel", callback_data=f"ap:cx:{chat_id}"),
+                ],
+            ]
+        )
         async with slots:
-            await bot.send_message(chat_id, "⏰ <b>Reminder</b>", parse_mode="HTML")
+            await bot.send_message(chat_id, text, reply_markup=keyboard)
 
     await asyncio.gather(*(one(first + index) for index in range(count)))
     await bot.shutdown()

@@ -298,9 +298,7 @@ async def dispatch_reminders(context: BotContext) -> int:
     async with session_scope(runtime.sessions) as session:
         resent, dropped = await reminders.release_stuck(session, context.now())
     if resent or dropped:
-        log.warning(
-            "a stopped dispatcher left %s reminders: %s resent, %s dropped", resent + dropped, resent, dropped
-        )
+        log.warning("reminders left by a stopped dispatcher: %s due again, %s dropped", resent, dropped)
     async with OutcomeRecorder(runtime.sessions, context.now).running() as recorder:
         run = _Run(context, recorder)
         try:
