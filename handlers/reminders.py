@@ -25,11 +25,13 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import JobQueue
 
 from handlers import advisor
-from handlers.appointment_texts import AppointmentView, default_place, tell, when_text
+from handlers.appointment_texts import tell, when_text
 from handlers.appointments import CANCEL, CONFIRMED, MOVE, offer_freed_times
 from handlers.context import BotContext
 from locales import Translator
 from storage import people, reminders
+from storage.advisors import default_place
+from storage.appointment_views import AppointmentView
 from storage.db import SessionFactory, read_scope, session_scope
 from storage.reminders import DueReminder, Outcome
 

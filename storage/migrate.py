@@ -23,6 +23,7 @@ _QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for our migrations, on a connection when given."""
     from alembic.config import Config
 
     config = Config()
