@@ -34,7 +34,7 @@ def from_a_person_in_private(update: Update) -> bool:
 
 
 def _typed_text(update: Update) -> bool:
-    message = update.message
+    message = update.message or update.edited_message
     return message is not None and message.text is not None and not message.text.startswith("/")
 
 
