@@ -2,7 +2,7 @@
 left its delivery uncertain (``uncertain_at``), so they are resent at most once.
 
 Revision ID: 0012_reminder_uncertain
-Revises: 0007_staff_invites
+Revises: 0009_audit_keys
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_reminder_uncertain"
-down_revision = "0007_staff_invites"
+down_revision = "0009_audit_keys"
 branch_labels = None
 depends_on = None
 
