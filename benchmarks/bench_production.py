@@ -144,6 +144,7 @@ class Lab:
     database_url: str
     profile_dir: Path | None
     case_key: str = field(default_factory=new_key)
+    audit_key: str = field(default_factory=new_key)
     spawned: int = 0
 
     async def spawn(self, kind: str, world: World, *options: str, **settings: str) -> Child:
@@ -160,6 +161,7 @@ class Lab:
             "WEGWEISER_DATABASE_URL": self.database_url,
             "WEGWEISER_DATA_DIR": str(self.scratch),
             "WEGWEISER_CASE_DATA_KEY": self.case_key,
+            "WEGWEISER_AUDIT_KEY": self.audit_key,
             "WEGWEISER_LOG_LEVEL": "WARNING",
             "WEGWEISER_DESK_PORT": str(free_port()),
             "NO_PROXY": "127.0.0.1,localhost,::1",

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.harness import TEST_CASE_KEY
+from tests.support.harness import TEST_AUDIT_KEY, TEST_CASE_KEY
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,6 +33,7 @@ class BotProcess:
             "WEGWEISER_DATABASE_URL": database_url,
             "WEGWEISER_DATA_DIR": str(data_dir),
             "WEGWEISER_CASE_DATA_KEY": TEST_CASE_KEY,
+            "WEGWEISER_AUDIT_KEY": TEST_AUDIT_KEY,
             "WEGWEISER_LOG_LEVEL": "WARNING",
             "NO_PROXY": "127.0.0.1,localhost",
             **{f"WEGWEISER_{name.upper()}": value for name, value in settings.items()},
