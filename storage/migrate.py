@@ -6,10 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The key of the PostgreSQL advisory lock that lets one starting instance migrate at a time.
+MIGRATION_LOCK = 0x5765_6777
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -20,8 +22,12 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision (a no-op when it already is)."""
+    """Bring the schema to the newest revision (a no-op when it already is). On PostgreSQL the
+    migration holds an advisory lock until it commits, so instances starting together migrate one
+    after the other: the first upgrades, the others find the schema at head and do nothing."""
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
 
 
