@@ -74,7 +74,11 @@ async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> 
 
 
 async def take_turn(
-    session: AsyncSession, update_id: int, person_key: int | None, now: datetime, lease: timedelta = TURN_LEASE
+    session: AsyncSession,
+    update_id: int,
+    person_key: int | None,
+    now: datetime,
+    lease: timedelta = TURN_LEASE,
 ) -> Turn:
     """Let this instance handle a recorded update if it is the person's turn: nobody handles it yet
     and no earlier update of the same person is waiting or being handled (a turn held by a process
