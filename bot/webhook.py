@@ -21,7 +21,7 @@ import json
 import logging
 import signal
 import time
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -122,7 +122,7 @@ def _parse_update(body: bytes, application: Application) -> Update | None:
         return None
     try:
         return Update.de_json(data, application.bot)
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, KeyError, TypeError, ValueError):  # a field of the wrong shape
         return None
 
 
@@ -192,22 +192,31 @@ async def requeue_stranded(application: Application, sessions: SessionFactory) -
     return len(payloads)
 
 
-async def run_webhook(application: Application) -> None:
-    """Run the Application without an updater until SIGTERM or SIGINT; the web server (started in
-    ``post_init``) receives the updates. Stopping handles every update already received."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+@contextlib.asynccontextmanager
+async def serving_webhook(application: Application) -> AsyncIterator[Application]:
+    """Run the Application without an updater (the web server started in ``post_init`` receives the
+    updates) and shut it down afterwards; stopping handles every update already received."""
     await application.initialize()
     try:
         if application.post_init:
             await application.post_init(application)
         await application.start()
-        await stop.wait()
-        await application.stop()
+        try:
+            yield application
+        finally:
+            await application.stop()
     finally:
         await application.shutdown()
         if application.post_shutdown:
             await application.post_shutdown(application)
+
+
+async def run_webhook(application: Application) -> None:
+    """``wegweiser run`` in webhook mode: serve until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with serving_webhook(application):
+        await stop.wait()
