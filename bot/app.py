@@ -111,14 +111,8 @@ def build_application(
                 routes,
             )
             await web.start()
-        if settings.webhook_url:
-            # Every instance sets the same webhook; Telegram keeps the last, which is identical.
-            await application.bot.set_webhook(
-                settings.webhook_url,
-                secret_token=webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
-                max_connections=webhook.MAX_CONNECTIONS,
-            )
+        if settings.webhook_url and webhook_secret:
+            await webhook.set_webhook(application.bot, settings.webhook_url, webhook_secret, ALLOWED_UPDATES)
         if application.job_queue is not None:
             application.job_queue.run_repeating(
                 forget_old_updates,

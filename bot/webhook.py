@@ -21,7 +21,7 @@ import json
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +29,8 @@ from urllib.parse import urlsplit
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from telegram import Update
+from telegram import Bot, Update
+from telegram.error import NetworkError
 from telegram.ext import Application, BaseUpdateProcessor
 
 from storage import updates
@@ -41,6 +42,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 256 * 1024
 # At most this many requests from Telegram at once, per bot (Telegram allows 1 to 100; 40 is its default).
 MAX_CONNECTIONS = 40
+SET_WEBHOOK_ATTEMPTS = 5
 STRANDED_AFTER = timedelta(seconds=10)
 STRANDED_JOB = "webhook-stranded-updates"
 TURN_POLL_SECONDS = (0.02, 0.05, 0.1, 0.2)
@@ -124,6 +126,22 @@ def _parse_update(body: bytes, application: Application) -> Update | None:
         return Update.de_json(data, application.bot)
     except (AttributeError, KeyError, TypeError, ValueError):  # a field of the wrong shape
         return None
+
+
+async def set_webhook(bot: Bot, url: str, secret: str, allowed_updates: Sequence[str]) -> None:
+    """Tell Telegram where to post updates. Every instance sets the same webhook at start (Telegram
+    keeps the last, which is identical); a network hiccup is retried before the start fails."""
+    for attempt in range(SET_WEBHOOK_ATTEMPTS):
+        try:
+            await bot.set_webhook(
+                url, secret_token=secret, allowed_updates=allowed_updates, max_connections=MAX_CONNECTIONS
+            )
+            return
+        except NetworkError:
+            if attempt + 1 == SET_WEBHOOK_ATTEMPTS:
+                raise
+            log.warning("setWebhook failed; trying again")
+            await asyncio.sleep(2**attempt)
 
 
 class PersonTurns(BaseUpdateProcessor):

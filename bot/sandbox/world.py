@@ -241,10 +241,13 @@ class World:
         if not params.get("url"):
             return await self.delete_webhook(params)
         settings = webhook_settings(params)
-        await self.stop_webhook()
+        if self.webhook is not None and self.webhook.settings == settings:
+            return True  # several instances setting the same webhook change nothing
+        old, self.webhook = self.webhook, WebhookDelivery(self, settings)
         self.webhook_url = settings.url
-        self.webhook = WebhookDelivery(self, settings)
         self.webhook.start()
+        if old is not None:
+            await old.stop()
         return True
 
     async def delete_webhook(self, params: dict[str, Any]) -> bool:
@@ -256,9 +259,9 @@ class World:
         return True
 
     async def stop_webhook(self) -> None:
-        if self.webhook is not None:
-            await self.webhook.stop()
-            self.webhook = None
+        old, self.webhook = self.webhook, None
+        if old is not None:
+            await old.stop()
 
     def webhook_info(self) -> dict[str, Any]:
         """``getWebhookInfo``."""

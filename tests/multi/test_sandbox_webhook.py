@@ -198,3 +198,18 @@ async def test_set_webhook_refuses_what_telegram_refuses(
     assert answer.status_code == 400
     assert description in answer.json()["description"]
     assert world.webhook_url == ""
+
+
+async def test_instances_setting_the_same_webhook_at_once_get_one_delivery(
+    sandbox: tuple[RunningSandbox, World],
+) -> None:
+    running, world = sandbox
+    receiver = Receiver(delay=0.05)
+    async with receiving(receiver) as url:
+        await asyncio.gather(
+            *(call(running, world, "setWebhook", url=url, secret_token=SECRET) for _ in range(3))
+        )
+        sent = [await world.person_sends(person_id, "hello") for person_id in range(1, 11)]
+        await until(lambda: len(world.webhook_log.accepted) == len(sent))
+        await asyncio.sleep(0.3)
+    assert sorted(update["update_id"] for _, update, _ in receiver.arrivals) == sent

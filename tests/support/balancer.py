@@ -31,7 +31,7 @@ class Balancer:
 
     def __init__(self, backends: Sequence[str], timeout: float = 30.0):
         self.backends = list(backends)
-        self._next = itertools.cycle(range(len(self.backends)))
+        self._turn = itertools.count()
         self._client = httpx.AsyncClient(timeout=timeout, trust_env=False)
         self.forwarded: dict[str, int] = dict.fromkeys(self.backends, 0)
         self._server: uvicorn.Server | None = None
@@ -45,8 +45,10 @@ class Balancer:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         response: Response = Response("no instance answers", status_code=502)
-        for _ in range(len(self.backends)):
-            backend = self.backends[next(self._next)]
+        backends = list(self.backends)
+        first = next(self._turn)
+        for offset in range(len(backends)):
+            backend = backends[(first + offset) % len(backends)]
             try:
                 answer = await self._client.request(
                     request.method, backend + target, content=body, headers=headers
@@ -55,7 +57,7 @@ class Balancer:
                 continue  # down: try the next one
             except httpx.HTTPError:
                 break  # it took the request and died or hung: the sender decides whether to repeat it
-            self.forwarded[backend] += 1
+            self.forwarded[backend] = self.forwarded.get(backend, 0) + 1
             response = Response(answer.content, status_code=answer.status_code)
             break
         await response(scope, receive, send)
