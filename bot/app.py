@@ -166,7 +166,7 @@ def build_application(
             )
         )
         .concurrent_updates(
-            webhook.PersonTurns(PerPersonUpdateProcessor(16), runtime.sessions)
+            webhook.PersonTurns(PerPersonUpdateProcessor(16), runtime.sessions, lambda: application.running)
             if settings.webhook_url
             else PerPersonUpdateProcessor(16)
         )

@@ -21,7 +21,7 @@ import json
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -91,10 +91,17 @@ def webhook_route(path: str, application: Application, secret: str, sessions: Se
                 session, update.update_id, person_key(update), body.decode(), utc_now()
             )
         if recorded:
-            await application.update_queue.put(update)
+            hand_over(application, update)
         return Response(status_code=200)
 
     return Route(path, receive, methods=["POST"])
+
+
+def hand_over(application: Application, update: Update) -> None:
+    """Queue a recorded update for handling, unless the instance began stopping meanwhile (what is
+    queued after that is never handled; the update stays recorded and another instance takes it)."""
+    if application.running:
+        application.update_queue.put_nowait(update)
 
 
 async def _read_limited(request: Request) -> bytes | None:
@@ -153,11 +160,12 @@ class PersonTurns(BaseUpdateProcessor):
     update id in one conditional UPDATE on the shared inbox, holds no connection, and lapses on its
     own when the instance holding it dies."""
 
-    def __init__(self, inner: BaseUpdateProcessor, sessions: SessionFactory):
+    def __init__(self, inner: BaseUpdateProcessor, sessions: SessionFactory, running: Callable[[], bool]):
         # Waiting for a turn is cheap; the inner processor bounds how many updates are handled at once.
         super().__init__(max(256, inner.max_concurrent_updates))
         self._inner = inner
         self._sessions = sessions
+        self._running = running
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update):
@@ -174,7 +182,9 @@ class PersonTurns(BaseUpdateProcessor):
                 await updates.end_turn(session, update.update_id)
 
     async def _wait_for_turn(self, update: Update) -> bool:
-        """``True`` when this instance should handle the update now, ``False`` when it is done."""
+        """``True`` when this instance should handle the update now, ``False`` when it is done or
+        left to another instance: an instance that is stopping does not wait for turns, the
+        recorded update is picked up elsewhere as stranded."""
         key = person_key(update)
         started = time.monotonic()
         attempt = 0
@@ -183,7 +193,7 @@ class PersonTurns(BaseUpdateProcessor):
                 turn = await updates.take_turn(session, update.update_id, key, utc_now())
             if turn is updates.Turn.TAKEN:
                 return True
-            if turn is updates.Turn.DONE:
+            if turn is updates.Turn.DONE or not self._running():
                 return False
             if time.monotonic() - started > MAX_TURN_WAIT.total_seconds():
                 log.warning("update %s waited too long for its turn; handled now", update.update_id)
@@ -199,12 +209,14 @@ class PersonTurns(BaseUpdateProcessor):
 
 
 async def requeue_stranded(application: Application, sessions: SessionFactory) -> int:
-    """Hand recorded updates that nobody started to this instance's queue; returns how many."""
+    """Hand recorded updates that nobody started to this instance's queue; returns how many. A
+    stopping instance takes none: what it puts in its queue after stopping began is never handled."""
+    if not application.running:
+        return 0
     async with session_scope(sessions) as session:
         payloads = await updates.take_stranded(session, utc_now(), STRANDED_AFTER)
     for payload in payloads:
-        update = Update.de_json(json.loads(payload), application.bot)
-        await application.update_queue.put(update)
+        hand_over(application, Update.de_json(json.loads(payload), application.bot))
     if payloads:
         log.info("picked up %s updates another instance had recorded but not started", len(payloads))
     return len(payloads)

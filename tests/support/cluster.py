@@ -13,12 +13,12 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.sandbox import World
 from storage import booking, consent, offer_files, people
@@ -80,12 +80,17 @@ class InstanceProcess:
         self.process.kill()
         self.process.wait()
 
-    async def stop(self, timeout: float = 60) -> int:
-        """SIGTERM, and wait until the process has finished what it received; its exit code."""
+    async def stop(self, timeout: float = 60) -> int | None:
+        """SIGTERM, and wait until the process has finished what it received; its exit code, or
+        ``None`` when it had to be killed after ``timeout`` seconds."""
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return await asyncio.to_thread(self.process.wait, timeout)
+        try:
+            return await asyncio.to_thread(self.process.wait, timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -150,7 +155,7 @@ class Cluster:
         instance.start()
         await instance.ready()
 
-    async def stop(self) -> list[int]:
+    async def stop(self) -> list[int | None]:
         codes = list(await asyncio.gather(*(instance.stop() for instance in self.instances)))
         await self.balancer.stop()
         return codes
@@ -172,13 +177,12 @@ async def seed_consultations(
     *,
     advisors: Iterable[int],
     reminded: Sequence[int],
-    reminders_due: tuple[timedelta, timedelta],
     offers: Path | None = None,
 ) -> Seeded:
     """Migrate, then: advisors with hours every day 08:00-20:00 and one appointment today each (so
-    each gets a morning digest); ``reminded`` people with one appointment in two days whose reminder
-    falls due between ``reminders_due`` after ``now``. Every other reminder is set aside. ``offers``
-    is an offer directory file to import."""
+    each gets a morning digest); ``reminded`` people with one appointment in two days, whose
+    two-hour reminder is made due later by ``reminders_fall_due``. Every other reminder is set aside.
+    ``offers`` is an offer directory file to import."""
     engine = create_engine(database_url)
     advisor_ids = list(advisors)
     policy = booking.BookingPolicy(
@@ -233,18 +237,16 @@ async def seed_consultations(
             await session.flush()
             await session.execute(update(Reminder).values(status=ReminderStatus.DROPPED))
             later = datetime.combine(today + timedelta(days=2), datetime.min.time(), zone)
-            first, last = reminders_due
             for number, telegram_id in enumerate(reminded):
                 world.add_person(telegram_id, f"Person {number}", "de").started = True
                 advisor = staff[number % len(staff)]
                 starts_at = later.replace(hour=8 + number // len(staff))
                 appointment = await appointment_for(telegram_id, advisor.id, starts_at, now)
                 await session.flush()
-                due = now + first + (last - first) * number / max(1, len(reminded) - 1)
                 await session.execute(
                     update(Reminder)
                     .where(Reminder.appointment_id == appointment.id, Reminder.kind == "before_2h")
-                    .values(status=ReminderStatus.PENDING, due_at=due)
+                    .values(status=ReminderStatus.PENDING, due_at=now + timedelta(days=1))
                 )
                 await session.execute(
                     update(Reminder)
@@ -254,3 +256,20 @@ async def seed_consultations(
     finally:
         await engine.dispose()
     return Seeded(advisor_ids, list(reminded))
+
+
+async def reminders_fall_due(database_url: str, within: timedelta) -> None:
+    """Make every pending reminder due at moments spread over the next ``within``."""
+    engine = create_engine(database_url)
+    try:
+        async with session_scope(create_session_factory(engine)) as session:
+            pending = (
+                await session.scalars(
+                    select(Reminder).where(Reminder.status == ReminderStatus.PENDING).order_by(Reminder.id)
+                )
+            ).all()
+            now = datetime.now(UTC)
+            for number, reminder in enumerate(pending):
+                reminder.due_at = now + within * (number + 1) / len(pending)
+    finally:
+        await engine.dispose()
