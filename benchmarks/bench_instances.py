@@ -12,8 +12,9 @@ processes (``python -m bot.cli run``) against the sandbox on 127.0.0.1. Every si
 sends /start (warm-up, not measured), then ``--rounds`` times /help and /offers in turn, each time
 waiting for the bot's answer. A reply's latency runs from the person's message to the bot's
 message arriving in the sandbox; updates/s is the measured messages divided by the wall time of
-the measured part. Each instance keeps its production rate limiter (about 30 messages a second per
-process), so one instance cannot answer faster than that.
+the measured part. A first row runs one instance with long polling, the single-instance default,
+as the baseline of the same run. Each instance keeps its production rate limiter (about 30
+messages a second per process), so one instance cannot answer faster than that.
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ async def reply_latency(world: World, person_id: int, text: str) -> float | None
     return time.perf_counter() - started
 
 
-async def measure(instances: int, people: int, rounds: int, workdir: Path) -> tuple[float, list[float], int]:
-    """One run with ``instances`` processes: (updates/s, latencies, timeouts)."""
+async def measure(
+    instances: int, people: int, rounds: int, workdir: Path, *, webhook: bool = True
+) -> tuple[float, list[float], int]:
+    """One run with ``instances`` processes (or one long-polling): (updates/s, latencies, timeouts)."""
     name, url = await asyncio.to_thread(databases.create_postgres_database)
     world = new_world()
     running = await serve(Sandbox({world.token: world}))
@@ -67,7 +70,7 @@ async def measure(instances: int, people: int, rounds: int, workdir: Path) -> tu
         person_ids = range(FIRST_PERSON, FIRST_PERSON + people)
         for index, person_id in enumerate(person_ids):
             world.add_person(person_id, NAMES[index % len(NAMES)], LANGUAGES[index % len(LANGUAGES)])
-        cluster = Cluster(world, running.api_url, url, workdir, instances)
+        cluster = Cluster(world, running.api_url, url, workdir, instances, webhook=webhook)
         await cluster.start()
         try:
             await asyncio.gather(*(reply_latency(world, person_id, "/start") for person_id in person_ids))
@@ -107,12 +110,15 @@ async def main() -> None:
 
     print(machine_line(("python-telegram-bot", telegram.__version__), ("SQLAlchemy", sqlalchemy.__version__)))
     print(f"{args.people} people × {args.rounds} messages, webhook mode, PostgreSQL, loopback balancer")
-    print(f"{'instances':>9}  {'updates/s':>9}  {'p50 ms':>8}  {'p95 ms':>8}  {'timeouts':>8}")
+    print(f"{'instances':<26}  {'updates/s':>9}  {'p50 ms':>8}  {'p95 ms':>8}  {'timeouts':>8}")
+    runs = [("1, long polling (baseline)", 1, False)] + [(f"{n}, webhook", n, True) for n in (1, 2, 3)]
     with tempfile.TemporaryDirectory(prefix="wegweiser-bench-instances-") as workdir:
-        for instances in (1, 2, 3):
-            rate, latencies, timeouts = await measure(instances, args.people, args.rounds, Path(workdir))
+        for label, instances, webhook in runs:
+            rate, latencies, timeouts = await measure(
+                instances, args.people, args.rounds, Path(workdir), webhook=webhook
+            )
             print(
-                f"{instances:>9}  {rate:>9.1f}  {ms(percentile(latencies, 50)):>8}  "
+                f"{label:<26}  {rate:>9.1f}  {ms(percentile(latencies, 50)):>8}  "
                 f"{ms(percentile(latencies, 95)):>8}  {timeouts:>8}",
                 flush=True,
             )

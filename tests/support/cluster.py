@@ -97,9 +97,10 @@ class InstanceProcess:
 
 
 def instance_env(
-    world: World, api_url: str, database_url: str, webhook_base: str, **settings: str
+    world: World, api_url: str, database_url: str, webhook_base: str | None, **settings: str
 ) -> dict[str, str]:
-    """The environment of every instance: identical settings, only the port differs."""
+    """The environment of every instance: identical settings, only the port differs. Without a
+    ``webhook_base`` the instance long-polls (one instance only)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("WEGWEISER_")}
     loopback = "127.0.0.1,localhost,::1"
     env.update(
@@ -112,20 +113,30 @@ def instance_env(
             "WEGWEISER_DATABASE_URL": database_url,
             "WEGWEISER_CASE_DATA_KEY": TEST_CASE_KEY,
             "WEGWEISER_DESK_HOST": "127.0.0.1",
-            "WEGWEISER_WEBHOOK_URL": webhook_base + WEBHOOK_PATH,
-            "WEGWEISER_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "WEGWEISER_LOG_LEVEL": "WARNING",
         }
     )
+    if webhook_base is not None:
+        env["WEGWEISER_WEBHOOK_URL"] = webhook_base + WEBHOOK_PATH
+        env["WEGWEISER_WEBHOOK_SECRET"] = WEBHOOK_SECRET
     env.update({f"WEGWEISER_{key.upper()}": value for key, value in settings.items()})
     return env
 
 
 class Cluster:
-    """``count`` instances behind one balancer; the sandbox posts updates to the balancer."""
+    """``count`` instances behind one balancer; the sandbox posts updates to the balancer. With
+    ``webhook=False`` one instance long-polls instead (the single-instance default)."""
 
     def __init__(
-        self, world: World, api_url: str, database_url: str, workdir: Path, count: int, **settings: str
+        self,
+        world: World,
+        api_url: str,
+        database_url: str,
+        workdir: Path,
+        count: int,
+        *,
+        webhook: bool = True,
+        **settings: str,
     ):
         self.balancer = Balancer([])
         self.world = world
@@ -134,11 +145,13 @@ class Cluster:
         self.workdir = workdir
         self.count = count
         self.settings = settings
+        self.webhook = webhook
         self.instances: list[InstanceProcess] = []
 
     async def start(self) -> None:
         await self.balancer.start()
-        env = instance_env(self.world, self.api_url, self.database_url, self.balancer.url, **self.settings)
+        webhook_base = self.balancer.url if self.webhook else None
+        env = instance_env(self.world, self.api_url, self.database_url, webhook_base, **self.settings)
         self.instances = [InstanceProcess(f"instance-{n}", env, self.workdir) for n in range(self.count)]
         self.balancer.backends[:] = [instance.url for instance in self.instances]
         self.balancer.forwarded = dict.fromkeys(self.balancer.backends, 0)
