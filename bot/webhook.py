@@ -45,6 +45,7 @@ MAX_CONNECTIONS = 40
 SET_WEBHOOK_ATTEMPTS = 5
 STRANDED_AFTER = timedelta(seconds=10)
 STRANDED_JOB = "webhook-stranded-updates"
+# How long a waiting update sleeps before asking again (a turn ending in this instance wakes it sooner).
 TURN_POLL_SECONDS = (0.02, 0.05, 0.1, 0.2)
 # Beyond this an update is handled even if the person's earlier one never finished.
 MAX_TURN_WAIT = updates.TURN_LEASE + STRANDED_AFTER * 2
@@ -166,6 +167,7 @@ class PersonTurns(BaseUpdateProcessor):
         self._inner = inner
         self._sessions = sessions
         self._running = running
+        self._turn_ended = asyncio.Condition()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update):
@@ -180,6 +182,8 @@ class PersonTurns(BaseUpdateProcessor):
         finally:
             async with session_scope(self._sessions) as session:
                 await updates.end_turn(session, update.update_id)
+            async with self._turn_ended:
+                self._turn_ended.notify_all()  # a waiter here need not wait for its next poll
 
     async def _wait_for_turn(self, update: Update) -> bool:
         """``True`` when this instance should handle the update now, ``False`` when it is done or
@@ -198,7 +202,11 @@ class PersonTurns(BaseUpdateProcessor):
             if time.monotonic() - started > MAX_TURN_WAIT.total_seconds():
                 log.warning("update %s waited too long for its turn; handled now", update.update_id)
                 return True
-            await asyncio.sleep(TURN_POLL_SECONDS[min(attempt, len(TURN_POLL_SECONDS) - 1)])
+            async with self._turn_ended:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._turn_ended.wait(), TURN_POLL_SECONDS[min(attempt, len(TURN_POLL_SECONDS) - 1)]
+                    )
             attempt += 1
 
     async def initialize(self) -> None:
