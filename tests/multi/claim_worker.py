@@ -11,8 +11,11 @@ import sys
 import time
 from datetime import datetime
 
+from sqlalchemy import func, select
+
 from storage import reminders
 from storage.db import create_engine, create_session_factory, session_scope
+from storage.models import Reminder, ReminderStatus
 
 
 async def claim_all(database_url: str, now: datetime, start_at: float) -> list[int]:
@@ -25,7 +28,16 @@ async def claim_all(database_url: str, now: datetime, start_at: float) -> list[i
             async with session_scope(sessions) as session:
                 batch = await reminders.claim_due(session, now, limit=3)
             if not batch:
-                return claimed
+                # A claim may come back empty while another process commits; stop only when
+                # nothing due is left.
+                async with sessions() as session:
+                    left = await session.scalar(
+                        select(func.count())
+                        .select_from(Reminder)
+                        .where(Reminder.status == ReminderStatus.PENDING, Reminder.due_at <= now)
+                    )
+                if not left:
+                    return claimed
             claimed.extend(batch)
             await asyncio.sleep(0.01)  # as sending would, so that the others get their turn
     finally:

@@ -81,11 +81,8 @@ async def test_reminders_claimed_by_three_processes_at_once_are_each_claimed_onc
     try:
         async with session_scope(create_session_factory(engine)) as session:
             await session.execute(
-                update(Reminder)
-                .where(Reminder.status == ReminderStatus.PENDING)
-                .values(due_at=now - timedelta(minutes=1))
+                update(Reminder).values(status=ReminderStatus.PENDING, due_at=now - timedelta(minutes=1))
             )
-            await session.execute(update(Reminder).values(status=ReminderStatus.PENDING))
             due = int(await session.scalar(select(func.count()).select_from(Reminder)) or 0)
     finally:
         await engine.dispose()
