@@ -18,6 +18,7 @@ MIGRATION_LOCK = 0x5765_6777
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for our migrations, on a connection when given."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection

@@ -27,9 +27,10 @@ from starlette.routing import BaseRoute, Route
 from desk.auth import Visitor, admin, checked_form, services_of
 from desk.i18n import DeskTexts
 from desk.render import page
-from locales import ENDONYMS
+from locales.status import translation_status
 from storage import audit, invites, offer_files, offers, people
 from storage.db import session_scope
+from storage.errors import DomainError
 from storage.hours import format_hours_line
 from storage.models import Category, Offer, OfferStatus, Person, Role
 
@@ -171,6 +172,15 @@ def form_values(offer: Offer) -> dict[str, str]:
     return values
 
 
+def translation_labels(texts: DeskTexts) -> dict[str, str]:
+    """The review states of locales/status.yaml as admins read them."""
+    return {
+        "source": texts.gettext("source texts"),
+        "machine-assisted": texts.gettext("machine-assisted, review needed"),
+        "reviewed": texts.gettext("reviewed by a native speaker"),
+    }
+
+
 def _check_due(offer: Offer, today: date) -> bool:
     """An active, running offer nobody confirmed for half a year (as ``offers_needing_attention``)."""
     if offer.status != OfferStatus.ACTIVE or (offer.ends_on is not None and offer.ends_on < today):
@@ -227,6 +237,8 @@ async def _offers_page(
         notice=notice,
         problem=problem,
         import_problems=import_problems,
+        translation_status=translation_status(),
+        translation_labels=translation_labels(who.texts),
     )
 
 
@@ -268,7 +280,7 @@ async def _edit_page(
         offer=offer,
         values=values,
         languages=[text.language for text in offer.texts],
-        endonyms=ENDONYMS,
+        language_names=texts.language_names,
         labels=field_labels(texts),
         categories=category_labels(texts),
         archived=offer.status == OfferStatus.ARCHIVED,
@@ -355,7 +367,9 @@ def _field_name(texts: DeskTexts, key: str) -> str:
     if key.startswith("text_"):
         _, language, field = key.split("_", 2)
         return texts.gettext(
-            "{field} ({language})", field=labels.get(field, field), language=ENDONYMS.get(language, language)
+            "{field} ({language})",
+            field=labels.get(field, field),
+            language=texts.language_names.get(language, language),
         )
     return labels.get(key, key)
 
@@ -566,26 +580,25 @@ async def change_role(request: Request) -> Response:
     role = form.get("role", "")
     if role not in (Role.ADVISOR, Role.ADMIN):
         return await _staff_page(request, who, status=400, problem=who.texts.gettext("Please choose a role."))
-    if who.person.id == person_id:
-        return await _yourself(request, who)
     services = services_of(request)
-    async with session_scope(services.sessions) as session:
-        person = await _staff_member(session, person_id)
-        await people.add_staff(
-            session,
-            person.telegram_id,
-            Role(role),
-            person.staff_name or str(person.telegram_id),
-            services.clock(),
-        )
+    try:
+        async with session_scope(services.sessions) as session:
+            await _staff_member(session, person_id)
+            await people.change_staff_role(session, who.person.id, person_id, Role(role), services.clock())
+    except DomainError as error:
+        return await _staff_refusal(request, who, error)
     return _redirect(request, "/staff", done="role")
 
 
-async def _yourself(request: Request, who: Visitor) -> Response:
-    """Admins do not change or remove their own role: the last admin could lock everyone out."""
-    problem = who.texts.gettext(
-        "You cannot change or remove your own role. Another admin can do that for you."
-    )
+async def _staff_refusal(request: Request, who: Visitor, error: DomainError) -> Response:
+    """Why a staff change was refused (storage.people's rules), in the admin's language."""
+    if error.reason == "own_role":
+        # Admins do not change or remove their own role: the last admin could lock everyone out.
+        problem = who.texts.gettext(
+            "You cannot change or remove your own role. Another admin can do that for you."
+        )
+    else:
+        problem = who.texts.gettext("This change is not possible. Nothing was changed.")
     return await _staff_page(request, who, status=400, problem=problem)
 
 
@@ -594,11 +607,12 @@ async def remove_member(request: Request) -> Response:
     who = await admin(request)
     await checked_form(request, who)
     person_id = request.path_params["person_id"]
-    if who.person.id == person_id:
-        return await _yourself(request, who)
-    async with session_scope(services_of(request).sessions) as session:
-        person = await _staff_member(session, person_id)
-        await people.remove_staff(session, person.telegram_id)
+    try:
+        async with session_scope(services_of(request).sessions) as session:
+            await _staff_member(session, person_id)
+            await people.remove_staff_member(session, who.person.id, person_id)
+    except DomainError as error:
+        return await _staff_refusal(request, who, error)
     return _redirect(request, "/staff", done="removed")
 
 
