@@ -103,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wegweiser: invalid configuration\n{error}", file=sys.stderr)
         return 2
     secret = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
-    configure_logging(settings.log_level, secrets=(secret,))
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    configure_logging(settings.log_level, secrets=(secret, webhook_secret))
     if args.command == "run":
         return run(settings)
     if args.command == "demo":

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_application, polling
+from bot.config import SettingsError, load_settings
 from bot.sandbox import RunningSandbox, Sandbox, World, new_world, serve
 from bot.webhook import MAX_BODY_BYTES, MAX_CONNECTIONS, SECRET_HEADER, requeue_stranded
 from storage import updates
@@ -211,3 +212,18 @@ async def test_switching_from_polling_to_webhook_and_back(
     assert world.calls.count("setWebhook") == 1
     assert world.calls.count("deleteWebhook") == 2
     assert len([m for m in world.chats[PERSON] if m.sender == "bot"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"webhook_url": "https://bot.example.org/telegram"}, "WEGWEISER_WEBHOOK_SECRET: is required"),
+        ({"webhook_url": "https://bot.example.org/t", "webhook_secret": "too-short"}, "32 to 256"),
+        ({"webhook_url": "https://bot.example.org/t", "webhook_secret": "x" * 31 + "!"}, "32 to 256"),
+        ({"webhook_url": "http://bot.example.org/t", "webhook_secret": "x" * 32}, "public https://"),
+    ],
+)
+def test_webhook_mode_needs_a_public_https_address_and_a_strong_secret(overrides: dict, problem: str) -> None:
+    with pytest.raises(SettingsError, match=problem):
+        load_settings(**overrides)
+    assert load_settings(webhook_url="https://bot.example.org/t", webhook_secret="x" * 32).webhook_url
