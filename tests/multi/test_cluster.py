@@ -212,15 +212,14 @@ async def assert_no_overlapping_bookings(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         async with create_session_factory(engine)() as session:
-            booked = (
-                await session.scalars(
-                    select(Appointment).where(Appointment.status == AppointmentStatus.BOOKED)
-                )
-            ).all()
+            everything = (await session.scalars(select(Appointment))).all()
+            booked = [a for a in everything if a.status == AppointmentStatus.BOOKED]
             people_count = len((await session.scalars(select(Person.id))).all())
     finally:
         await engine.dispose()
     assert people_count > len(PEOPLE)
+    cancelled = sum(1 for a in everything if a.status == AppointmentStatus.CANCELLED)
+    print(f"{len(everything)} appointments ({len(ADVISORS) + len(REMINDED)} seeded), {cancelled} cancelled")
     for key in ("advisor_id", "person_id"):
         by_owner: dict[int, list[Appointment]] = {}
         for appointment in booked:
