@@ -10,7 +10,7 @@ import pytest
 
 from bot.once import CLAIM_LEASE
 from handlers import advisor
-from storage import booking, consent, jobs, people
+from storage import advisors, booking, consent, jobs, people
 from storage.db import session_scope
 from storage.models import Role
 from tests.support.harness import BotUnderTest, SimulatedPerson
@@ -35,7 +35,7 @@ async def anna_has_appointments(bot: BotUnderTest) -> SimulatedPerson:
         amira = await people.person_by_telegram_id(session, AMIRA)
         assert advisor_person is not None and amira is not None
         for weekday in (1, 2):
-            await booking.set_weekly_hours(session, advisor_person.id, weekday, "09:00-12:00")
+            await advisors.set_weekly_hours(session, advisor_person.id, weekday, "09:00-12:00")
         await consent.give_consent(session, amira.id, consent.Purpose.BOOKING, "ar", bot.clock.current)
         for day in (3, 4):
             await booking.book(

@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy import select, update
 
 from bot.sandbox import World
+from storage import advisors as advisor_rules
 from storage import booking, consent, offer_files, people
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -220,8 +221,8 @@ async def seed_consultations(
                 advisor = await people.add_staff(session, telegram_id, Role.ADVISOR, f"Advisor {number}", now)
                 advisor.language = "de"
                 for weekday in range(7):
-                    await booking.set_weekly_hours(session, advisor.id, weekday, ALL_DAY)
-                profile = await booking.profile(session, advisor.id)
+                    await advisor_rules.set_weekly_hours(session, advisor.id, weekday, ALL_DAY)
+                profile = await advisor_rules.profile(session, advisor.id)
                 profile.languages = ["de", "en", "ar", "uk"]
                 staff.append(advisor)
 
