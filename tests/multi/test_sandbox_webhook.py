@@ -122,8 +122,7 @@ async def test_an_error_answer_is_delivered_again_after_growing_delays(
     times = receiver.attempts(update_id)
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert len(times) == 4
-    assert gaps[0] >= 0.1 and gaps[1] >= 0.2 and gaps[2] >= 0.4
-    assert gaps[0] < gaps[1] < gaps[2]
+    assert gaps[0] >= 0.1 and gaps[1] >= 0.2 and gaps[2] >= 0.4, "each wait at least as long as its delay"
     assert "500" in info["last_error_message"]
 
 
