@@ -28,8 +28,10 @@ from handlers import (
     admin,
     advisor,
     appointments,
+    audit_anchor,
     booking,
     case_digest,
+    desk_housekeeping,
     errors,
     fallback,
     gate,
@@ -44,7 +46,7 @@ from handlers import (
 )
 from handlers.context import BotContext, BotData, Runtime
 from locales import SUPPORTED_LANGUAGES, Translator
-from storage import jobs, updates
+from storage import audit, jobs, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -82,7 +84,7 @@ def build_application(
     engine = create_engine(settings.resolved_database_url(), hide_parameters=True)
     case_keys = settings.case_keys()
     runtime = Runtime(
-        sessions=create_session_factory(engine),
+        sessions=audit.use_keys(create_session_factory(engine), settings.audit_keys()),
         zone=settings.zone,
         default_language=settings.default_language,
         municipality=settings.municipality,
@@ -126,6 +128,8 @@ def build_application(
             reminders.schedule_jobs(application.job_queue, settings.reminder_interval_seconds)
             case_digest.schedule_jobs(application.job_queue, runtime.zone)
             retention_job.schedule_jobs(application.job_queue, runtime.zone)
+            desk_housekeeping.schedule_jobs(application.job_queue, runtime.zone)
+            audit_anchor.schedule_jobs(application.job_queue, runtime.zone, settings.audit_anchor_file)
             # Several instances may run these schedules: each occurrence is claimed in the database.
             once.claim_each_occurrence(
                 application.job_queue, once.instance_name(), except_jobs={reminders.JOB_ID}

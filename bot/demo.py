@@ -45,9 +45,9 @@ DEMO_PEOPLE = (
 )
 
 
-def demo_case_key(data_dir: Path) -> str:
-    """The demo's own case-data key, kept in its data directory (never used outside the demo)."""
-    path = data_dir / "demo-case-data.key"
+def demo_case_key(data_dir: Path, name: str = "demo-case-data.key") -> str:
+    """The demo's own case-data (or audit) key, kept in its data directory (never used outside the demo)."""
+    path = data_dir / name
     if not path.exists():
         path.write_text(new_key(), encoding="ascii")
         path.chmod(0o600)
@@ -66,6 +66,9 @@ def demo_settings(settings: Settings, running: RunningSandbox) -> Settings:
             "database_url": database_url,
             "desk_url": f"{running.base_url}/desk",
             "case_data_key": SecretStr(",".join(keys)),
+            "audit_key": SecretStr(
+                ",".join(settings.audit_keys() or [demo_case_key(settings.data_dir, "demo-audit.key")])
+            ),
         }
     )
 

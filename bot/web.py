@@ -42,6 +42,7 @@ class WebServer:
             host=host,
             port=port,
             log_level="warning",
+            log_config=None,  # uvicorn's loggers go through the privacy formatter (bot/logs.py)
             access_log=False,
             lifespan="off",
             proxy_headers=True,

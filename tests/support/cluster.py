@@ -27,7 +27,7 @@ from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
 from storage.models import Reminder, ReminderStatus, Role
 from tests.support.balancer import Balancer, free_port
-from tests.support.harness import TEST_CASE_KEY
+from tests.support.harness import TEST_AUDIT_KEY, TEST_CASE_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_PATH = "/telegram/webhook"
@@ -113,6 +113,7 @@ def instance_env(
             "WEGWEISER_TELEGRAM_API_URL": api_url,
             "WEGWEISER_DATABASE_URL": database_url,
             "WEGWEISER_CASE_DATA_KEY": TEST_CASE_KEY,
+            "WEGWEISER_AUDIT_KEY": TEST_AUDIT_KEY,
             "WEGWEISER_DESK_HOST": "127.0.0.1",
             "WEGWEISER_LOG_LEVEL": "WARNING",
         }
