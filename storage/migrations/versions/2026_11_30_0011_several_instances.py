@@ -1,7 +1,7 @@
 """Several instances: processed updates become the webhook inbox, and job runs are claimed.
 
 Revision ID: 0011_several_instances
-Revises: 0009_audit_keys
+Revises: 0012_reminder_uncertain
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_several_instances"
-down_revision = "0009_audit_keys"
+down_revision = "0012_reminder_uncertain"
 branch_labels = None
 depends_on = None
 
