@@ -18,7 +18,7 @@ A process killed while a handler runs leaves its update claimed: it is never han
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -55,12 +55,15 @@ async def record_update(
     return bool(result.rowcount)
 
 
-async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
-    """Mark the update as being handled; ``False`` when it was claimed before. A recorded webhook
-    update is claimed by filling in ``handled_at``; a polled one is inserted already claimed."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
+def claim_statement(
+    insert: Callable[[type[ProcessedUpdate]], postgresql.Insert | sqlite.Insert],
+    update_id: int,
+    now: datetime,
+) -> postgresql.Insert | sqlite.Insert:
+    """The statement that claims an update (affects a row only when it was not claimed before): a
+    recorded webhook update gets its ``handled_at``; a polled one is inserted already claimed. For
+    statements that claim and do more at once (the gate's ``storage.admission``)."""
+    return (
         insert(ProcessedUpdate)
         .values(update_id=update_id, processed_at=now, handled_at=now)
         .on_conflict_do_update(
@@ -69,7 +72,13 @@ async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> 
             where=ProcessedUpdate.handled_at.is_(None),
         )
     )
-    result = await session.execute(statement)
+
+
+async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
+    """Mark the update as being handled; ``False`` when it was claimed before."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = await session.execute(claim_statement(insert, update_id, now))
     return bool(result.rowcount)
 
 
