@@ -19,6 +19,7 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot import once, webhook
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
 from bot.rate_limit import AnnouncingRateLimiter
@@ -53,7 +54,7 @@ from handlers import (
     typed_answers,
 )
 from handlers.context import BotContext, BotData, Runtime
-from storage import audit, updates
+from storage import audit, jobs, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -106,6 +107,7 @@ def build_application(
         desk_url=settings.resolved_desk_url(),
     )
     web: WebServer | None = None
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
 
     async def on_start(application: Application) -> None:
         nonlocal web
@@ -114,10 +116,19 @@ def build_application(
         if serve_desk:
             from bot.web import WebServer  # the desk's code is loaded only when it is served
 
+            routes = []
+            if settings.webhook_url and webhook_secret:
+                path = webhook.webhook_path(settings.webhook_url)
+                routes.append(webhook.webhook_route(path, application, webhook_secret, runtime.sessions))
             web = WebServer(
-                desk_services(runtime, application.bot.username), settings.desk_host, settings.desk_port
+                desk_services(runtime, application.bot.username),
+                settings.desk_host,
+                settings.desk_port,
+                routes,
             )
             await web.start()
+        if settings.webhook_url and webhook_secret:
+            await webhook.set_webhook(application.bot, settings.webhook_url, webhook_secret, ALLOWED_UPDATES)
         if application.job_queue is not None:
             application.job_queue.run_repeating(
                 forget_old_updates,
@@ -134,6 +145,19 @@ def build_application(
             commands.schedule_jobs(application.job_queue)  # staff's own command menus, now and on
             desk_housekeeping.schedule_jobs(application.job_queue, runtime.zone)
             audit_anchor.schedule_jobs(application.job_queue, runtime.zone, settings.audit_anchor_file)
+            # Several instances may run these schedules: each occurrence is claimed in the database
+            # (but the staff-menu sync, which each instance runs for the menus it has set itself).
+            once.claim_each_occurrence(
+                application.job_queue, once.instance_name(), except_jobs={reminders.JOB_ID, commands.SYNC_JOB}
+            )
+            if settings.webhook_url:
+                application.job_queue.run_repeating(
+                    requeue_stranded,
+                    interval=webhook.STRANDED_AFTER / 2,
+                    first=webhook.STRANDED_AFTER / 2,
+                    name=webhook.STRANDED_JOB,
+                    job_kwargs={"id": webhook.STRANDED_JOB, "replace_existing": True, "max_instances": 1},
+                )
 
     async def on_stop(_application: Application) -> None:
         if web is not None:
@@ -141,6 +165,8 @@ def build_application(
         await engine.dispose()
 
     builder = ApplicationBuilder()
+    if settings.webhook_url:
+        builder = builder.updater(None)  # updates arrive on the web server
     if rate_limited:
         # One message every 1/30 s rather than PTB's default bucket of 30 per second, which starts
         # full and so lets ~60 messages through in the first second of a burst.
@@ -161,7 +187,11 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .concurrent_updates(PerPersonUpdateProcessor(16))
+        .concurrent_updates(
+            webhook.PersonTurns(PerPersonUpdateProcessor(16), runtime.sessions, lambda: application.running)
+            if settings.webhook_url
+            else PerPersonUpdateProcessor(16)
+        )
         .post_init(on_start)
         .post_shutdown(on_stop)
         .build()
@@ -232,10 +262,16 @@ async def set_command_menus(application: Application, runtime: Runtime) -> None:
 
 
 async def forget_old_updates(context: BotContext) -> None:
-    """Job: drop processed update ids older than any redelivery."""
+    """Job: drop processed update ids older than any redelivery, and old job claims."""
     async with session_scope(context.runtime.sessions) as session:
         removed = await updates.forget_old_updates(session, context.now())
-    log.info("forgot %s processed update ids", removed)
+        runs = await jobs.forget_old_runs(session, context.now())
+    log.info("forgot %s processed update ids and %s job runs", removed, runs)
+
+
+async def requeue_stranded(context: BotContext) -> None:
+    """Job (webhook mode, every instance): handle updates an instance recorded but never started."""
+    await webhook.requeue_stranded(context.application, context.runtime.sessions)
 
 
 @asynccontextmanager

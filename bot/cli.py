@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wegweiser", description="Multilingual Telegram bot for integration management."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot against Telegram (long polling)")
+    commands.add_parser(
+        "run", help="run the bot against Telegram (long polling, or webhook with WEGWEISER_WEBHOOK_URL)"
+    )
     demo = commands.add_parser("demo", help="run the bot in the local sandbox with a chat page")
     demo.add_argument("--port", type=int, default=8080, help="port of the chat page (default 8080)")
 
@@ -106,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wegweiser: invalid configuration\n{error}", file=sys.stderr)
         return 2
     secret = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
-    configure_logging(settings.log_level, secrets=(secret,))
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    configure_logging(settings.log_level, secrets=(secret, webhook_secret))
     if args.command == "run":
         return run(settings)
     if args.command == "demo":
@@ -160,7 +163,13 @@ def run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    run_polling(build_application(settings, serve_desk=True))
+    application = build_application(settings, serve_desk=True)
+    if settings.webhook_url:
+        from bot.webhook import run_webhook
+
+        asyncio.run(run_webhook(application))
+    else:
+        run_polling(application)
     return 0
 
 

@@ -24,7 +24,7 @@ from handlers.offer_cards import (
 from handlers.replies import show
 from locales import Translator
 from storage import offers
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import Category, Offer
 from storage.offers import OfferUnavailable
 from storage.search import query_words, shown_query
@@ -234,7 +234,8 @@ async def search(update: Update, context: BotContext) -> None:
             ),
         )
         return
-    async with session_scope(context.runtime.sessions) as session:
+    # Only reads: a search (and the first search's index build) never holds up anyone's writes.
+    async with read_scope(context.runtime.sessions) as session:
         found = await offers.search_offers(session, text, local_today(context))
     shown = shown_query(text)
     if not found:
