@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
@@ -20,22 +20,25 @@ from telegram.ext import (
     Defaults,
 )
 
-from bot import posters
+from bot import once, posters, webhook
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
-from bot.web import WebServer
-from desk.services import DeskServices
+from bot.rate_limit import AnnouncingRateLimiter
+from bot.request import AiohttpRequest
 from handlers import (
     admin,
     admin_edit,
     advisor,
+    advisor_answers,
     advisor_cancel,
     advisor_hours,
     appointments,
+    audit_anchor,
     booking,
     booking_confirm,
     case_digest,
     commands,
+    desk_housekeeping,
     errors,
     fallback,
     gate,
@@ -55,10 +58,14 @@ from handlers import (
     typed_answers,
 )
 from handlers.context import BotContext, BotData, Runtime
-from storage import updates
+from storage import audit, jobs, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
+
+if TYPE_CHECKING:
+    from bot.web import WebServer
+    from desk.services import DeskServices
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
@@ -93,7 +100,7 @@ def build_application(
     engine = create_engine(settings.resolved_database_url(), hide_parameters=True)
     case_keys = settings.case_keys()
     runtime = Runtime(
-        sessions=create_session_factory(engine),
+        sessions=audit.use_keys(create_session_factory(engine), settings.audit_keys()),
         zone=settings.zone,
         default_language=settings.default_language,
         municipality=settings.municipality,
@@ -104,16 +111,28 @@ def build_application(
         desk_url=settings.resolved_desk_url(),
     )
     web: WebServer | None = None
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
 
     async def on_start(application: Application) -> None:
         nonlocal web
         await upgrade_to_head(engine)
         await set_command_menus(application, runtime)
         if serve_desk:
+            from bot.web import WebServer  # the desk's code is loaded only when it is served
+
+            routes = []
+            if settings.webhook_url and webhook_secret:
+                path = webhook.webhook_path(settings.webhook_url)
+                routes.append(webhook.webhook_route(path, application, webhook_secret, runtime.sessions))
             web = WebServer(
-                desk_services(runtime, application.bot.username), settings.desk_host, settings.desk_port
+                desk_services(runtime, application.bot.username),
+                settings.desk_host,
+                settings.desk_port,
+                routes,
             )
             await web.start()
+        if settings.webhook_url and webhook_secret:
+            await webhook.set_webhook(application.bot, settings.webhook_url, webhook_secret, ALLOWED_UPDATES)
         if application.job_queue is not None:
             application.job_queue.run_repeating(
                 forget_old_updates,
@@ -129,6 +148,21 @@ def build_application(
             case_digest.schedule_jobs(application.job_queue, runtime.zone)
             retention_job.schedule_jobs(application.job_queue, runtime.zone)
             commands.schedule_jobs(application.job_queue)  # staff's own command menus, now and on
+            desk_housekeeping.schedule_jobs(application.job_queue, runtime.zone)
+            audit_anchor.schedule_jobs(application.job_queue, runtime.zone, settings.audit_anchor_file)
+            # Several instances may run these schedules: each occurrence is claimed in the database
+            # (but the staff-menu sync, which each instance runs for the menus it has set itself).
+            once.claim_each_occurrence(
+                application.job_queue, once.instance_name(), except_jobs={reminders.JOB_ID, commands.SYNC_JOB}
+            )
+            if settings.webhook_url:
+                application.job_queue.run_repeating(
+                    requeue_stranded,
+                    interval=webhook.STRANDED_AFTER / 2,
+                    first=webhook.STRANDED_AFTER / 2,
+                    name=webhook.STRANDED_JOB,
+                    job_kwargs={"id": webhook.STRANDED_JOB, "replace_existing": True, "max_instances": 1},
+                )
 
     async def on_stop(_application: Application) -> None:
         if web is not None:
@@ -136,14 +170,18 @@ def build_application(
         await engine.dispose()
 
     builder = ApplicationBuilder()
+    if settings.webhook_url:
+        builder = builder.updater(None)  # updates arrive on the web server
     if rate_limited:
         # One message every 1/30 s rather than PTB's default bucket of 30 per second, which starts
         # full and so lets ~60 messages through in the first second of a burst.
-        smooth = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=5)
+        smooth = AnnouncingRateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=5)
         builder = builder.rate_limiter(rate_limiter or smooth)
     application = (
         builder.application_class(application_class)
         .token(settings.telegram_token.get_secret_value())
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url_for(settings.telegram_api_url))
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
@@ -154,7 +192,11 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .concurrent_updates(PerPersonUpdateProcessor(16))
+        .concurrent_updates(
+            webhook.PersonTurns(PerPersonUpdateProcessor(16), runtime.sessions, lambda: application.running)
+            if settings.webhook_url
+            else PerPersonUpdateProcessor(16)
+        )
         .post_init(on_start)
         .post_shutdown(on_stop)
         .build()
@@ -166,6 +208,8 @@ def build_application(
 
 def desk_services(runtime: Runtime, bot_username: str | None) -> DeskServices:
     """What the staff desk needs, from the same runtime the bot uses."""
+    from desk.services import DeskServices
+
     return DeskServices(
         sessions=runtime.sessions,
         zone=runtime.zone,
@@ -213,7 +257,7 @@ def register_handlers(application: Application) -> None:
             *admin_edit.handlers(),
             # Free text answers an open question of a journey, or else it is a search.
             *typed_answers.handlers(
-                {**admin_edit.TYPED_ANSWERS, **advisor_hours.TYPED_ANSWERS}, otherwise=offers.search
+                {**admin_edit.TYPED_ANSWERS, **advisor_answers.TYPED_ANSWERS}, otherwise=offers.search
             ),
             *fallback.handlers(),
         ],
@@ -231,10 +275,16 @@ async def set_command_menus(application: Application, runtime: Runtime) -> None:
 
 
 async def forget_old_updates(context: BotContext) -> None:
-    """Job: drop processed update ids older than any redelivery."""
+    """Job: drop processed update ids older than any redelivery, and old job claims."""
     async with session_scope(context.runtime.sessions) as session:
         removed = await updates.forget_old_updates(session, context.now())
-    log.info("forgot %s processed update ids", removed)
+        runs = await jobs.forget_old_runs(session, context.now())
+    log.info("forgot %s processed update ids and %s job runs", removed, runs)
+
+
+async def requeue_stranded(context: BotContext) -> None:
+    """Job (webhook mode, every instance): handle updates an instance recorded but never started."""
+    await webhook.requeue_stranded(context.application, context.runtime.sessions)
 
 
 @asynccontextmanager

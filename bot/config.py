@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locales import SUPPORTED_LANGUAGES
 from storage.booking import BookingPolicy
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
 
 
 def default_data_dir() -> Path:
@@ -47,16 +49,43 @@ class Settings(BaseSettings):
     # Case store: Fernet keys for case texts, newest first, comma-separated (``wegweiser keys new``).
     case_data_key: SecretStr | None = None
     retention_days: int = Field(default=182, ge=1, le=3650)
+    # Audit log: HMAC keys for its chain, newest first, comma-separated; where its head is anchored.
+    audit_key: SecretStr | None = None
+    audit_anchor_file: Path | None = None
     # The staff desk: where it listens, and the address staff open (behind a TLS proxy in production).
     desk_host: str = "127.0.0.1"
     desk_port: int = Field(default=8081, ge=1, le=65535)
     desk_url: str | None = None
+    # Webhook mode (several instances): the public https address Telegram posts updates to, and the
+    # secret it sends along (32 to 256 of A-Z, a-z, 0-9, _ and -). Unset: long polling.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
 
     @field_validator("telegram_api_url")
     @classmethod
     def _api_url_is_http(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, e.g. https://api.telegram.org/bot")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url_is_public_https(cls, value: str | None) -> str | None:
+        if value is None or value.startswith("https://"):
+            return value
+        if value.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
+            return value  # the sandbox, on this machine only
+        raise ValueError("must be a public https:// address, e.g. https://bot.example.org/telegram")
+
+    @field_validator("webhook_secret", mode="after")
+    @classmethod
+    def _webhook_secret_is_strong(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            if info.data.get("webhook_url"):
+                raise ValueError("is required with WEGWEISER_WEBHOOK_URL (at least 32 characters)")
+            return None
+        if not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 32 to 256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
     @field_validator("timezone")
@@ -117,6 +146,20 @@ class Settings(BaseSettings):
         if self.case_data_key is None:
             return []
         return [key.strip() for key in self.case_data_key.get_secret_value().split(",") if key.strip()]
+
+    def audit_keys(self) -> list[str]:
+        """The configured audit keys, newest first (empty when none is set)."""
+        if self.audit_key is None:
+            return []
+        return [key.strip() for key in self.audit_key.get_secret_value().split(",") if key.strip()]
+
+    @field_validator("audit_key")
+    @classmethod
+    def _long_audit_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        keys = value.get_secret_value().split(",") if value is not None else []
+        if any(0 < len(key.strip()) < 32 for key in keys):
+            raise ValueError("each key needs at least 32 characters; create one with `wegweiser keys new`")
+        return value
 
     def resolved_desk_url(self) -> str:
         """The desk's public address (ending in /desk)."""

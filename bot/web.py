@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from desk.app import create_desk
 from desk.services import DeskServices
@@ -20,8 +21,9 @@ async def health(_request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def web_app(desk: DeskServices) -> Starlette:
-    return Starlette(routes=[Route("/healthz", health), Mount("/desk", app=create_desk(desk))])
+def web_app(desk: DeskServices, routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The desk and health check, plus ``routes`` (the webhook in webhook mode)."""
+    return Starlette(routes=[*routes, Route("/healthz", health), Mount("/desk", app=create_desk(desk))])
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -34,12 +36,13 @@ class _EmbeddedServer(uvicorn.Server):
 class WebServer:
     """Start and stop the web server alongside the bot."""
 
-    def __init__(self, desk: DeskServices, host: str, port: int):
+    def __init__(self, desk: DeskServices, host: str, port: int, routes: Sequence[BaseRoute] = ()):
         config = uvicorn.Config(
-            web_app(desk),
+            web_app(desk, routes),
             host=host,
             port=port,
             log_level="warning",
+            log_config=None,  # uvicorn's loggers go through the privacy formatter (bot/logs.py)
             access_log=False,
             lifespan="off",
             proxy_headers=True,

@@ -18,7 +18,9 @@ from handlers import buttons
 from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.durations import duration_text
 from handlers.errors import is_block
+from handlers.keyboards import button_label
 from handlers.offer_cards import category_label, offer_name, weekly_hours
 from handlers.replies import show
 from locales import ENDONYMS, Translator
@@ -90,7 +92,8 @@ async def home(update: Update, context: BotContext, _fields: Fields = ()) -> Non
     text = t.pgettext(
         "admin",
         "<b>Offer directory</b>\n{active} active, {archived} archived.\n"
-        "{stale} not verified for 180 days, {ended} ended.",
+        "{stale} not verified for {period}, {ended} ended.",
+        period=duration_text(t, offers.STALE_AFTER, months=False),
         active=active,
         archived=len(everything) - active,
         stale=len(attention.stale),
@@ -122,12 +125,12 @@ async def offer_list(update: Update, context: BotContext, fields: Fields) -> Non
     async with session_scope(context.runtime.sessions) as session:
         everything = list(await offers.all_offers(session))
     pages = max(1, -(-len(everything) // PAGE_SIZE))
-    page = min(int(fields[0]), pages - 1)
+    page = min(fields[0], pages - 1)
     rows = [
         [
             InlineKeyboardButton(
                 _status_mark(offer, offer.ends_on is not None and offer.ends_on < today)
-                + offer_name(offer, t.language)[:50],
+                + button_label(offer_name(offer, t.language)),
                 callback_data=CARD.encode(offer.id),
             )
         ]
@@ -233,7 +236,7 @@ async def show_admin_card(
 
 async def card(update: Update, context: BotContext, fields: Fields) -> None:
     """One offer as admins see it, with what they can do."""
-    await show_admin_card(update, context, int(fields[0]))
+    await show_admin_card(update, context, fields[0])
 
 
 async def apply_change(
@@ -260,7 +263,7 @@ async def apply_change(
 async def set_status(update: Update, context: BotContext, fields: Fields) -> Answer:
     """Archive or restore an offer."""
     assert context.viewer is not None
-    offer_id = int(fields[0])
+    offer_id = fields[0]
     status = OfferStatus.ARCHIVED if fields[1] == "archive" else OfferStatus.ACTIVE
     telegram_id, now = context.viewer.telegram_id, context.now()
     return await apply_change(
@@ -274,7 +277,7 @@ async def set_status(update: Update, context: BotContext, fields: Fields) -> Ans
 async def verify(update: Update, context: BotContext, fields: Fields) -> Answer:
     """Mark an offer as checked today."""
     assert context.viewer is not None
-    offer_id = int(fields[0])
+    offer_id = fields[0]
     telegram_id, now = context.viewer.telegram_id, context.now()
     today = now.astimezone(context.runtime.zone).date()
     return await apply_change(
@@ -294,9 +297,10 @@ def attention_text(t: Translator, attention: offers.Freshness) -> str:
         parts.append(
             t.npgettext(
                 "admin",
-                "<b>{n} offer not verified for 180 days:</b>",
-                "<b>{n} offers not verified for 180 days:</b>",
+                "<b>{n} offer not verified for {period}:</b>",
+                "<b>{n} offers not verified for {period}:</b>",
                 len(attention.stale),
+                period=duration_text(t, offers.STALE_AFTER, months=False),
             )
             + "\n"
             + names
@@ -318,7 +322,11 @@ def attention_text(t: Translator, attention: offers.Freshness) -> str:
 
 def attention_keyboard(t: Translator, attention: offers.Freshness) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(offer_name(offer, t.language)[:50], callback_data=CARD.encode(offer.id))]
+        [
+            InlineKeyboardButton(
+                button_label(offer_name(offer, t.language)), callback_data=CARD.encode(offer.id)
+            )
+        ]
         for offer in (attention.stale + attention.ended)[:10]
     ]
     rows.append([InlineKeyboardButton(t.pgettext("admin", "« Overview"), callback_data=HOME.encode())])

@@ -58,7 +58,7 @@ def invalid_value_text(t: Translator, error: InvalidValue) -> str:
 async def edit_menu(update: Update, context: BotContext, fields: Fields) -> None:
     """Which field to change."""
     t = context.t
-    offer_id = int(fields[0])
+    offer_id = fields[0]
     names = (*TEXT_FIELDS, "category", *TYPED_FIELDS, "barrier_free")
     field_buttons = [
         InlineKeyboardButton(field_label(t, name), callback_data=FIELD.encode(offer_id, name))
@@ -74,7 +74,7 @@ async def edit_menu(update: Update, context: BotContext, fields: Fields) -> None
 async def choose_field(update: Update, context: BotContext, fields: Fields) -> None:
     """A field was chosen: offer its choices, its languages, or ask for the new value."""
     t = context.t
-    offer_id, field = int(fields[0]), fields[1]
+    offer_id, field = fields[0], fields[1]
     back = [InlineKeyboardButton(t.pgettext("admin", "« Back"), callback_data=EDIT.encode(offer_id))]
     if field == "category":
         rows = [
@@ -117,7 +117,7 @@ async def choose_field(update: Update, context: BotContext, fields: Fields) -> N
         rows = [
             [
                 InlineKeyboardButton(
-                    ENDONYMS.get(text.language, text.language),
+                    t.language_name(text.language),
                     callback_data=TEXT_LANGUAGE.encode(offer_id, field, text.language),
                 )
             ]
@@ -136,9 +136,7 @@ async def choose_field(update: Update, context: BotContext, fields: Fields) -> N
 
 async def choose_text_language(update: Update, context: BotContext, fields: Fields) -> None:
     """A text field's language was chosen: ask for the new text."""
-    await _ask_for_value(
-        update, context, {"offer_id": int(fields[0]), "field": fields[1], "language": fields[2]}
-    )
+    await _ask_for_value(update, context, {"offer_id": fields[0], "field": fields[1], "language": fields[2]})
 
 
 async def _ask_for_value(update: Update, context: BotContext, payload: dict) -> None:
@@ -215,7 +213,7 @@ async def receive_value(update: Update, context: BotContext, waiting: Waiting) -
 async def set_choice(update: Update, context: BotContext, fields: Fields) -> Answer:
     """A tapped choice (topic, barrier-free): saved."""
     assert context.viewer is not None
-    offer_id, field, value = int(fields[0]), fields[1], fields[2]
+    offer_id, field, value = fields[0], fields[1], fields[2]
     if field == "category" and value in ("yes", "no"):
         return Answer(context.t.pgettext("admin", "This value does not fit this field."))
     telegram_id, now = context.viewer.telegram_id, context.now()

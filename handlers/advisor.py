@@ -17,23 +17,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, JobQueue
 
 from handlers import buttons, staff
-from handlers.appointment_texts import (
-    AppointmentView,
-    kind_label,
-    language_text,
-    load_view,
-    tell,
-    topic_label,
-    when_text,
-)
+from handlers.appointment_texts import kind_label, staff_language_text, tell, topic_label, when_text
 from handlers.booking import START
 from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext, Runtime
-from handlers.keyboards import in_rows
+from handlers.keyboards import button_label, in_rows
 from handlers.replies import show
 from locales import Html, Translator
-from storage import booking, people
+from storage import advisors, booking
+from storage.appointment_views import AppointmentView, agenda_digests, load_view
 from storage.booking import BookingRefused
 from storage.db import session_scope
 from storage.models import Appointment, AppointmentStatus, Case, Person, Role
@@ -96,14 +89,13 @@ def agenda_entry(t: Translator, appointment: Appointment, case: Case) -> str:
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
     entry = t.pgettext(
         "advisor",
-        "🕘 <b>{start}–{end}</b> {kind}\n👤 {name} ({case})\n💬 {topic} · 🗣 {language}",
-        start=t.time(appointment.starts_at),
-        end=t.time(appointment.ends_at),
+        "🕘 <b>{times}</b> {kind}\n👤 {name} ({case})\n💬 {topic} · 🗣 {language}",
+        times=t.time_range(appointment.starts_at, appointment.ends_at),
         kind=Html(kind_label(t, appointment.kind, minutes)),
         name=case.first_name or "–",
         case=case.number,
         topic=Html(topic_label(t, appointment.topic)),
-        language=Html(language_text(t, appointment.language, appointment.interpreter)),
+        language=staff_language_text(t, appointment.language, appointment.interpreter),
     )
     if appointment.status == AppointmentStatus.ATTENDED:
         return t.pgettext("advisor", "{entry}\n✅ attended", entry=Html(entry))
@@ -164,8 +156,10 @@ def agenda_keyboard(
     """A button per open appointment still to come: tapping it offers to cancel it."""
     cancel_buttons = [
         InlineKeyboardButton(
-            f"✖ {t.date(appointment.starts_at.astimezone(t.zone).date(), 'EEE d.M.')} "
-            f"{t.time(appointment.starts_at)} · {case.first_name or case.number}"[:60],
+            button_label(
+                f"✖ {t.day(appointment.starts_at.astimezone(t.zone).date(), 'MEd')} "
+                f"{t.time(appointment.starts_at)} · {case.first_name or case.number}"
+            ),
             callback_data=CANCEL.encode(appointment.id),
         )
         for appointment, case in rows[:AGENDA_MAX_ENTRIES]
@@ -228,8 +222,8 @@ def no_show_text(t: Translator, view: AppointmentView) -> str:
     """The friendly message to a person who missed their appointment."""
     return t.pgettext(
         "advisor",
-        "We missed you at your consultation on {when}. No problem: if you still need advice, "
-        "you can simply book a new time.",
+        "Your consultation on {when} did not take place. If you would still like advice, you are welcome "
+        "to book a new time.",
         when=Html(when_text(t, view.appointment.starts_at, view.appointment.ends_at)),
     )
 
@@ -237,14 +231,14 @@ def no_show_text(t: Translator, view: AppointmentView) -> str:
 async def record_outcome(update: Update, context: BotContext, fields: Fields) -> Answer:
     """ "Attended" or "did not come": recorded; a person who did not come gets a friendly note."""
     assert context.viewer is not None
-    appointment_id, attended = int(fields[0]), fields[1] == "yes"
+    appointment_id, attended = fields[0], fields[1] == "yes"
     t = context.t
     runtime = context.runtime
     refused: str | None = None
     newly_missed = False
     async with session_scope(runtime.sessions) as session:
         try:
-            advisor = await booking.advisor_or_refuse(session, context.viewer.telegram_id)
+            advisor = await advisors.advisor_or_refuse(session, context.viewer.telegram_id)
             before = (await booking.advisor_appointment(session, appointment_id, advisor.id)).status
             await booking.record_outcome(session, context.now(), appointment_id, advisor.id, attended)
             newly_missed = not attended and before != AppointmentStatus.NO_SHOW
@@ -303,16 +297,9 @@ async def send_agenda_digests(context: BotContext) -> None:
     today = context.now().astimezone(runtime.zone).date()
     start, end = local_day_bounds(runtime, today)
     async with session_scope(runtime.sessions) as session:
-        advisors = [
-            person
-            for person in await people.list_staff(session)
-            if person.role == Role.ADVISOR and person.blocked_at is None
-        ]
-        days = [(advisor, await booking.agenda(session, advisor.id, start, end)) for advisor in advisors]
+        days = await agenda_digests(session, start, end)
     sent = 0
     for advisor, rows in days:
-        if not rows:
-            continue
         t = translator_for(runtime, advisor)
         text = "\n\n".join(
             [

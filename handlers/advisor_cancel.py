@@ -16,13 +16,14 @@ from handlers.advisor import (
     rebook_keyboard,
     translator_for,
 )
-from handlers.appointment_texts import AppointmentView, load_view, tell, when_text
+from handlers.appointment_texts import tell, when_text
 from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
 from handlers.replies import show
 from locales import Html, Translator
-from storage import booking
+from storage import advisors, booking
+from storage.appointment_views import AppointmentView, load_view
 from storage.booking import ADVISOR_CANCEL_REASONS, BookingRefused
 from storage.db import session_scope
 from storage.models import AppointmentStatus
@@ -50,7 +51,7 @@ async def _own_view(context: BotContext, appointment_id: int) -> AppointmentView
     runtime = context.runtime
     async with session_scope(runtime.sessions) as session:
         try:
-            advisor = await booking.advisor_or_refuse(session, context.viewer.telegram_id)
+            advisor = await advisors.advisor_or_refuse(session, context.viewer.telegram_id)
             await booking.advisor_appointment(session, appointment_id, advisor.id)
         except BookingRefused as refused:
             raise Refused(not_changed_text(context.t, refused.reason)) from None
@@ -63,7 +64,7 @@ async def _own_view(context: BotContext, appointment_id: int) -> AppointmentView
 async def ask_cancel_reason(update: Update, context: BotContext, fields: Fields) -> None:
     """Cancelling, step 1: which appointment, and why."""
     t = context.t
-    view = await _own_view(context, int(fields[0]))
+    view = await _own_view(context, fields[0])
     appointment = view.appointment
     if appointment.status != AppointmentStatus.BOOKED or appointment.ends_at <= context.now():
         raise Refused(not_changed_text(t, "not_booked"))
@@ -120,13 +121,13 @@ def person_cancellation_text(t: Translator, view: AppointmentView, reason: str) 
 async def cancel(update: Update, context: BotContext, fields: Fields) -> Answer:
     """Cancelling, step 2: cancel with the reason, tell the person in their language."""
     assert context.viewer is not None
-    appointment_id, reason = int(fields[0]), fields[1]
+    appointment_id, reason = fields[0], fields[1]
     t = context.t
     runtime = context.runtime
     refused: str | None = None
     async with session_scope(runtime.sessions) as session:
         try:
-            advisor = await booking.advisor_or_refuse(session, context.viewer.telegram_id)
+            advisor = await advisors.advisor_or_refuse(session, context.viewer.telegram_id)
             await booking.cancel_by_advisor(session, context.now(), appointment_id, advisor.id, reason)
         except BookingRefused as error:
             refused = error.reason

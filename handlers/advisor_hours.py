@@ -1,36 +1,40 @@
 """/hours for advisors: weekly consultation hours, absences, languages and place, changed by
-buttons and typed answers (the bot waits for the answer persistently, see ``storage.pending``)."""
+buttons and typed answers (the bot waits for the answer persistently, see ``storage.pending``; the
+answers are read in ``handlers.advisor_answers``)."""
 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler
 
 from handlers import buttons, staff
-from handlers.advisor import ADVISORS, advisors_button, agenda_between
-from handlers.appointment_texts import default_place
-from handlers.buttons import Answer, Fields
+from handlers.advisor import (
+    ADVISORS,
+    AGENDA_MAX_ENTRIES,
+    advisors_button,
+    agenda_entry,
+    rebook_keyboard,
+    translator_for,
+)
+from handlers.advisor_cancel import person_cancellation_text
+from handlers.appointment_texts import tell
+from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.domain_errors import domain_error_text
 from handlers.keyboards import in_rows
 from handlers.replies import show
-from handlers.typed_answers import AnswerHandler
-from locales import ENDONYMS, SUPPORTED_LANGUAGES, Html, Translator
-from storage import booking, pending
-from storage.booking import BookingRefused
+from locales import SUPPORTED_LANGUAGES, Html, Translator
+from storage import advisors, pending
+from storage.appointment_views import AppointmentView, load_view
 from storage.db import session_scope
-from storage.hours import HoursError
-from storage.models import Absence, AppointmentStatus
-from storage.pending import Waiting
+from storage.errors import DomainError
+from storage.models import Absence, Appointment, Case
 
-PLACE_MAX = 200
-REFERENCE_MONDAY = date(2026, 1, 5)  # any Monday: weekday names come from formatting its week
 WEEKDAY = one_of(tuple(str(day) for day in range(7)))
 
 HOURS = Action("vhours")
@@ -39,6 +43,7 @@ HOURS_DAY = Action("vhday", (WEEKDAY,))
 ABSENCE_ADD = Action("vabsadd")
 ABSENCE_LIST = Action("vabsls")
 ABSENCE_REMOVE = Action("vabsrm", (integer(),))
+ABSENCE_CONFIRM = Action("vabsok", (r"20[0-9]{6}", r"20[0-9]{6}", one_of(("cancel", "keep"))))
 LANGUAGES = Action("vlangs")
 PLACE = Action("vplace")
 
@@ -47,46 +52,10 @@ WAITING_ABSENCE = "advisor_absence"
 WAITING_LANGUAGES = "advisor_languages"
 WAITING_PLACE = "advisor_place"
 
-_DAY = r"(\d{4}-\d{2}-\d{2})"
-_ABSENCE = re.compile(rf"\s*{_DAY}(?:\s*(?:\s|-|–|—)\s*{_DAY})?\s*")
-
-
-class InvalidAnswer(ValueError):
-    """A typed answer that cannot be saved; ``reason`` says why (translated for the advisor)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
 
 def weekday_name(t: Translator, weekday: int) -> str:
     """'Monday' … 'Sunday' (0 … 6) in the reader's language."""
-    return t.date(REFERENCE_MONDAY + timedelta(days=weekday), "EEEE")
-
-
-def parse_languages(text: str) -> list[str] | None:
-    """``"de, en, ar"`` → ``["de", "en", "ar"]``; ``"-"`` clears; ``None`` when a code is unknown."""
-    if text.strip() == "-":
-        return []
-    codes = [code.lower() for code in re.split(r"[,;\s]+", text) if code]
-    if not codes or any(code not in SUPPORTED_LANGUAGES for code in codes):
-        return None
-    return list(dict.fromkeys(codes))
-
-
-def parse_absence(text: str) -> tuple[date, date]:
-    """``"2026-03-10 2026-03-14"`` or a single ``"2026-03-10"`` → first and last day."""
-    match = _ABSENCE.fullmatch(text)
-    if match is None:
-        raise InvalidAnswer("absence_format")
-    try:
-        first = date.fromisoformat(match[1])
-        last = date.fromisoformat(match[2]) if match[2] else first
-    except ValueError:
-        raise InvalidAnswer("absence_format") from None
-    if last < first:
-        raise InvalidAnswer("absence_order")
-    return first, last
+    return t.weekday(weekday)
 
 
 # ---- consultation hours, absences, languages, place --------------------------------------------
@@ -104,7 +73,7 @@ def hours_text(
     none = Html(t.pgettext("advisor", "no consultations"))
     lines = [t.pgettext("advisor", "<b>Your consultation hours</b>")]
     for weekday in range(7):
-        ranges = ", ".join(f"{start}–{end}" for start, end in weekly.get(weekday, []))
+        ranges = ", ".join(t.time_range(start, end) for start, end in weekly.get(weekday, []))
         lines.append(
             t.pgettext(
                 "advisor", "{weekday}: {hours}", weekday=weekday_name(t, weekday), hours=ranges or none
@@ -120,14 +89,16 @@ def hours_text(
         t.pgettext(
             "advisor",
             "<b>Languages:</b> {languages}",
-            languages=", ".join(ENDONYMS.get(code, code) for code in languages)
+            languages=", ".join(t.language_name(code) for code in languages)
             or Html(t.pgettext("advisor", "not set yet")),
         )
     )
     lines.append(
         t.pgettext("advisor", "<b>Place:</b> {place}", place=place)
         if place
-        else t.pgettext("advisor", "<b>Place:</b> {place} (default)", place=default_place(municipality))
+        else t.pgettext(
+            "advisor", "<b>Place:</b> {place} (default)", place=advisors.default_place(municipality)
+        )
     )
     return "\n".join(lines)
 
@@ -135,7 +106,7 @@ def hours_text(
 def absence_label(t: Translator, absence: Absence) -> str:
     if absence.first_day == absence.last_day:
         return t.date(absence.first_day, "medium")
-    return f"{t.date(absence.first_day, 'medium')} – {t.date(absence.last_day, 'medium')}"
+    return t.date_range(absence.first_day, absence.last_day)
 
 
 def hours_keyboard(t: Translator, has_absences: bool) -> InlineKeyboardMarkup:
@@ -164,16 +135,16 @@ def hours_keyboard(t: Translator, has_absences: bool) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-async def _show_hours(update: Update, context: BotContext, note: str | None = None) -> None:
+async def show_hours(update: Update, context: BotContext, note: str | None = None) -> None:
     assert context.viewer is not None
     runtime = context.runtime
     t = context.t
     today = context.now().astimezone(runtime.zone).date()
     advisor_id = context.viewer.person_id
     async with session_scope(runtime.sessions) as session:
-        weekly = await booking.weekly_hours(session, advisor_id)
-        upcoming = await booking.absences(session, advisor_id, today)
-        advisor_profile = await booking.profile(session, advisor_id)
+        weekly = await advisors.weekly_hours(session, advisor_id)
+        upcoming = await advisors.absences(session, advisor_id, today)
+        advisor_profile = await advisors.profile(session, advisor_id)
         languages, place = list(advisor_profile.languages), advisor_profile.place
     text = hours_text(t, weekly, upcoming, languages, place, runtime.municipality)
     if note:
@@ -183,7 +154,7 @@ async def _show_hours(update: Update, context: BotContext, note: str | None = No
 
 async def hours(update: Update, context: BotContext, _fields: Fields = ()) -> None:
     """/hours: weekly hours, upcoming absences, languages and place, with buttons to change them."""
-    await _show_hours(update, context)
+    await show_hours(update, context)
 
 
 def _back_to_hours(t: Translator) -> list[InlineKeyboardButton]:
@@ -279,138 +250,13 @@ async def ask_place(update: Update, context: BotContext, _fields: Fields) -> Non
     )
 
 
-def invalid_answer_text(t: Translator, reason: str) -> str:
-    """Why a typed answer was not saved, in the advisor's language."""
-    reasons = {
-        "hours_format": t.pgettext(
-            "advisor",
-            "Please write time ranges that do not overlap, like this: 09:00-12:00, 14:00-16:00 "
-            "(or a single - for none).",
-        ),
-        "hours_grid": t.pgettext(
-            "advisor", "Consultation hours start and end on the hour or half hour, e.g. 09:00-12:30."
-        ),
-        "absence_format": t.pgettext(
-            "advisor", "Please write one date, or two dates like this: 2026-03-10 2026-03-14"
-        ),
-        "absence_order": t.pgettext("advisor", "The last day must not be before the first day."),
-        "absence_past": t.pgettext("advisor", "This absence is already over."),
-        "languages": t.pgettext(
-            "advisor",
-            "Please write language codes separated by commas, like this: de, en, ar. Known codes: {codes}.",
-            codes=", ".join(SUPPORTED_LANGUAGES),
-        ),
-        "place_empty": t.pgettext("advisor", "Please write the place, or a single - for the default."),
-        "place_long": t.pgettext("advisor", "This is too long: at most {limit} characters.", limit=PLACE_MAX),
-    }
-    return reasons[reason]
-
-
-async def _save_hours(session: AsyncSession, advisor_id: int, payload: dict, text: str, today: date) -> None:
-    ranges = "" if text.strip() == "-" else text
-    try:
-        await booking.set_weekly_hours(session, advisor_id, int(payload["weekday"]), ranges)
-    except HoursError:
-        raise InvalidAnswer("hours_format") from None
-    except ValueError:
-        raise InvalidAnswer("hours_grid") from None
-
-
-async def _save_absence(
-    session: AsyncSession, advisor_id: int, payload: dict, text: str, today: date
-) -> None:
-    first, last = parse_absence(text)
-    if last < today:
-        raise InvalidAnswer("absence_past")
-    await booking.add_absence(session, advisor_id, first, last)
-
-
-async def _save_languages(
-    session: AsyncSession, advisor_id: int, payload: dict, text: str, today: date
-) -> None:
-    codes = parse_languages(text)
-    if codes is None:
-        raise InvalidAnswer("languages")
-    (await booking.profile(session, advisor_id)).languages = codes
-
-
-async def _save_place(session: AsyncSession, advisor_id: int, payload: dict, text: str, today: date) -> None:
-    place = text.strip()
-    if not place:
-        raise InvalidAnswer("place_empty")
-    if len(place) > PLACE_MAX:
-        raise InvalidAnswer("place_long")
-    (await booking.profile(session, advisor_id)).place = None if place == "-" else place
-
-
-SAVERS = {
-    WAITING_HOURS: _save_hours,
-    WAITING_ABSENCE: _save_absence,
-    WAITING_LANGUAGES: _save_languages,
-    WAITING_PLACE: _save_place,
-}
-
-
-async def receive_answer(update: Update, context: BotContext, waiting: Waiting) -> None:
-    """A typed answer to one of /hours' questions: save it, or explain and keep waiting."""
-    message = update.effective_message
-    viewer = context.viewer
-    if message is None or message.text is None or viewer is None:
-        return
-    t = context.t
-    runtime = context.runtime
-    today = context.now().astimezone(runtime.zone).date()
-    rejected: str | None = None
-    allowed = True
-    async with session_scope(runtime.sessions) as session:
-        try:
-            advisor = await booking.advisor_or_refuse(session, viewer.telegram_id)
-            await SAVERS[waiting.kind](session, advisor.id, waiting.payload, message.text, today)
-            await pending.stop_waiting(session, viewer.person_id)
-        except InvalidAnswer as error:
-            rejected = error.reason
-        except BookingRefused:
-            allowed = False
-            await pending.stop_waiting(session, viewer.person_id)
-    if not allowed:
-        await message.reply_text(staff.refusal(t))
-        return
-    if rejected is not None:
-        await message.reply_text(
-            t.pgettext(
-                "advisor",
-                "Not saved. {reason}\nPlease try again, or /cancel.",
-                reason=Html(invalid_answer_text(t, rejected)),
-            )
-        )
-        return
-    note = t.pgettext("advisor", "✅ Saved.")
-    if waiting.kind == WAITING_ABSENCE:
-        first, last = parse_absence(message.text)
-        booked = sum(
-            1
-            for appointment, _ in await agenda_between(context, viewer.person_id, first, last)
-            if appointment.status == AppointmentStatus.BOOKED
-        )
-        if booked:
-            note += "\n" + t.npgettext(
-                "advisor",
-                "You have {n} booked appointment in this time. It is not cancelled automatically: "
-                "cancel it in /agenda if needed.",
-                "You have {n} booked appointments in this time. They are not cancelled automatically: "
-                "cancel them in /agenda if needed.",
-                booked,
-            )
-    await _show_hours(update, context, note)
-
-
 async def choose_absence_to_remove(update: Update, context: BotContext, _fields: Fields) -> None:
     """The upcoming absences as buttons: tapping one removes it."""
     assert context.viewer is not None
     t = context.t
     today = context.now().astimezone(context.runtime.zone).date()
     async with session_scope(context.runtime.sessions) as session:
-        upcoming = await booking.absences(session, context.viewer.person_id, today)
+        upcoming = await advisors.absences(session, context.viewer.person_id, today)
     rows = [
         [
             InlineKeyboardButton(
@@ -432,17 +278,145 @@ async def remove_absence(update: Update, context: BotContext, fields: Fields) ->
     assert context.viewer is not None
     t = context.t
     async with session_scope(context.runtime.sessions) as session:
-        removed = await booking.remove_absence(session, context.viewer.person_id, int(fields[0]))
+        removed = await advisors.remove_absence(session, context.viewer.person_id, fields[0])
     note = (
         t.pgettext("advisor", "✅ The absence was removed.")
         if removed
         else t.pgettext("advisor", "This absence does not exist (any more).")
     )
-    await _show_hours(update, context, note)
+    await show_hours(update, context, note)
     return Answer(note)
 
 
-TYPED_ANSWERS: dict[str, AnswerHandler] = {kind: receive_answer for kind in SAVERS}
+# ---- an absence over booked appointments -------------------------------------------------------
+
+
+async def ask_about_booked(
+    update: Update, context: BotContext, text: str, booked: Sequence[tuple[Appointment, Case]]
+) -> None:
+    """The booked appointments in a new absence, and whether to cancel or keep them."""
+    t = context.t
+    first, last = (day.strftime("%Y%m%d") for day in advisors.parse_absence(text))
+    question = t.npgettext(
+        "advisor",
+        "You have {n} booked appointment in this absence:",
+        "You have {n} booked appointments in this absence:",
+        len(booked),
+    )
+    entries = [agenda_entry(t, appointment, case) for appointment, case in booked[:AGENDA_MAX_ENTRIES]]
+    ask = t.npgettext(
+        "advisor",
+        "Should it be cancelled? The person is told in their language and can book a new time.",
+        "Should they be cancelled? The people are told in their language and can book a new time.",
+        len(booked),
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.pgettext("advisor", "✖ Add the absence and cancel"),
+                    callback_data=ABSENCE_CONFIRM.encode(first, last, "cancel"),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    t.pgettext("advisor", "Add the absence, keep the appointments"),
+                    callback_data=ABSENCE_CONFIRM.encode(first, last, "keep"),
+                )
+            ],
+            _back_to_hours(t),
+        ]
+    )
+    await show(update, context, "\n\n".join([question, *entries, ask]), keyboard)
+
+
+async def confirm_absence(update: Update, context: BotContext, fields: Fields) -> Answer:
+    """The advisor's answer about the booked appointments: add the absence, cancelling them (each
+    person is told) or keeping them."""
+    assert context.viewer is not None
+    t = context.t
+    runtime = context.runtime
+    now = context.now()
+    first, last = (datetime.strptime(str(code), "%Y%m%d").date() for code in fields[:2])
+    cancel_them = fields[2] == "cancel"
+    refused: DomainError | None = None
+    views: list[AppointmentView] = []
+    kept = 0
+    async with session_scope(runtime.sessions) as session:
+        try:
+            advisor = await advisors.advisor_or_refuse(session, context.viewer.telegram_id)
+            added = await advisors.add_absence(
+                session,
+                advisor.id,
+                first,
+                last,
+                zone=runtime.zone,
+                now=now,
+                cancel_appointments=cancel_them,
+            )
+        except DomainError as error:
+            refused = error
+        else:
+            for appointment, _case in added.cancelled:
+                view = await load_view(session, appointment.id, runtime.municipality)
+                assert view is not None
+                views.append(view)
+            if not cancel_them:
+                kept = len(await advisors.booked_during(session, advisor.id, first, last, runtime.zone, now))
+    if refused is not None:
+        raise Refused(domain_error_text(t, refused))
+    await show_hours(update, context, await _absence_note(context, views, kept))
+    return Answer(t.pgettext("advisor", "✅ Saved."))
+
+
+async def _absence_note(context: BotContext, cancelled: Sequence[AppointmentView], kept: int) -> str:
+    """Tell each person whose appointment the absence cancelled; say to the advisor what happened."""
+    t = context.t
+    runtime = context.runtime
+    untold = 0
+    for view in cancelled:
+        person_t = translator_for(runtime, view.person) if view.person is not None else t
+        untold += not await tell(
+            context.bot,
+            runtime.sessions,
+            view.person,
+            person_cancellation_text(person_t, view, advisors.ABSENCE_CANCEL_REASON),
+            context.now(),
+            reply_markup=rebook_keyboard(person_t),
+        )
+    lines = [t.pgettext("advisor", "✅ Saved.")]
+    if len(cancelled) > untold:
+        lines.append(
+            t.npgettext(
+                "advisor",
+                "{n} appointment was cancelled and the person was told.",
+                "{n} appointments were cancelled and the people were told.",
+                len(cancelled) - untold,
+            )
+        )
+    if untold:
+        lines.append(
+            t.npgettext(
+                "advisor",
+                "{n} appointment was cancelled, but the person could not be reached on Telegram: "
+                "please tell them another way.",
+                "{n} appointments were cancelled, but the people could not be reached on Telegram: "
+                "please tell them another way.",
+                untold,
+            )
+        )
+    if kept:
+        lines.append(
+            t.npgettext(
+                "advisor",
+                "You have {n} booked appointment in this time. It is not cancelled automatically: "
+                "cancel it in /agenda if needed.",
+                "You have {n} booked appointments in this time. They are not cancelled automatically: "
+                "cancel them in /agenda if needed.",
+                kept,
+            )
+        )
+    return "\n".join(lines)
 
 
 def handlers() -> list[BaseHandler]:
@@ -455,6 +429,7 @@ def handlers() -> list[BaseHandler]:
         advisors_button(ABSENCE_ADD, ask_absence),
         advisors_button(ABSENCE_LIST, choose_absence_to_remove),
         advisors_button(ABSENCE_REMOVE, remove_absence),
+        advisors_button(ABSENCE_CONFIRM, confirm_absence),
         advisors_button(LANGUAGES, ask_languages),
         advisors_button(PLACE, ask_place),
     ]

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import TelegramError
 
 from handlers.errors import is_block, is_network_blip
-from locales import ENDONYMS, Html, Translator
+from locales import Html, Translator
 from storage import people
+from storage.appointment_views import AppointmentView
 from storage.db import SessionFactory, session_scope
-from storage.models import AdvisorProfile, Appointment, Case, Person
+from storage.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -43,24 +42,34 @@ def kind_label(t: Translator, kind: str, minutes: int) -> Html:
 
 
 def when_text(t: Translator, starts_at: datetime, ends_at: datetime) -> Html:
-    """'Tuesday, 3 March 2026, 09:00–10:00' in the reader's language and local time; already
+    """'Tuesday, 3 March 2026, 9:00 AM – 10:00 AM' in the reader's language, clock and local time; already
     Telegram HTML, so it is not escaped again when used as a placeholder value."""
     local = starts_at.astimezone(t.zone)
     return Html(
         t.pgettext(
             "booking",
-            "{date}, {start}–{end}",
+            "{date}, {times}",
             date=t.date(local.date()),
-            start=t.time(starts_at),
-            end=t.time(ends_at),
+            times=t.time_range(starts_at, ends_at),
         )
     )
 
 
 def language_text(t: Translator, language: str | None, interpreter: bool) -> Html:
-    name = ENDONYMS.get(language or "", language or "")
+    """The appointment's language named in the reader's language: staff read 'Ukrainisch', not an
+    endonym they may not be able to read."""
+    name = t.language_name(language) if language else "–"
     if interpreter:
         return Html(t.pgettext("booking", "with an interpreter for {language}", language=name))
+    return Html(html.escape(name))
+
+
+def staff_language_text(t: Translator, language: str | None, interpreter: bool) -> Html:
+    """The appointment's language as its advisor reads it (in the advisor's language), saying when an
+    interpreter is needed."""
+    name = t.language_name(language) if language else "–"
+    if interpreter:
+        return Html(t.pgettext("advisor", "⚠ interpreter needed for {language}", language=name))
     return Html(html.escape(name))
 
 
@@ -68,38 +77,6 @@ def advisor_first_name(advisor: Person | None) -> str:
     if advisor is None or not advisor.staff_name:
         return "–"
     return advisor.staff_name.split()[0]
-
-
-@dataclass(frozen=True)
-class AppointmentView:
-    """An appointment with the people and place around it, loaded in one place."""
-
-    appointment: Appointment
-    case: Case
-    person: Person | None
-    advisor: Person | None
-    place: str
-
-    @property
-    def minutes(self) -> int:
-        return int((self.appointment.ends_at - self.appointment.starts_at).total_seconds() // 60)
-
-
-async def load_view(session: AsyncSession, appointment_id: int, municipality: str) -> AppointmentView | None:
-    appointment = await session.get(Appointment, appointment_id)
-    if appointment is None:
-        return None
-    case = await session.get(Case, appointment.case_id)
-    person = await session.get(Person, appointment.person_id) if appointment.person_id else None
-    advisor = await session.get(Person, appointment.advisor_id) if appointment.advisor_id else None
-    profile = await session.get(AdvisorProfile, appointment.advisor_id) if appointment.advisor_id else None
-    place = (profile.place if profile and profile.place else None) or default_place(municipality)
-    assert case is not None
-    return AppointmentView(appointment, case, person, advisor, place)
-
-
-def default_place(municipality: str) -> str:
-    return f"Rathaus {municipality}"
 
 
 def summary_text(
@@ -162,7 +139,7 @@ def advisor_notice(
         name=view.case.first_name or "–",
         case=view.case.number,
         topic=topic_label(t, appointment.topic),
-        language=language_text(t, appointment.language, appointment.interpreter),
+        language=staff_language_text(t, appointment.language, appointment.interpreter),
     )
     if event == "moved" and previous is not None:
         details = t.pgettext(

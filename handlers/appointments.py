@@ -9,16 +9,19 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler
 
 from handlers import buttons
-from handlers.appointment_texts import AppointmentView, load_view, summary_lines, tell, when_text
-from handlers.booking import CHOOSE_TIME, START, minute_of, refusal_text
+from handlers.appointment_texts import summary_lines, tell, when_text
+from handlers.booking import CHOOSE_TIME, START, refusal_text
 from handlers.booking_confirm import notify_advisor
 from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.days import minute_of
+from handlers.durations import duration_text
 from handlers.keyboards import MENU
 from handlers.replies import show
 from locales import Translator
-from storage import booking
+from storage import booking, waiting_list
+from storage.appointment_views import AppointmentView, load_view
 from storage.booking import CANCEL_REASONS, BookingRefused
 from storage.db import session_scope
 from storage.models import Person
@@ -111,7 +114,7 @@ async def own_view(context: BotContext, appointment_id: int) -> AppointmentView:
 
 async def show_detail(update: Update, context: BotContext, fields: Fields) -> None:
     """One appointment, with "move" and "cancel"."""
-    view = await own_view(context, int(fields[0]))
+    view = await own_view(context, fields[0])
     t = context.t
     appointment = view.appointment
     if appointment.status != "booked" or appointment.starts_at <= context.now():
@@ -158,7 +161,7 @@ async def show_detail(update: Update, context: BotContext, fields: Fields) -> No
 
 async def ask_reason(update: Update, context: BotContext, fields: Fields) -> None:
     """Cancelling, step 1: really, and why?"""
-    view = await own_view(context, int(fields[0]))
+    view = await own_view(context, fields[0])
     t = context.t
     rows = [
         [
@@ -192,7 +195,7 @@ async def cancel(update: Update, context: BotContext, fields: Fields) -> None:
     """Cancelling, step 2: cancelled; the advisor and the waiting list are told."""
     viewer = context.viewer
     assert viewer is not None
-    appointment_id, reason = int(fields[0]), fields[1]
+    appointment_id, reason = fields[0], fields[1]
     t = context.t
     refused = None
     async with session_scope(context.runtime.sessions) as session:
@@ -218,7 +221,7 @@ async def offer_freed_times(context: BotContext) -> None:
     """Tell the first people on the waiting list about times that became free."""
     runtime = context.runtime
     async with session_scope(runtime.sessions) as session:
-        offered = await booking.offer_freed_time(session, runtime.policy, context.now())
+        offered = await waiting_list.offer_freed_time(session, runtime.policy, context.now())
         recipients = [(entry, slot, await session.get(Person, entry.person_id)) for entry, slot in offered]
     for entry, slot, person in recipients:
         if person is None:
@@ -232,8 +235,9 @@ async def offer_freed_times(context: BotContext) -> None:
             t.pgettext(
                 "appointments",
                 "Good news: a consultation time has become free: {when}. It is kept for you for "
-                "3 hours. Would you like to book it?",
+                "{period}. Would you like to book it?",
                 when=when_text(t, slot.starts_at, slot.ends_at),
+                period=duration_text(t, runtime.policy.waiting_offer_valid),
             ),
             context.now(),
             reply_markup=InlineKeyboardMarkup(
@@ -253,7 +257,7 @@ async def offer_freed_times(context: BotContext) -> None:
 
 async def confirm_attendance(update: Update, context: BotContext, fields: Fields) -> Answer:
     """The "I will come" button of a reminder: a thank-you, nothing stored."""
-    await own_view(context, int(fields[0]))
+    await own_view(context, fields[0])
     return Answer(context.t.pgettext("appointments", "Thank you, see you then!"))
 
 

@@ -7,20 +7,22 @@ so a restart between two taps loses nothing; confirming re-checks everything in 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler
 
 from handlers import buttons
-from handlers.appointment_texts import default_place, summary_text, topic_label
+from handlers.appointment_texts import summary_text, topic_label
 from handlers.buttons import Answer, Fields
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.days import another_day_label, day_code, day_label, day_of, free_days, minute_of, moment_of
+from handlers.durations import duration_text
 from handlers.keyboards import MENU, back_to_menu, in_rows
 from handlers.replies import show
 from locales import ENDONYMS, SUPPORTED_LANGUAGES, Translator
-from storage import booking, consent
+from storage import advisors, booking, consent, slots
 from storage.booking import TOPICS
 from storage.consent import Purpose
 from storage.db import session_scope
@@ -39,35 +41,6 @@ CONFIRM = Action("bok", (TOPIC, LANGUAGE_CHOICE, integer(10), integer(), ABOUT))
 WAIT = Action("bwait", (TOPIC, LANGUAGE_CHOICE))
 # Days: a day of the window (YYYYMMDD), shared with moving (which carries the appointment instead).
 CHOOSE_DAY = Action("bday", (TOPIC, LANGUAGE_CHOICE, r"20[0-9]{6}", ABOUT))
-MAX_DAYS = 12
-
-
-def minute_of(moment: datetime) -> int:
-    return int(moment.timestamp() // 60)
-
-
-def moment_of(minute: str | int) -> datetime:
-    return datetime.fromtimestamp(int(minute) * 60, UTC)
-
-
-def day_code(day: date) -> str:
-    return day.strftime("%Y%m%d")
-
-
-def day_of(code: str) -> date | None:
-    try:
-        return datetime.strptime(code, "%Y%m%d").date()
-    except ValueError:
-        return None
-
-
-def free_days(slots: list[booking.Slot], zone: tzinfo) -> list[date]:
-    """The first days (local dates) that have free times, for a day picker."""
-    return sorted({slot.starts_at.astimezone(zone).date() for slot in slots})[:MAX_DAYS]
-
-
-def day_label(t: Translator, day: date) -> str:
-    return t.date(day, "EEE d MMM")
 
 
 def language_of(choice: str, viewer_language: str) -> tuple[str, bool]:
@@ -109,6 +82,9 @@ def refusal_text(t: Translator, reason: str, max_open: int) -> str:
         ),
         "not_booked": t.pgettext("booking", "This appointment is no longer open."),
         "not_yours": t.pgettext("booking", "This appointment is not yours."),
+        "advisor": t.pgettext(
+            "booking", "This time cannot be booked with this advisor. Please choose one of the times shown."
+        ),
     }
     return texts.get(
         reason, t.pgettext("booking", "This time can no longer be booked. Please choose another one.")
@@ -157,7 +133,7 @@ async def begin(update: Update, context: BotContext, about: str, note: str | Non
         await show_limit(update, context)
         return
     if agreed is None:
-        text = consent_text(t, context.runtime.municipality)
+        text = consent_text(t, context.runtime.municipality, context.runtime.retention)
         await show(
             update,
             context,
@@ -181,7 +157,8 @@ async def begin(update: Update, context: BotContext, about: str, note: str | Non
     await ask_topic(update, context, about)
 
 
-def consent_text(t: Translator, municipality: str) -> str:
+def consent_text(t: Translator, municipality: str, retention: timedelta) -> str:
+    """What booking stores, why and for how long (the retention period from the settings)."""
     return t.pgettext(
         "booking",
         "<b>Before you book: your data</b>\n\n"
@@ -189,10 +166,21 @@ def consent_text(t: Translator, municipality: str) -> str:
         "• your Telegram account and first name,\n"
         "• the time, topic and language of your appointments.\n\n"
         "Why: to plan the consultation, to send you reminders and to tell your advisor who is coming.\n"
-        "How long: until you delete it, and at most 6 months after your last contact.\n\n"
+        "How long: until you delete it, and at most {period} after your last contact.\n\n"
         "Giving this consent is voluntary. You can see, download or delete your data at any time under "
         "“Privacy and my data”. Without it, you can still book by phone or in person.",
         municipality=municipality,
+        period=duration_text(t, retention),
+    )
+
+
+def interpreter_note(t: Translator, language: str) -> str:
+    """Said before booking when none of the advisors speaks the chosen language."""
+    return t.pgettext(
+        "booking",
+        "None of our advisors speaks {language}, so an interpreter is needed: we will arrange one "
+        "for your appointment.",
+        language=t.language_name(language),
     )
 
 
@@ -224,9 +212,7 @@ async def agree(update: Update, context: BotContext, fields: Fields) -> Answer |
         )
         return None
     async with session_scope(context.runtime.sessions) as session:
-        # The consent text covers the reminders too; they can be withdrawn on their own in /privacy.
-        for purpose in (Purpose.BOOKING, Purpose.REMINDERS):
-            await consent.give_consent(session, viewer.person_id, purpose, viewer.language, context.now())
+        await consent.give_booking_consent(session, viewer.person_id, viewer.language, context.now())
     await ask_topic(update, context, about)
     return Answer(t.pgettext("booking", "Thank you."))
 
@@ -281,13 +267,13 @@ async def choose_language(update: Update, context: BotContext, fields: Fields) -
     await show_days(update, context, topic, choice, about)
 
 
-async def free_times(context: BotContext, choice: str, day: date | None = None) -> list[booking.Slot]:
+async def free_times(context: BotContext, choice: str, day: date | None = None) -> list[slots.Slot]:
     """The times the viewer can book in the chosen language (on ``day``, or in the whole window)."""
     viewer = context.viewer
     assert viewer is not None
     language, interpreter = language_of(choice, viewer.language)
     async with session_scope(context.runtime.sessions) as session:
-        return await booking.free_slots(
+        return await slots.free_slots(
             session, context.runtime.policy, context.now(), viewer.person_id, language, interpreter, day=day
         )
 
@@ -346,8 +332,8 @@ async def show_times(
 ) -> None:
     """The free times of a day; when none are left, the days again, saying why (``note``)."""
     t = context.t
-    slots = await free_times(context, choice, day)
-    if not slots:
+    free = await free_times(context, choice, day)
+    if not free:
         why = note or t.pgettext("booking", "Sorry, there is no free time left on {date}.", date=t.date(day))
         await show_days(update, context, topic, choice, about, note=why)
         return
@@ -356,12 +342,16 @@ async def show_times(
             t.time(slot.starts_at),
             callback_data=CHOOSE_TIME.encode(topic, choice, minute_of(slot.starts_at), about),
         )
-        for slot in slots
+        for slot in free
     ]
+    another_day = InlineKeyboardButton(
+        another_day_label(t), callback_data=CHOOSE_LANGUAGE.encode(topic, choice, about)
+    )
     text = t.pgettext("booking", "Free times on {date}:", date=t.date(day))
     if note:
         text = f"{note}\n\n{text}"
-    await show(update, context, text, InlineKeyboardMarkup([*in_rows(time_buttons, 4), cancel_row(t)]))
+    keyboard = [*in_rows(time_buttons, 4), [another_day], cancel_row(t)]
+    await show(update, context, text, InlineKeyboardMarkup(keyboard))
 
 
 async def choose_time(update: Update, context: BotContext, fields: Fields) -> None:
@@ -375,18 +365,18 @@ async def choose_time(update: Update, context: BotContext, fields: Fields) -> No
     zone = context.runtime.zone
     day = starts_at.astimezone(zone).date()
     async with session_scope(context.runtime.sessions) as session:
-        slots = await booking.free_slots(
+        free = await slots.free_slots(
             session, context.runtime.policy, context.now(), viewer.person_id, language, interpreter, day=day
         )
-        slot = next((slot for slot in slots if slot.starts_at == starts_at), None)
-        kind = await booking.appointment_kind(session, viewer.person_id)
+        slot = next((slot for slot in free if slot.starts_at == starts_at), None)
+        kind = await slots.appointment_kind(session, viewer.person_id)
         advisor = await session.get(Person, slot.advisor_id) if slot else None
-        advisor_profile = await booking.profile(session, slot.advisor_id) if slot else None
+        advisor_profile = await advisors.profile(session, slot.advisor_id) if slot else None
     if slot is None:
         note = refusal_text(t, "taken", context.runtime.policy.max_open)
         await show_times(update, context, topic, choice, day, about, note=note)
         return
-    place = (advisor_profile.place if advisor_profile else None) or default_place(
+    place = (advisor_profile.place if advisor_profile else None) or advisors.default_place(
         context.runtime.municipality
     )
     text = "\n".join(
@@ -402,8 +392,9 @@ async def choose_time(update: Update, context: BotContext, fields: Fields) -> No
                 advisor=advisor,
                 topic=topic,
                 language=language,
-                interpreter=interpreter,
+                interpreter=slot.interpreter,
             ),
+            *(["", interpreter_note(t, language)] if slot.interpreter and not interpreter else []),
         ]
     )
     keyboard = InlineKeyboardMarkup(

@@ -9,14 +9,14 @@ from telegram import InputFile, Update
 from telegram.ext import BaseHandler
 
 from handlers import buttons, calendar_files
-from handlers.appointment_texts import advisor_notice, load_view, summary_lines, tell, when_text
+from handlers.appointment_texts import advisor_notice, summary_lines, tell, when_text
 from handlers.booking import (
     CONFIRM,
     WAIT,
     begin,
     consent_missing_text,
+    interpreter_note,
     language_of,
-    moment_of,
     offer_about,
     refusal_text,
     show_limit,
@@ -25,13 +25,17 @@ from handlers.booking import (
 )
 from handlers.buttons import Answer, Fields
 from handlers.context import BotContext
+from handlers.days import moment_of
+from handlers.durations import duration_text
 from handlers.keyboards import back_to_menu
 from handlers.replies import show
 from locales import Translator
-from storage import booking, consent, people
+from storage import booking, consent, people, waiting_list
+from storage.appointment_views import load_view
 from storage.booking import BookingRefused
 from storage.consent import Purpose
 from storage.db import session_scope
+from storage.reminders import BEFORE
 
 
 async def confirm(update: Update, context: BotContext, fields: Fields) -> Answer | None:
@@ -55,7 +59,7 @@ async def confirm(update: Update, context: BotContext, fields: Fields) -> Answer
                 runtime.policy,
                 context.now(),
                 person=person,
-                advisor_id=int(advisor_id),
+                advisor_id=advisor_id,
                 starts_at=starts_at,
                 topic=topic,
                 language=language,
@@ -95,12 +99,19 @@ async def confirm(update: Update, context: BotContext, fields: Fields) -> Answer
                 t.pgettext("booking", "✅ <b>Your appointment is booked.</b>"),
                 "",
                 summary_lines(t, view),
+                *(
+                    ["", interpreter_note(t, language)]
+                    if view.appointment.interpreter and not interpreter
+                    else []
+                ),
                 "",
                 t.pgettext(
                     "booking",
-                    "Your case number: {number}. We will remind you one day and two hours before. "
+                    "Your case number: {number}. We will remind you {first} and {second} before. "
                     "You can move or cancel it under “My appointments”.",
                     number=view.case.number,
+                    first=duration_text(t, BEFORE["before_24h"]),
+                    second=duration_text(t, BEFORE["before_2h"]),
                 ),
             ]
         ),
@@ -143,7 +154,7 @@ async def join_waiting_list(update: Update, context: BotContext, fields: Fields)
     async with session_scope(context.runtime.sessions) as session:
         agreed = await consent.valid_consent(session, viewer.person_id, Purpose.BOOKING)
         if agreed is not None:
-            await booking.join_waiting_list(
+            await waiting_list.join_waiting_list(
                 session, viewer.person_id, topic, language, interpreter, context.now()
             )
     t = context.t

@@ -1,7 +1,8 @@
 """Inline buttons, handled in one place.
 
 Every button of every journey is registered here with :func:`button` (and main-menu entries with
-:func:`menu`): its data is decoded once with the journey's :class:`~handlers.callbacks.Action`, the
+:func:`menu`): its data is decoded once into typed fields with the journey's
+:class:`~handlers.callbacks.Action`, the
 role is checked where the button is staff-only, and the query is answered exactly once on every
 path: success (the step returns what the answer says), refusal (an alert), stale or forged data
 (no step matches: the catch-all of :func:`otherwise`), and failure (answered, then the exception
@@ -24,7 +25,7 @@ from locales import Translator
 
 log = logging.getLogger(__name__)
 
-Fields = tuple[str, ...]
+Fields = tuple[str | int, ...]  # whole-number fields as ``int`` (``handlers.callbacks.integer``)
 _TOO_OLD = "query is too old"
 MAX_ANSWER = 200  # Telegram's limit for an answer's text
 
@@ -93,7 +94,7 @@ def button(
     else hears ``refusal`` (in their language) as an alert and the step does not run."""
 
     async def checked(update: Update, context: BotContext) -> Answer | None:
-        fields = action.decode(update.callback_query.data if update.callback_query else None)
+        fields = action.parse(update.callback_query.data if update.callback_query else None)
         if fields is None or context.viewer is None:
             return None
         if not _allowed(context, roles):

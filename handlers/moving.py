@@ -9,22 +9,25 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler
 
 from handlers import buttons
-from handlers.appointment_texts import AppointmentView, load_view, summary_lines
+from handlers.appointment_texts import summary_lines
 from handlers.appointments import DETAIL, MOVE, MOVE_DAY, MOVE_OK, offer_freed_times, own_view
-from handlers.booking import day_code, day_label, day_of, free_days, minute_of, moment_of, refusal_text
+from handlers.booking import refusal_text
 from handlers.booking_confirm import notify_advisor
 from handlers.buttons import Answer, Fields, Refused
 from handlers.context import BotContext
+from handlers.days import another_day_label, day_code, day_label, day_of, free_days, minute_of, moment_of
 from handlers.keyboards import back_to_menu, in_rows
 from handlers.replies import show
 from storage import booking
+from storage.appointment_views import AppointmentView, load_view
 from storage.booking import BookingRefused
 from storage.db import session_scope
+from storage.slots import Slot, free_slots
 
 
 async def move_days(update: Update, context: BotContext, fields: Fields) -> None:
     """Moving, step 1: days with free times of the same length."""
-    view = await own_view(context, int(fields[0]))
+    view = await own_view(context, fields[0])
     t = context.t
     slots = await _free_for_move(context, view)
     days = free_days(slots, context.runtime.zone)
@@ -56,12 +59,10 @@ async def move_days(update: Update, context: BotContext, fields: Fields) -> None
     )
 
 
-async def _free_for_move(
-    context: BotContext, view: AppointmentView, day: date | None = None
-) -> list[booking.Slot]:
+async def _free_for_move(context: BotContext, view: AppointmentView, day: date | None = None) -> list[Slot]:
     appointment = view.appointment
     async with session_scope(context.runtime.sessions) as session:
-        return await booking.free_slots(
+        return await free_slots(
             session,
             context.runtime.policy,
             context.now(),
@@ -75,7 +76,7 @@ async def _free_for_move(
 
 async def move_times(update: Update, context: BotContext, fields: Fields) -> None:
     """Moving, step 2: free times on the chosen day."""
-    view = await own_view(context, int(fields[0]))
+    view = await own_view(context, fields[0])
     day = day_of(fields[1])
     t = context.t
     slots = await _free_for_move(context, view, day) if day else []
@@ -87,6 +88,7 @@ async def move_times(update: Update, context: BotContext, fields: Fields) -> Non
         for slot in slots
     ]
     rows = in_rows(time_buttons, 4)
+    rows.append([InlineKeyboardButton(another_day_label(t), callback_data=MOVE.encode(view.appointment.id))])
     rows.append(
         [
             InlineKeyboardButton(
@@ -109,7 +111,7 @@ async def move(update: Update, context: BotContext, fields: Fields) -> Answer:
     """Moving, step 3: the new time is held before the old one is released."""
     viewer = context.viewer
     assert viewer is not None
-    appointment_id, minute, advisor_id = int(fields[0]), fields[1], int(fields[2])
+    appointment_id, minute, advisor_id = fields[0], fields[1], fields[2]
     t = context.t
     refused = None
     previous = None

@@ -13,14 +13,21 @@ from handlers.buttons import Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
 from handlers.keyboards import MENU
-from handlers.offer_cards import card_text, category_label, offer_name, split_long_text
+from handlers.offer_cards import (
+    card_text,
+    category_label,
+    offer_button_label,
+    offer_name,
+    split_long_text,
+    with_untranslated_note,
+)
 from handlers.replies import show
 from locales import Translator
 from storage import offers
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import Category, Offer
 from storage.offers import OfferUnavailable
-from storage.search import query_words
+from storage.search import query_words, shown_query
 
 CATEGORY_CODES = tuple(category.value for category in Category)
 CATEGORIES = Action("cats")
@@ -67,7 +74,7 @@ async def show_categories(update: Update, context: BotContext, _fields: Fields =
 
 async def show_page(update: Update, context: BotContext, fields: Fields) -> None:
     """One page of a category."""
-    category, page = fields[0], int(fields[1])
+    category, page = fields[0], fields[1]
     t = context.t
     async with session_scope(context.runtime.sessions) as session:
         found, pages = await offers.offers_in_category(
@@ -75,7 +82,7 @@ async def show_page(update: Update, context: BotContext, fields: Fields) -> None
         )
     page = min(page, pages - 1)
     rows = [
-        [InlineKeyboardButton(offer_name(offer, t.language)[:60], callback_data=CARD.encode(offer.id, page))]
+        [InlineKeyboardButton(offer_button_label(t, offer), callback_data=CARD.encode(offer.id, page))]
         for offer in found
     ]
     navigation = []
@@ -102,6 +109,7 @@ async def show_page(update: Update, context: BotContext, fields: Fields) -> None
             page=page + 1,
             pages=pages,
         )
+        text += with_untranslated_note(t, found)
     else:
         text = t.pgettext(
             "offers",
@@ -168,14 +176,14 @@ async def _visible_offer(context: BotContext, offer_id: int) -> Offer:
 
 async def show_card(update: Update, context: BotContext, fields: Fields) -> None:
     """An offer's card."""
-    offer = await _visible_offer(context, int(fields[0]))
+    offer = await _visible_offer(context, fields[0])
     text, shortened = card_text(context.t, offer, context.now())
     await show(update, context, text, card_keyboard(context.t, offer, fields[1], shortened))
 
 
 async def send_map(update: Update, context: BotContext, fields: Fields) -> None:
     """The offer's place as a Telegram venue."""
-    offer = await _visible_offer(context, int(fields[0]))
+    offer = await _visible_offer(context, fields[0])
     if offer.latitude is None or offer.longitude is None or update.effective_chat is None:
         return
     name = offer_name(offer, context.t.language)
@@ -190,7 +198,7 @@ async def send_map(update: Update, context: BotContext, fields: Fields) -> None:
 
 async def send_full_text(update: Update, context: BotContext, fields: Fields) -> None:
     """The offer's whole long text, in as many messages as it needs."""
-    offer = await _visible_offer(context, int(fields[0]))
+    offer = await _visible_offer(context, fields[0])
     shown = offers.text_in(offer, context.t.language)
     if shown is None or not shown.text.details or update.effective_chat is None:
         return
@@ -226,16 +234,17 @@ async def search(update: Update, context: BotContext) -> None:
             ),
         )
         return
-    async with session_scope(context.runtime.sessions) as session:
+    # Only reads: a search (and the first search's index build) never holds up anyone's writes.
+    async with read_scope(context.runtime.sessions) as session:
         found = await offers.search_offers(session, text, local_today(context))
-    shown_query = text.strip()[:60] + ("…" if len(text.strip()) > 60 else "")
+    shown = shown_query(text)
     if not found:
         await message.reply_text(
             t.pgettext(
                 "offers",
                 "I found no offer for “{query}”. Try another word, browse the topics, or ask the "
                 "integration management in a consultation.",
-                query=shown_query,
+                query=shown,
             ),
             reply_markup=InlineKeyboardMarkup(
                 [
@@ -254,11 +263,7 @@ async def search(update: Update, context: BotContext) -> None:
         )
         return
     rows = [
-        [
-            InlineKeyboardButton(
-                offer_name(offer, t.language)[:60], callback_data=CARD.encode(offer.id, FROM_SEARCH)
-            )
-        ]
+        [InlineKeyboardButton(offer_button_label(t, offer), callback_data=CARD.encode(offer.id, FROM_SEARCH))]
         for offer in found
     ]
     rows.append(
@@ -270,8 +275,9 @@ async def search(update: Update, context: BotContext) -> None:
             "I found {n} offer for “{query}”:",
             "I found {n} offers for “{query}”:",
             len(found),
-            query=shown_query,
-        ),
+            query=shown,
+        )
+        + with_untranslated_note(t, found),
         reply_markup=InlineKeyboardMarkup(rows),
     )
 

@@ -26,7 +26,7 @@ from handlers.privacy_texts import (
     purpose_label,
 )
 from locales import Translator
-from storage import privacy
+from storage import data_export
 from storage.db import session_scope
 
 JSON_FILE = "wegweiser-my-data.json"
@@ -216,7 +216,7 @@ async def export(update: Update, context: BotContext, _fields: Fields) -> Answer
         return None
     t = context.t
     async with session_scope(context.runtime.sessions) as session:
-        data = await privacy.export_person_data(
+        data = await data_export.export_person_data(
             session, context.runtime.cipher, viewer.person_id, context.now()
         )
     await context.bot.send_document(

@@ -35,7 +35,7 @@ async def ask(update: Update, context: BotContext, fields: Fields) -> None:
     """Check the offer, then ask for the sharing consent (once) or make the referral."""
     viewer = context.viewer
     assert viewer is not None
-    offer_id = int(fields[0])
+    offer_id = fields[0]
     t = context.t
     today = context.now().astimezone(context.runtime.zone).date()
     async with session_scope(context.runtime.sessions) as session:
@@ -84,7 +84,7 @@ async def agree(update: Update, context: BotContext, fields: Fields) -> None:
     """Yes (the consent is given and the referral made) or no (nothing is noted)."""
     viewer = context.viewer
     assert viewer is not None
-    offer_id, answer = int(fields[0]), fields[1]
+    offer_id, answer = fields[0], fields[1]
     t = context.t
     if answer == "no":
         await show(update, context, t.pgettext("referrals", "All right, nothing was noted."), back_to_menu(t))

@@ -4,6 +4,9 @@ same refusal."""
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler
 
@@ -23,13 +26,28 @@ def refusal(t: Translator) -> str:
     return t.pgettext("staff", "This command is only for staff of the integration management.")
 
 
+def too_many_links(t: Translator, retry_after: timedelta) -> str:
+    """Why no new sign-in link is sent yet, and when to ask again."""
+    minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
+    return t.npgettext(
+        "staff",
+        "You asked for many sign-in links just now. Please send /desk again in {n} minute.",
+        "You asked for many sign-in links just now. Please send /desk again in {n} minutes.",
+        minutes,
+    )
+
+
 async def desk(update: Update, context: BotContext, _fields: Fields = ()) -> None:
     """/desk: a single-use sign-in link to the staff desk, valid for ten minutes."""
     viewer = context.viewer
     message = update.effective_message
     assert viewer is not None and message is not None
-    async with session_scope(context.runtime.sessions) as session:
-        token = await desk_access.issue_sign_in(session, viewer.person_id, context.now())
+    try:
+        async with session_scope(context.runtime.sessions) as session:
+            token = await desk_access.issue_sign_in(session, viewer.person_id, context.now())
+    except desk_access.TooManySignIns as limited:
+        await message.reply_text(too_many_links(context.t, limited.retry_after))
+        return
     link = f"{context.runtime.desk_url}/signin/{token}"
     await message.reply_text(
         context.t.pgettext(

@@ -29,6 +29,7 @@ from storage.models.cases import (
 from storage.models.desk import CalendarFeed, DeskSession, DeskSignIn
 from storage.models.events import OfferEvent
 from storage.models.invites import StaffInvite
+from storage.models.jobs import JobRun
 from storage.models.news import DeliveryStatus, NewsDelivery, NewsItem, NewsStatus, NewsText
 from storage.models.offers import Category, Offer, OfferChange, OfferStatus, OfferText
 from storage.models.people import PendingInput, Person, ProcessedUpdate, Role
@@ -56,6 +57,7 @@ __all__ = [
     "DeskSession",
     "DeskSignIn",
     "Goal",
+    "JobRun",
     "NeedAssessment",
     "NewsDelivery",
     "NewsItem",

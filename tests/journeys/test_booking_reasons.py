@@ -13,7 +13,7 @@ from sqlalchemy import select
 from handlers import booking as flow
 from handlers.appointment_texts import when_text
 from handlers.appointments import DETAIL, MOVE, MOVE_DAY
-from storage import booking, people
+from storage import advisors, people
 from storage.db import session_scope
 from storage.models import Appointment, Role
 from tests.journeys.test_booking import ADVISOR, book_through_the_bot, consultations, local, t
@@ -28,9 +28,9 @@ async def one_time_on_tuesday(bot: BotUnderTest) -> BotUnderTest:
     await bot.make_staff(ADVISOR, Role.ADVISOR, "Anna Berger")
     async with session_scope(bot.sessions) as session:
         anna = await people.person_by_telegram_id(session, ADVISOR)
-        await booking.set_weekly_hours(session, anna.id, 1, "09:00-10:00")
-        await booking.set_weekly_hours(session, anna.id, 3, "09:00-12:00")
-        (await booking.profile(session, anna.id)).languages = ["de"]
+        await advisors.set_weekly_hours(session, anna.id, 1, "09:00-10:00")
+        await advisors.set_weekly_hours(session, anna.id, 3, "09:00-12:00")
+        (await advisors.profile(session, anna.id)).languages = ["de"]
     await bot.person(ADVISOR, "Anna", "de").send("/start")
     return bot
 
@@ -101,10 +101,10 @@ async def test_the_limit_screen_is_the_same_everywhere_with_a_way_to_my_appointm
 ) -> None:
     german = t("de")
     jana = consultations.person(9306, "Jana", "de")
-    await book_through_the_bot(jana, "de", day_label=german.date(local(10, 9).date(), "EEE d MMM"))
+    await book_through_the_bot(jana, "de", day_label=flow.day_label(german, local(10, 9).date()))
     waiting_summary = jana.last
     for day in (3, 5):
-        await book_through_the_bot(jana, "de", day_label=german.date(local(day, 9).date(), "EEE d MMM"))
+        await book_through_the_bot(jana, "de", day_label=flow.day_label(german, local(day, 9).date()))
         await jana.tap(german.pgettext("booking", "✅ Book this appointment"))
 
     (from_the_command,) = await jana.send("/book")

@@ -86,7 +86,8 @@ async def test_an_old_confirm_button_after_withdrawing_the_consent_says_why_and_
     assert olena.last_query.answered
     # The old summary (edited in place) now says why, and what to do.
     assert summary.html.startswith(booking.consent_missing_text(ukrainian))
-    assert booking.consent_text(ukrainian, "Hemmingen") in summary.html
+    retention = consultations.application.bot_data.runtime.retention
+    assert booking.consent_text(ukrainian, "Hemmingen", retention) in summary.html
     assert [b["callback_data"] for b in summary.buttons] == ["bagree:yes:-", "bagree:no:-"]
     assert await appointment_count(consultations) == 0
     assert unanswered(consultations) == []
