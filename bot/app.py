@@ -151,9 +151,12 @@ def build_application(
             desk_housekeeping.schedule_jobs(application.job_queue, runtime.zone)
             audit_anchor.schedule_jobs(application.job_queue, runtime.zone, settings.audit_anchor_file)
             # Several instances may run these schedules: each occurrence is claimed in the database
-            # (but the staff-menu sync, which each instance runs for the menus it has set itself).
+            # (but the staff-menu sync, which each instance runs for the menus it has set itself, and
+            # the reminder and news dispatchers, which claim their rows with SKIP LOCKED).
             once.claim_each_occurrence(
-                application.job_queue, once.instance_name(), except_jobs={reminders.JOB_ID, commands.SYNC_JOB}
+                application.job_queue,
+                once.instance_name(),
+                except_jobs={reminders.JOB_ID, news.JOB_ID, commands.SYNC_JOB},
             )
             if settings.webhook_url:
                 application.job_queue.run_repeating(

@@ -23,6 +23,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import JobQueue
 
 from handlers.context import BotContext
+from handlers.keyboards import button_label
 from handlers.offers import CARD, FROM_SEARCH, offer_name
 from locales import Translator
 from storage import news, people
@@ -82,7 +83,7 @@ def news_keyboard(t: Translator, offer: Offer | None) -> InlineKeyboardMarkup | 
         return None
     label = "🗺 " + offer_name(offer, t.language)
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label[:60], callback_data=CARD.encode(offer.id, FROM_SEARCH))]]
+        [[InlineKeyboardButton(button_label(label), callback_data=CARD.encode(offer.id, FROM_SEARCH))]]
     )
 
 

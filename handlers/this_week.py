@@ -14,7 +14,7 @@ from handlers.appointment_texts import when_text
 from handlers.buttons import Fields, Refused
 from handlers.callbacks import Action, integer
 from handlers.context import BotContext
-from handlers.keyboards import MENU
+from handlers.keyboards import MENU, button_label
 from handlers.offer_cards import offer_name
 from handlers.offers import local_today
 from handlers.replies import show
@@ -38,15 +38,14 @@ def week_text(t: Translator, municipality: str, found: list[Occurrence], more: i
     for occurrence in found:
         entry = t.pgettext(
             "week",
-            "{start}–{end} · {name}",
-            start=t.time(occurrence.starts_at),
-            end=t.time(occurrence.ends_at),
+            "{times} · {name}",
+            times=t.time_range(occurrence.starts_at, occurrence.ends_at),
             name=offer_name(occurrence.offer, t.language),
         )
         if occurrence.place:
             entry += "\n" + t.pgettext("week", "📍 {place}", place=occurrence.place)
         by_day.setdefault(occurrence.day, []).append(entry)
-    lines += [f"<b>{t.date(day)}</b>\n" + "\n".join(entries) for day, entries in by_day.items()]
+    lines += [f"<b>{t.day(day, 'MMMMEd')}</b>\n" + "\n".join(entries) for day, entries in by_day.items()]
     if more:
         lines.append(t.npgettext("week", "… and {n} more event.", "… and {n} more events.", more))
     lines.append(t.pgettext("week", "Tap an event below to add it to your phone's calendar."))
@@ -57,12 +56,15 @@ def week_keyboard(t: Translator, found: list[Occurrence]) -> InlineKeyboardMarku
     rows = [
         [
             InlineKeyboardButton(
-                t.pgettext(
-                    "week",
-                    "📅 {time} {name}",
-                    time=t.date(occurrence.day, "EEE") + " " + t.time(occurrence.starts_at),
-                    name=offer_name(occurrence.offer, t.language),
-                )[:60],
+                button_label(
+                    t.pgettext(
+                        "week",
+                        "📅 {weekday} {time} {name}",
+                        weekday=t.weekday(occurrence.day.weekday(), "abbreviated"),
+                        time=t.time(occurrence.starts_at),
+                        name=offer_name(occurrence.offer, t.language),
+                    )
+                ),
                 callback_data=CALENDAR_FILE.encode(occurrence.event_id, occurrence.day.strftime("%Y%m%d")),
             )
         ]

@@ -98,7 +98,7 @@ def parse_event(line: str) -> EventRule:
 
 def format_event(rule: EventRule) -> str:
     """The one-line form of an event (``parse_event`` reads it back unchanged)."""
-    times = f"{rule.starts:%H:%M}-{rule.ends:%H:%M}"
+    times = f"{rule.starts.isoformat(timespec='minutes')}-{rule.ends.isoformat(timespec='minutes')}"
     if rule.weekly:
         text = f"weekly {WEEKDAYS[rule.weekday]} {times} from {rule.first_day.isoformat()}"
         if rule.last_day is not None:

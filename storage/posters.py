@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
@@ -16,6 +16,7 @@ from storage.models import Person, PosterArrival
 
 PAYLOAD_PREFIX = "p_"
 SOURCE_SHAPE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+NEW_WITHIN = timedelta(minutes=1)
 
 
 def valid_source(source: str) -> bool:
@@ -47,10 +48,10 @@ async def count_arrival(
     session: AsyncSession, source: str, person_id: int, now: datetime, zone: tzinfo
 ) -> None:
     """Count one ``/start`` through a poster of ``source`` today (local date); it counts as a new
-    person when this very update brought them to the bot (first and last seen are still the same).
+    person when the bot first saw them at most :data:`NEW_WITHIN` before (the scan brought them).
     Only the numbers are stored: nothing links the person to the source."""
     person = await session.get(Person, person_id)
-    new_person = person is not None and person.first_seen == person.last_seen
+    new_person = person is not None and person.first_seen >= now - NEW_WITHIN
     await record_arrival(session, source, now.astimezone(zone).date(), new_person=new_person)
 
 

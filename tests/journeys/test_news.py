@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
 from handlers import news as news_job
+from handlers.keyboards import button_label
 from handlers.news import news_text
 from handlers.offer_cards import offer_name
 from locales import SUPPORTED_LANGUAGES, Translator
@@ -172,9 +173,9 @@ async def test_news_about_an_offer_has_a_button_that_opens_it(bot: BotUnderTest)
     await bot.run_job(news_job.JOB_ID)
     message = reader.last
     assert "Neue Öffnungszeiten" in message.text
-    assert [button["text"] for button in message.buttons] == [f"🗺 {name}"[:60]]
+    assert [button["text"] for button in message.buttons] == [button_label(f"🗺 {name}")]
 
-    await reader.tap(f"🗺 {name}"[:60], message)
+    await reader.tap(button_label(f"🗺 {name}"), message)
 
     assert reader.last_query.answered
     assert reader.last.text.startswith(name), "the offer's card"
