@@ -21,7 +21,8 @@ from telegram.ext import (
 
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
-from bot.web import WebServer
+from bot.metrics import Metrics
+from bot.web import WebServer, web_app
 from desk.services import DeskServices
 from handlers import (
     admin,
@@ -40,15 +41,18 @@ from handlers import (
     staff,
     start,
     typed_answers,
+    waiting,
 )
 from handlers.context import BotContext, BotData, Runtime
 from locales import SUPPORTED_LANGUAGES, Translator
-from storage import updates
+from storage import health, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
 
 log = logging.getLogger(__name__)
+# /readyz fails when Telegram has not answered for this long (long polling asks every few seconds).
+TELEGRAM_SILENCE_LIMIT = timedelta(minutes=2)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
@@ -91,17 +95,28 @@ def build_application(
         cipher=CaseCipher(case_keys) if case_keys else None,
         desk_url=settings.resolved_desk_url(),
     )
-    web: WebServer | None = None
+    metrics = Metrics()
+    metrics.time_pool(engine)
+    servers: list[WebServer] = []
+
+    async def readiness() -> list[str]:
+        return await readiness_problems(runtime, metrics)
 
     async def on_start(application: Application) -> None:
-        nonlocal web
         await upgrade_to_head(engine)
         await set_command_menus(application, runtime)
         if serve_desk:
-            web = WebServer(
-                desk_services(runtime, application.bot.username), settings.desk_host, settings.desk_port
-            )
-            await web.start()
+            desk = desk_services(runtime, application.bot.username)
+            servers.append(WebServer(web_app(desk, readiness), settings.desk_host, settings.desk_port))
+            if settings.metrics_port:
+                metrics_app = metrics.web_app(runtime.sessions)
+                servers.append(
+                    WebServer(
+                        metrics_app, settings.metrics_host, settings.metrics_port, "WEGWEISER_METRICS_PORT"
+                    )
+                )
+            for server in servers:
+                await server.start()
         if application.job_queue is not None:
             application.job_queue.run_repeating(
                 forget_old_updates,
@@ -117,8 +132,8 @@ def build_application(
             retention_job.schedule_jobs(application.job_queue, runtime.zone)
 
     async def on_stop(_application: Application) -> None:
-        if web is not None:
-            await web.stop()
+        for server in servers:
+            await server.stop()
         await engine.dispose()
 
     builder = ApplicationBuilder()
@@ -140,14 +155,31 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .concurrent_updates(PerPersonUpdateProcessor(16))
+        .concurrent_updates(metrics.observe_updates(PerPersonUpdateProcessor(16)))
         .post_init(on_start)
         .post_shutdown(on_stop)
         .build()
     )
     application.bot_data.runtime = runtime
     register_handlers(application)
+    metrics.instrument(application)
     return application
+
+
+async def readiness_problems(runtime: Runtime, metrics: Metrics) -> list[str]:
+    """Why this instance should not receive traffic yet (empty when it is ready)."""
+    problems = []
+    try:
+        async with runtime.sessions() as session:
+            state = await health.schema_state(await session.connection())
+        if not state.at_head:
+            problems.append("database: migrations are not at head")
+    except Exception as error:  # any failure to ask means the database is not usable
+        problems.append(f"database: unreachable ({type(error).__name__})")
+    silence = metrics.seconds_since_telegram()
+    if silence is None or silence > TELEGRAM_SILENCE_LIMIT.total_seconds():
+        problems.append("telegram: no answer recently")
+    return problems
 
 
 def desk_services(runtime: Runtime, bot_username: str | None) -> DeskServices:
@@ -167,6 +199,8 @@ def desk_services(runtime: Runtime, bot_username: str | None) -> DeskServices:
 def register_handlers(application: Application) -> None:
     """Every journey, in one visible list. Order matters within group 0: the first match wins,
     so the catch-alls in ``fallback`` come last."""
+    # Notifications that waited for a staff member go out first when they write (e.g. /start).
+    application.add_handlers(waiting.handlers(), group=waiting.DELIVERY_GROUP)
     application.add_handlers(gate.gate_handlers(), group=gate.GATE_GROUP)
     application.add_handlers(
         [

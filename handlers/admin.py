@@ -8,9 +8,9 @@ import logging
 from datetime import time, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, JobQueue
 
+from handlers.appointment_texts import tell
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
 from handlers.keyboards import in_rows
@@ -591,26 +591,22 @@ async def send_freshness_digest(context: BotContext) -> None:
     async with session_scope(runtime.sessions) as session:
         attention = await offers.offers_needing_attention(session, today)
         admins = [
-            (person.telegram_id, person.language or runtime.default_language)
+            person
             for person in await people.list_staff(session)
             if person.role == "admin" and person.blocked_at is None
         ]
     if attention.empty:
         return
-    for telegram_id, language in admins:
-        t = Translator(language, runtime.zone)
+    for admin in admins:
+        t = Translator(admin.language or runtime.default_language, runtime.zone)
         text = (
             t.pgettext("admin", "<b>Weekly check of the offer directory</b>")
             + "\n\n"
             + attention_text(t, attention)
         )
-        try:
-            await context.bot.send_message(telegram_id, text, reply_markup=attention_keyboard(t, attention))
-        except Forbidden:
-            async with session_scope(runtime.sessions) as session:
-                await people.mark_blocked(session, telegram_id, context.now())
-        except TelegramError as error:
-            log.warning("freshness digest not delivered: %s", type(error).__name__)
+        # Through ``tell``: an admin who has not started the bot yet gets the digest when they do.
+        keyboard = attention_keyboard(t, attention)
+        await tell(context.bot, runtime.sessions, admin, text, context.now(), reply_markup=keyboard)
 
 
 def schedule_jobs(job_queue: JobQueue, zone: tzinfo) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
+from handlers import waiting
 from locales import ENDONYMS, Html, Translator
 from storage import people
 from storage.db import SessionFactory, session_scope
@@ -166,12 +167,19 @@ def advisor_notice(t: Translator, view: AppointmentView, event: str) -> str:
 async def tell(
     bot: Bot, sessions: SessionFactory, person: Person | None, text: str, now: datetime, **kwargs: object
 ) -> bool:
-    """Send to a person; a person who blocked the bot is marked and ``False`` returned."""
+    """Send to a person; a person who blocked the bot is marked and ``False`` returned. For staff who
+    have not started the bot yet the message waits in the database (``True``: it will arrive)."""
     if person is None or person.blocked_at is not None:
         return False
+    if person.is_staff and person.not_started_at is not None:
+        await waiting.hold(sessions, person, text, kwargs.get("reply_markup"), now)
+        return True
     try:
         await bot.send_message(person.telegram_id, text, **kwargs)  # type: ignore[arg-type]
-    except Forbidden:
+    except Forbidden as error:
+        if person.is_staff and waiting.cannot_initiate(error):
+            await waiting.hold(sessions, person, text, kwargs.get("reply_markup"), now)
+            return True
         async with session_scope(sessions) as session:
             await people.mark_blocked(session, person.telegram_id, now)
         return False

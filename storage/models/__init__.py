@@ -29,6 +29,7 @@ from storage.models.cases import (
 from storage.models.desk import CalendarFeed, DeskSession, DeskSignIn
 from storage.models.invites import StaffInvite
 from storage.models.offers import Category, Offer, OfferChange, OfferStatus, OfferText
+from storage.models.operations import CaseKeyCanary, WaitingNotification
 from storage.models.people import PendingInput, Person, ProcessedUpdate, Role
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Base",
     "CalendarFeed",
     "Case",
+    "CaseKeyCanary",
     "CaseNote",
     "Category",
     "Consent",
@@ -68,4 +70,5 @@ __all__ = [
     "StaffInvite",
     "UTCDateTime",
     "WaitingListEntry",
+    "WaitingNotification",
 ]
