@@ -75,6 +75,8 @@ class AccessLog:
             return
         started = time.perf_counter()
         status = 500
+        # Read before routing: a mounted app rewrites the scope on its way down.
+        method, path = scope["method"], loggable_path(scope.get("root_path", "") + scope["path"])
 
         async def remember_status(message: Message) -> None:
             nonlocal status
@@ -87,8 +89,8 @@ class AccessLog:
         finally:
             access_log.info(
                 "%s %s %s %.0fms",
-                scope["method"],
-                loggable_path(scope.get("root_path", "") + scope["path"]),
+                method,
+                path,
                 status,
                 (time.perf_counter() - started) * 1000,
             )
