@@ -374,6 +374,9 @@ async def make_backup(settings: Settings, target: Path) -> int:
 
 async def restore_backup(settings: Settings, source: Path) -> int:
     url = settings.resolved_database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, hide_parameters=True)
     try:
         empty = await backup.database_is_empty(engine)
