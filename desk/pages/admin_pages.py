@@ -28,7 +28,7 @@ from desk.auth import Visitor, admin, checked_form, services_of
 from desk.i18n import DeskTexts
 from desk.render import page
 from locales import ENDONYMS
-from storage import audit, invites, offer_files, offers, people
+from storage import audit, invites, offer_files, offers, outbox, people
 from storage.db import session_scope
 from storage.hours import format_hours_line
 from storage.models import Category, Offer, OfferStatus, Person, Role
@@ -528,6 +528,7 @@ async def _staff_page(
     async with session_scope(services.sessions) as session:
         staff = await people.list_staff(session)
         waiting = await invites.open_invites(session, services.clock())
+        undelivered = {entry.person_id: entry for entry in await outbox.undelivered(session)}
     return page(
         request,
         "staff.html",
@@ -538,6 +539,7 @@ async def _staff_page(
         title=who.texts.gettext("Staff"),
         staff=staff,
         invites=waiting,
+        undelivered=undelivered,
         roles=role_labels(who.texts),
         invite_link=invite_link,
         form=form or {},
