@@ -36,6 +36,17 @@ async def reply_to(world: object, person_id: int, text: str, count: int = 1) -> 
     raise AssertionError("the bot did not answer")
 
 
+async def scrape_until(port: int, expected: str) -> str:
+    """Scrape the metrics until ``expected`` shows (the update is handled in the background)."""
+    async with httpx.AsyncClient() as prometheus:
+        for _ in range(500):
+            metrics = (await prometheus.get(f"http://127.0.0.1:{port}/metrics")).text
+            if expected in metrics:
+                return metrics
+            await asyncio.sleep(0.02)
+    raise AssertionError(f"{expected} never appeared in the metrics")
+
+
 async def test_a_running_bot_is_healthy_ready_and_scraped_without_personal_labels(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -58,15 +69,17 @@ async def test_a_running_bot_is_healthy_ready_and_scraped_without_personal_label
                     health = await desk.get("/healthz")
                     ready = await desk.get("/readyz")
                     await desk.get(f"/desk/signin/{sign_in_token}?next=/desk/cases/17")
-                async with httpx.AsyncClient() as prometheus:
-                    metrics = (await prometheus.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+                world.faults.append(Fault("sendMessage", "server_error", count=1))
+                await world.person_sends(PERSON, "/help")
+                metrics = await scrape_until(metrics_port, "wegweiser_errors_total{")
     finally:
         await running.stop()
 
     assert (health.status_code, health.text) == (200, "ok")
     assert (ready.status_code, ready.text) == (200, "ready")
-    assert 'wegweiser_updates_total{kind="message"} 2.0' in metrics
-    assert 'wegweiser_update_handling_seconds_count{kind="message"} 2.0' in metrics
+    assert 'wegweiser_updates_total{kind="message"} 3.0' in metrics
+    assert 'wegweiser_update_handling_seconds_count{kind="message"} 3.0' in metrics
+    assert 'wegweiser_errors_total{kind="NetworkError"} 1.0' in metrics
     assert 'wegweiser_bot_api_calls_total{method="sendMessage",outcome="ok"}' in metrics
     assert 'wegweiser_bot_api_rate_limited_total{method="sendMessage"} 1.0' in metrics
     assert 'wegweiser_reminders{status="due"} 0.0' in metrics
