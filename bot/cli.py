@@ -27,7 +27,13 @@ from bot.config import (
     unknown_names,
 )
 from bot.logs import configure_logging
-from bot.preflight import StartupProblem, address_free, database_problem, wait_for_telegram
+from bot.preflight import (
+    StartupProblem,
+    address_free,
+    database_problem,
+    telegram_problem,
+    wait_for_telegram,
+)
 from locales import SUPPORTED_LANGUAGES
 from storage import (
     audit,
@@ -214,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wegweiser: {problem}", file=sys.stderr)
         return 2
     except Exception as error:
-        line = database_problem(error, url)
+        line = database_problem(error, url) or telegram_problem(error)
         if line is None:
             # Through the privacy filter: code locations only, the token redacted.
             log.error("wegweiser %s failed with %s", args.command, type(error).__name__, exc_info=error)

@@ -62,6 +62,17 @@ def database_problem(error: BaseException, url: str) -> str | None:
     return None
 
 
+def telegram_problem(error: BaseException) -> str | None:
+    """The one line for Telegram refusing or dropping out while the bot starts, else ``None``."""
+    if isinstance(error, InvalidToken):
+        return "WEGWEISER_TELEGRAM_TOKEN: Telegram rejected the token; copy it again from @BotFather"
+    if isinstance(error, NetworkError | RetryAfter):
+        return (
+            f"WEGWEISER_TELEGRAM_API_URL: Telegram stopped answering during start-up ({type(error).__name__})"
+        )
+    return None
+
+
 async def wait_for_telegram(
     settings: Settings,
     *,
@@ -80,10 +91,8 @@ async def wait_for_telegram(
         try:
             async with bot:
                 return bot.bot
-        except InvalidToken:
-            raise StartupProblem(
-                "WEGWEISER_TELEGRAM_TOKEN: Telegram rejected the token; copy it again from @BotFather"
-            ) from None
+        except InvalidToken as error:
+            raise StartupProblem(telegram_problem(error)) from None
         except (NetworkError, RetryAfter) as error:  # TimedOut is a NetworkError too
             if attempt == attempts:
                 break
