@@ -199,8 +199,6 @@ def desk_services(runtime: Runtime, bot_username: str | None) -> DeskServices:
 def register_handlers(application: Application) -> None:
     """Every journey, in one visible list. Order matters within group 0: the first match wins,
     so the catch-alls in ``fallback`` come last."""
-    # Notifications that waited for a staff member go out first when they write (e.g. /start).
-    application.add_handlers(waiting.handlers(), group=waiting.DELIVERY_GROUP)
     application.add_handlers(gate.gate_handlers(), group=gate.GATE_GROUP)
     application.add_handlers(
         [
@@ -221,6 +219,8 @@ def register_handlers(application: Application) -> None:
             *fallback.handlers(),
         ]
     )
+    # After the journeys: what waited for a staff member who had not started the bot yet.
+    application.add_handlers(waiting.handlers(), group=waiting.DELIVERY_GROUP)
     application.add_error_handler(errors.on_error)
 
 

@@ -1,5 +1,5 @@
 """Notifications that waited for a staff member who had not started the bot yet: held when Telegram
-says the bot cannot write first, delivered as soon as they send the bot a command (such as /start)."""
+says the bot cannot write first, delivered as soon as they write to the bot (usually /start)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,17 @@ from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import BaseHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, TypeHandler
 
 from handlers.context import BotContext
 from storage import outbox
 from storage.db import SessionFactory, session_scope
-from storage.models import Person
+from storage.models import Person, Role
 
 log = logging.getLogger(__name__)
-# Before the gate (group -1): the staff member already exists, and nothing else needs to run first.
-DELIVERY_GROUP = -2
+# After the journeys (group 0), once the gate (group -1) knows who writes: only staff can have
+# notifications waiting, so nobody else costs a query.
+DELIVERY_GROUP = 1
 
 
 def cannot_initiate(error: Forbidden) -> bool:
@@ -35,9 +36,10 @@ async def hold(sessions: SessionFactory, person: Person, text: str, markup: obje
 
 
 async def deliver_waiting(update: Update, context: BotContext) -> None:
-    """Send what waited for the person writing now, oldest first; each is deleted once sent."""
+    """Send what waited for the staff member writing now, oldest first; each is deleted once sent."""
     user = update.effective_user
-    if user is None:
+    viewer = context.viewer
+    if user is None or viewer is None or viewer.role not in (Role.ADVISOR, Role.ADMIN):
         return
     sessions = context.runtime.sessions
     async with session_scope(sessions) as session:
@@ -57,4 +59,4 @@ async def deliver_waiting(update: Update, context: BotContext) -> None:
 
 
 def handlers() -> list[BaseHandler]:
-    return [MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, deliver_waiting, block=True)]
+    return [TypeHandler(Update, deliver_waiting)]
