@@ -6,7 +6,7 @@ from datetime import date, datetime, tzinfo
 
 from babel.dates import format_date, format_datetime, format_time
 
-from locales import DESK_DOMAIN, DESK_LANGUAGES, translator
+from locales import DESK_DOMAIN, DESK_LANGUAGES, format_time_range, language_names, translator
 
 DEFAULT = "de"
 
@@ -34,3 +34,11 @@ class DeskTexts:
 
     def time(self, value: datetime) -> str:
         return format_time(value, "short", tzinfo=self.zone, locale=self.language)
+
+    def time_range(self, start: datetime, end: datetime) -> str:
+        return format_time_range(start, end, self.language, self.zone)
+
+    @property
+    def language_names(self) -> dict[str, str]:
+        """Every supported language named in the desk's language ('Arabisch'), not in itself."""
+        return language_names(self.language)

@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, JobQ
 from handlers.appointment_texts import tell
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
-from handlers.keyboards import in_rows
+from handlers.keyboards import button_label, in_rows
 from handlers.offer_cards import category_label, offer_name, weekly_hours
 from handlers.replies import show
 from handlers.typed_answers import AnswerHandler
@@ -160,7 +160,7 @@ async def offer_list(update: Update, context: BotContext) -> None:
         [
             InlineKeyboardButton(
                 _status_mark(offer, offer.ends_on is not None and offer.ends_on < today)
-                + offer_name(offer, t.language)[:50],
+                + button_label(offer_name(offer, t.language)),
                 callback_data=CARD.encode(offer.id),
             )
         ]
@@ -355,7 +355,7 @@ async def choose_field(update: Update, context: BotContext) -> None:
         rows = [
             [
                 InlineKeyboardButton(
-                    ENDONYMS.get(text.language, text.language),
+                    t.language_name(text.language),
                     callback_data=TEXT_LANGUAGE.encode(offer_id, field, text.language),
                 )
             ]
@@ -563,7 +563,11 @@ def attention_text(t: Translator, attention: offers.Freshness) -> str:
 
 def attention_keyboard(t: Translator, attention: offers.Freshness) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(offer_name(offer, t.language)[:50], callback_data=CARD.encode(offer.id))]
+        [
+            InlineKeyboardButton(
+                button_label(offer_name(offer, t.language)), callback_data=CARD.encode(offer.id)
+            )
+        ]
         for offer in (attention.stale + attention.ended)[:10]
     ]
     rows.append([InlineKeyboardButton(t.pgettext("admin", "« Overview"), callback_data=HOME.encode())])

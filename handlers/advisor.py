@@ -32,10 +32,10 @@ from handlers.appointment_texts import (
 from handlers.booking import START
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext, Runtime
-from handlers.keyboards import in_rows
+from handlers.keyboards import button_label, in_rows
 from handlers.replies import show
 from handlers.typed_answers import AnswerHandler
-from locales import ENDONYMS, SUPPORTED_LANGUAGES, Html, Translator
+from locales import SUPPORTED_LANGUAGES, Html, Translator
 from storage import booking, pending, people
 from storage.booking import ADVISOR_CANCEL_REASONS, BookingRefused
 from storage.db import session_scope
@@ -49,7 +49,6 @@ AGENDA_DAYS = 7  # today and the next seven days
 AGENDA_MAX_ENTRIES = 20  # keeps the message well below Telegram's 4096 characters
 PLACE_MAX = 200
 DIGEST_JOB = "advisor-agenda-digest"
-REFERENCE_MONDAY = date(2026, 1, 5)  # any Monday: weekday names come from formatting its week
 WEEKDAY = one_of(tuple(str(day) for day in range(7)))
 
 AGENDA = Action("agenda")
@@ -123,7 +122,7 @@ def _local_day_bounds(runtime: Runtime, day: date) -> tuple[datetime, datetime]:
 
 def weekday_name(t: Translator, weekday: int) -> str:
     """'Monday' … 'Sunday' (0 … 6) in the reader's language."""
-    return t.date(REFERENCE_MONDAY + timedelta(days=weekday), "EEEE")
+    return t.weekday(weekday)
 
 
 def parse_languages(text: str) -> list[str] | None:
@@ -159,9 +158,8 @@ def agenda_entry(t: Translator, appointment: Appointment, case: Case) -> str:
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
     entry = t.pgettext(
         "advisor",
-        "🕘 <b>{start}–{end}</b> {kind}\n👤 {name} ({case})\n💬 {topic} · 🗣 {language}",
-        start=t.time(appointment.starts_at),
-        end=t.time(appointment.ends_at),
+        "🕘 <b>{times}</b> {kind}\n👤 {name} ({case})\n💬 {topic} · 🗣 {language}",
+        times=t.time_range(appointment.starts_at, appointment.ends_at),
         kind=Html(kind_label(t, appointment.kind, minutes)),
         name=case.first_name or "–",
         case=case.number,
@@ -227,8 +225,10 @@ def agenda_keyboard(
     """A button per open appointment still to come: tapping it offers to cancel it."""
     buttons = [
         InlineKeyboardButton(
-            f"✖ {t.date(appointment.starts_at.astimezone(t.zone).date(), 'EEE d.M.')} "
-            f"{t.time(appointment.starts_at)} · {case.first_name or case.number}"[:60],
+            button_label(
+                f"✖ {t.day(appointment.starts_at.astimezone(t.zone).date(), 'MEd')} "
+                f"{t.time(appointment.starts_at)} · {case.first_name or case.number}"
+            ),
             callback_data=CANCEL.encode(appointment.id),
         )
         for appointment, case in rows[:AGENDA_MAX_ENTRIES]
@@ -458,8 +458,8 @@ def no_show_text(t: Translator, view: AppointmentView) -> str:
     """The friendly message to a person who missed their appointment."""
     return t.pgettext(
         "advisor",
-        "We missed you at your consultation on {when}. No problem: if you still need advice, "
-        "you can simply book a new time.",
+        "Your consultation on {when} did not take place. If you would still like advice, you are welcome "
+        "to book a new time.",
         when=Html(when_text(t, view.appointment.starts_at, view.appointment.ends_at)),
     )
 
@@ -597,7 +597,7 @@ def hours_text(
     none = Html(t.pgettext("advisor", "no consultations"))
     lines = [t.pgettext("advisor", "<b>Your consultation hours</b>")]
     for weekday in range(7):
-        ranges = ", ".join(f"{start}–{end}" for start, end in weekly.get(weekday, []))
+        ranges = ", ".join(t.time_range(start, end) for start, end in weekly.get(weekday, []))
         lines.append(
             t.pgettext(
                 "advisor", "{weekday}: {hours}", weekday=weekday_name(t, weekday), hours=ranges or none
@@ -613,7 +613,7 @@ def hours_text(
         t.pgettext(
             "advisor",
             "<b>Languages:</b> {languages}",
-            languages=", ".join(ENDONYMS.get(code, code) for code in languages)
+            languages=", ".join(t.language_name(code) for code in languages)
             or Html(t.pgettext("advisor", "not set yet")),
         )
     )
@@ -628,7 +628,7 @@ def hours_text(
 def absence_label(t: Translator, absence: Absence) -> str:
     if absence.first_day == absence.last_day:
         return t.date(absence.first_day, "medium")
-    return f"{t.date(absence.first_day, 'medium')} – {t.date(absence.last_day, 'medium')}"
+    return t.date_range(absence.first_day, absence.last_day)
 
 
 def hours_keyboard(t: Translator, has_absences: bool) -> InlineKeyboardMarkup:

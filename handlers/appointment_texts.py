@@ -14,7 +14,7 @@ from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
 from handlers import waiting
-from locales import ENDONYMS, Html, Translator
+from locales import Html, Translator
 from storage import people
 from storage.db import SessionFactory, session_scope
 from storage.models import AdvisorProfile, Appointment, Case, Person
@@ -43,22 +43,23 @@ def kind_label(t: Translator, kind: str, minutes: int) -> Html:
 
 
 def when_text(t: Translator, starts_at: datetime, ends_at: datetime) -> Html:
-    """'Tuesday, 3 March 2026, 09:00–10:00' in the reader's language and local time; already
+    """'Tuesday, 3 March 2026, 9:00 AM – 10:00 AM' in the reader's language, clock and local time; already
     Telegram HTML, so it is not escaped again when used as a placeholder value."""
     local = starts_at.astimezone(t.zone)
     return Html(
         t.pgettext(
             "booking",
-            "{date}, {start}–{end}",
+            "{date}, {times}",
             date=t.date(local.date()),
-            start=t.time(starts_at),
-            end=t.time(ends_at),
+            times=t.time_range(starts_at, ends_at),
         )
     )
 
 
 def language_text(t: Translator, language: str | None, interpreter: bool) -> Html:
-    name = ENDONYMS.get(language or "", language or "")
+    """The appointment's language named in the reader's language: staff read 'Ukrainisch', not an
+    endonym they may not be able to read."""
+    name = t.language_name(language) if language else "–"
     if interpreter:
         return Html(t.pgettext("booking", "with an interpreter for {language}", language=name))
     return Html(html.escape(name))

@@ -12,6 +12,7 @@ from handlers.appointment_texts import AppointmentView, load_view, summary_lines
 from handlers.booking import (
     CHOOSE_TIME,
     START,
+    another_day_label,
     day_code,
     day_label,
     day_of,
@@ -370,6 +371,7 @@ async def move_times(update: Update, context: BotContext) -> None:
         for slot in slots
     ]
     rows = in_rows(buttons, 4)
+    rows.append([InlineKeyboardButton(another_day_label(t), callback_data=MOVE.encode(view.appointment.id))])
     rows.append(
         [
             InlineKeyboardButton(

@@ -73,7 +73,11 @@ def free_days(slots: list[booking.Slot], zone: tzinfo) -> list[date]:
 
 
 def day_label(t: Translator, day: date) -> str:
-    return t.date(day, "EEE d MMM")
+    return t.day(day)
+
+
+def another_day_label(t: Translator) -> str:
+    return t.pgettext("booking", "📅 Another day")
 
 
 def _language(choice: str, viewer_language: str) -> tuple[str, bool]:
@@ -366,10 +370,13 @@ async def show_times(
         for slot in slots
     ]
     rows = in_rows(buttons, 4)
+    another_day = InlineKeyboardButton(
+        another_day_label(t), callback_data=CHOOSE_LANGUAGE.encode(topic, choice, about)
+    )
     text = t.pgettext("booking", "Free times on {date}:", date=t.date(day))
     if note:
         text = f"{note}\n\n{text}"
-    await show(update, context, text, InlineKeyboardMarkup([*rows, cancel_row(t)]))
+    await show(update, context, text, InlineKeyboardMarkup([*rows, [another_day], cancel_row(t)]))
 
 
 async def choose_time(update: Update, context: BotContext) -> None:

@@ -1,4 +1,5 @@
-"""Inline keyboards shared by several journeys: the main menu, the language picker, 'back'."""
+"""Inline keyboards shared by several journeys: the main menu, the language picker, 'back', and the
+one way a long name is shortened to fit on a button."""
 
 from __future__ import annotations
 
@@ -10,6 +11,23 @@ from locales import ENDONYMS, SUPPORTED_LANGUAGES, Translator
 MENU_SECTIONS = ("offers", "book", "appointments", "privacy", "language", "help")
 MENU = Action("menu", (one_of((*MENU_SECTIONS, "home")),))
 CHOOSE_LANGUAGE = Action("lang", (one_of(SUPPORTED_LANGUAGES),))
+
+
+BUTTON_LABEL_LIMIT = 40  # characters that fit a phone-wide button without Telegram cutting them off
+ELLIPSIS = "…"
+
+
+def button_label(text: str, limit: int = BUTTON_LABEL_LIMIT) -> str:
+    """``text`` shortened to at most ``limit`` characters at a word boundary, with an ellipsis: a long
+    offer name reads "Deutschkurs für Frauen mit…", never "Deutschkurs für Frauen mit Kinderbetr"; only
+    a single word longer than the button is cut inside."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(ELLIPSIS)]
+    if text[len(cut)] != " " and " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:–-·(/") + ELLIPSIS
 
 
 def in_rows(buttons: list[InlineKeyboardButton], per_row: int) -> list[list[InlineKeyboardButton]]:

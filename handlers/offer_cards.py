@@ -5,8 +5,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from babel import Locale, UnknownLocaleError
-
+from handlers.keyboards import button_label
 from locales import Translator
 from storage.hours import WEEKDAYS, opening_state
 from storage.models import Offer
@@ -32,33 +31,48 @@ def category_label(t: Translator, category: str) -> str:
     return labels[category]
 
 
+UNTRANSLATED = "🌐"  # marks an offer name shown in German or English because the viewer's is missing
+
+
 def offer_name(offer: Offer, language: str) -> str:
     shown = text_in(offer, language)
     return shown.text.name if shown else offer.slug
 
 
+def is_untranslated(offer: Offer, language: str) -> bool:
+    shown = text_in(offer, language)
+    return shown is not None and shown.fallback
+
+
+def offer_button_label(t: Translator, offer: Offer) -> str:
+    """An offer's name on a list or search button, shortened to fit, marked when not yet translated."""
+    name = offer_name(offer, t.language)
+    return button_label(f"{UNTRANSLATED} {name}" if is_untranslated(offer, t.language) else name)
+
+
+def with_untranslated_note(t: Translator, offers: list[Offer]) -> str:
+    """The paragraph to add to a list's text that explains the mark when some names on it are not yet
+    translated, else ''."""
+    if not any(is_untranslated(offer, t.language) for offer in offers):
+        return ""
+    return "\n\n" + t.pgettext("offers", "{mark} Not yet translated into your language.", mark=UNTRANSLATED)
+
+
 def language_names(t: Translator, codes: list[str]) -> str:
     """Language codes named in the viewer's language ("Arabisch, Englisch")."""
-    try:
-        names = Locale.parse(t.language).languages
-    except (UnknownLocaleError, ValueError):
-        names = {}
-    return ", ".join(names.get(code, code) for code in codes)
+    return ", ".join(t.language_name(code) for code in codes)
 
 
 def weekly_hours(t: Translator, offer: Offer) -> str:
-    """'Mon 09:00–12:00, 14:00–16:00 · Thu 17:00–19:00' with weekday names in the viewer's language."""
+    """'Mo. 09:00–12:00 Uhr, 14:00–16:00 Uhr · Do. 17:00–19:00 Uhr' with Babel's weekday names and
+    time ranges in the viewer's language and clock."""
     if not offer.hours:
         return ""
-    try:
-        day_names = Locale.parse(t.language).days["format"]["abbreviated"]
-    except (UnknownLocaleError, ValueError, KeyError):
-        day_names = {index: day.title() for index, day in enumerate(WEEKDAYS)}
     parts = []
     for index, day in enumerate(WEEKDAYS):
         if day in offer.hours:
-            ranges = ", ".join(f"{start}–{end}" for start, end in offer.hours[day])
-            parts.append(f"{day_names[index]} {ranges}")
+            ranges = ", ".join(t.time_range(start, end) for start, end in offer.hours[day])
+            parts.append(f"{t.weekday(index, 'abbreviated')} {ranges}")
     return " · ".join(parts)
 
 
@@ -78,7 +92,7 @@ def opening_line(t: Translator, offer: Offer, now: datetime) -> str:
         text = t.pgettext(
             "offers",
             "🔴 Closed now · opens {day} at {time}",
-            day=t.date(opens.date(), "EEEE"),
+            day=t.weekday(opens.weekday()),
             time=t.time(opens),
         )
     if state.holiday_today:
@@ -121,7 +135,7 @@ def card_text(t: Translator, offer: Offer, now: datetime) -> tuple[str, bool]:
     shown = text_in(offer, t.language)
     assert shown is not None, "offers always have at least one text"
     text = shown.text
-    lines = [f"<b>{html.escape(text.name)}</b>", html.escape(text.summary)]
+    lines = [f"<b>{_own_lines(t, text.name)}</b>", _own_lines(t, text.summary)]
     facts = []
     if text.audience:
         facts.append(t.pgettext("offers", "👥 For: {audience}", audience=text.audience))
@@ -151,15 +165,24 @@ def card_text(t: Translator, offer: Offer, now: datetime) -> tuple[str, bool]:
     if facts:
         lines.append("\n".join(facts))
     notes = []
-    if shown.fallback:
-        notes.append(t.pgettext("offers", "🌐 This offer is not yet translated into your language."))
+    if shown.fallback:  # first, so the card reads in the viewer's language and direction from the start
+        lines.insert(
+            0,
+            "<i>" + t.pgettext("offers", "🌐 This offer is not yet translated into your language.") + "</i>",
+        )
     if offer.example:
         notes.append(t.pgettext("offers", "ℹ Example data: names and contact details are placeholders."))
     shortened = False
     if text.details:
         room = CARD_LIMIT - sum(len(line) for line in lines + notes) - 50
         details, shortened = shorten(text.details, max(room, 300))
-        lines.insert(2, html.escape(details))
+        lines.insert(3 if shown.fallback else 2, _own_lines(t, details))
     if notes:
         lines.append("<i>" + "\n".join(notes) + "</i>")
     return "\n\n".join(lines), shortened
+
+
+def _own_lines(t: Translator, text: str) -> str:
+    """Offer text as Telegram HTML, each line isolated where its direction is not the viewer's (German
+    text on an Arabic card), so the card keeps the viewer's direction; isolates end at a line break."""
+    return "\n".join(t.isolate(html.escape(line)) if line.strip() else line for line in text.split("\n"))

@@ -12,7 +12,14 @@ from handlers import booking, referrals
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
 from handlers.keyboards import MENU
-from handlers.offer_cards import card_text, category_label, offer_name, split_long_text
+from handlers.offer_cards import (
+    card_text,
+    category_label,
+    offer_button_label,
+    offer_name,
+    split_long_text,
+    with_untranslated_note,
+)
 from handlers.replies import show
 from locales import Translator
 from storage import offers
@@ -81,7 +88,7 @@ async def show_page(update: Update, context: BotContext) -> None:
         )
     page = min(page, pages - 1)
     rows = [
-        [InlineKeyboardButton(offer_name(offer, t.language)[:60], callback_data=CARD.encode(offer.id, page))]
+        [InlineKeyboardButton(offer_button_label(t, offer), callback_data=CARD.encode(offer.id, page))]
         for offer in found
     ]
     navigation = []
@@ -108,6 +115,7 @@ async def show_page(update: Update, context: BotContext) -> None:
             page=page + 1,
             pages=pages,
         )
+        text += with_untranslated_note(t, found)
     else:
         text = t.pgettext(
             "offers",
@@ -286,11 +294,7 @@ async def search(update: Update, context: BotContext) -> None:
         )
         return
     rows = [
-        [
-            InlineKeyboardButton(
-                offer_name(offer, t.language)[:60], callback_data=CARD.encode(offer.id, FROM_SEARCH)
-            )
-        ]
+        [InlineKeyboardButton(offer_button_label(t, offer), callback_data=CARD.encode(offer.id, FROM_SEARCH))]
         for offer in found
     ]
     rows.append(
@@ -303,7 +307,8 @@ async def search(update: Update, context: BotContext) -> None:
             "I found {n} offers for “{query}”:",
             len(found),
             query=shown_query,
-        ),
+        )
+        + with_untranslated_note(t, found),
         reply_markup=InlineKeyboardMarkup(rows),
     )
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 import gettext
 import html
 import io
-from datetime import date, datetime, tzinfo
+import re
+import unicodedata
+from datetime import date, datetime, time, tzinfo
 from functools import cache
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from babel.dates import format_time as babel_format_time
+from babel.dates import format_interval, format_skeleton, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -93,14 +95,100 @@ def _babel_locale(language: str) -> Locale:
     return Locale.parse(language)
 
 
+# ---- text direction ------------------------------------------------------------------------------
+
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
+_ISOLATED = re.compile(f"{FIRST_STRONG_ISOLATE}[^{POP_DIRECTIONAL_ISOLATE}]*{POP_DIRECTIONAL_ISOLATE}")
+_MARKUP = re.compile(r"<[^>]*>|&#?[a-zA-Z0-9]+;")
+
+
+def _directions(text: str) -> set[str]:
+    """The bidi classes of a text's characters outside markup and outside values already isolated."""
+    return {unicodedata.bidirectional(char) for char in _ISOLATED.sub("", _MARKUP.sub("", text))}
+
+
+def needs_isolation(value: str, language: str) -> bool:
+    """Whether ``value`` is not written in the direction of ``language``'s own script.
+
+    In a right-to-left language that is any value with left-to-right letters (a German offer name, an
+    e-mail address, a URL) or with digits but no right-to-left letters (a phone number, a time range);
+    in a left-to-right language, any value with right-to-left letters (an Arabic first name).
+    """
+    classes = _directions(value)
+    right_to_left = bool(classes & {"R", "AL"})
+    if is_rtl(language):
+        return "L" in classes or (not right_to_left and bool(classes & {"EN", "AN"}))
+    return right_to_left
+
+
+def isolate(value: str, language: str) -> str:
+    """``value`` wrapped in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE where its direction differs
+    from the language's, so that a client lays it out on its own: '+49 7150 000003' keeps its order
+    inside Arabic text. Values in the language's own script come back unchanged."""
+    if not needs_isolation(value, language):
+        return value
+    return f"{FIRST_STRONG_ISOLATE}{value}{POP_DIRECTIONAL_ISOLATE}"
+
+
+# ---- dates and times -----------------------------------------------------------------------------
+
+NAMED_STYLES = ("full", "long", "medium", "short")  # Babel's named date formats
+
+
 def format_date(value: date, language: str, fmt: str = "full") -> str:
-    """A date in the person's language, e.g. 'Dienstag, 3. März 2026'."""
+    """A date in one of the language's named formats, e.g. 'Dienstag, 3. März 2026'."""
+    if fmt not in NAMED_STYLES:
+        raise ValueError(f"{fmt!r} is a fixed pattern; use a Babel skeleton through format_day")
     return babel_format_date(value, format=fmt, locale=_babel_locale(language))
 
 
-def format_time(value: datetime, language: str, zone: tzinfo) -> str:
-    """The local wall-clock time of a UTC instant, e.g. '14:00'."""
-    return babel_format_time(value, format="short", tzinfo=zone, locale=_babel_locale(language))
+def format_day(value: date, language: str, skeleton: str = "MMMEd") -> str:
+    """A date as the language writes it for the fields of a CLDR skeleton: "MMMEd" gives 'Di., 3. März',
+    'Tue, Mar 3', 'الثلاثاء، 3 مارس'; "MEd" gives the short numeric form 'Di., 3.3.'."""
+    return format_skeleton(skeleton, value, locale=_babel_locale(language))
+
+
+def weekday_name(weekday: int, language: str, width: str = "wide") -> str:
+    """The name of a weekday (0 = Monday … 6 = Sunday) from Babel's locale data."""
+    return get_day_names(width, context="format", locale=_babel_locale(language))[weekday]
+
+
+@cache
+def clock_skeleton(language: str) -> str:
+    """The CLDR skeleton of the language's own clock: "hm" where its time format is 12-hour (en, ar, ti),
+    "Hm" where it is 24-hour, so every time and time range in a message follows the same convention."""
+    pattern = _babel_locale(language).time_formats["short"].pattern
+    return "hm" if "h" in pattern or "K" in pattern else "Hm"
+
+
+Clock = datetime | time | str  # a UTC instant, a wall-clock time, or a stored "HH:MM" ("24:00" ends a day)
+
+
+def _wall_clock(value: Clock, zone: tzinfo) -> datetime | time:
+    if isinstance(value, str):
+        return time(0) if value == "24:00" else time.fromisoformat(value)
+    return value.astimezone(zone) if isinstance(value, datetime) else value
+
+
+def format_time(value: Clock, language: str, zone: tzinfo) -> str:
+    """A time on the language's clock: a UTC instant in local time, or a wall-clock time as it is."""
+    return format_skeleton(clock_skeleton(language), _wall_clock(value, zone), locale=_babel_locale(language))
+
+
+def format_time_range(start: Clock, end: Clock, language: str, zone: tzinfo) -> str:
+    """'09:00–12:00 Uhr', '9:00 AM – 12:00 PM', '9:00 ص – 12:00 م': Babel's interval format."""
+    return format_interval(
+        _wall_clock(start, zone),
+        _wall_clock(end, zone),
+        clock_skeleton(language),
+        locale=_babel_locale(language),
+    )
+
+
+def format_date_range(first: date, last: date, language: str) -> str:
+    """'4.–6. März 2026', 'Mar 4 – 6, 2026': Babel's interval format for days."""
+    return format_interval(first, last, "yMMMd", locale=_babel_locale(language))
 
 
 def format_datetime(value: datetime, language: str, zone: tzinfo, fmt: str = "medium") -> str:
@@ -112,13 +200,31 @@ def format_number(value: float, language: str) -> str:
     return format_decimal(value, locale=_babel_locale(language))
 
 
+def language_name(code: str, in_language: str) -> str:
+    """A language's name in another language from Babel's locale data ('Arabisch' for staff reading
+    German), or its endonym where the locale data has no name for it."""
+    try:
+        names = _babel_locale(in_language).languages
+    except (UnknownLocaleError, ValueError):
+        names = {}
+    return names.get(code) or ENDONYMS.get(code, code)
+
+
+def language_names(in_language: str) -> dict[str, str]:
+    """Every supported language named in ``in_language`` (for staff pages and messages)."""
+    return {code: language_name(code, in_language) for code in SUPPORTED_LANGUAGES}
+
+
 class Html(str):
     """A value that is already safe Telegram HTML and must not be escaped again."""
 
 
-def _escaped(values: dict[str, object]) -> dict[str, object]:
+def _escaped(values: dict[str, object], language: str) -> dict[str, object]:
+    """Placeholder values as Telegram HTML, each isolated where its direction is not the language's."""
     return {
-        key: value if isinstance(value, Html) or not isinstance(value, str) else html.escape(value)
+        key: value
+        if not isinstance(value, str)
+        else isolate(value if isinstance(value, Html) else html.escape(value), language)
         for key, value in values.items()
     }
 
@@ -136,25 +242,46 @@ class Translator:
     def pgettext(self, context: str, message: str, **values: object) -> str:
         """The translation of ``message`` in ``context``, with ``{named}`` placeholders filled.
 
-        Texts are Telegram HTML: placeholder values are escaped unless they are :class:`Html`.
+        Texts are Telegram HTML: placeholder values are escaped unless they are :class:`Html`, and
+        isolated where their direction differs from the language's (see :func:`isolate`).
         """
         text = self._catalog.pgettext(context, message)
-        return text.format(**_escaped(values)) if values else text
+        return text.format(**_escaped(values, self.language)) if values else text
 
     def npgettext(self, context: str, singular: str, plural: str, n: int, **values: object) -> str:
         """The plural form for ``n``; ``{n}`` and other named placeholders are filled."""
         text = self._catalog.npgettext(context, singular, plural, n)
-        return text.format(n=format_number(n, self.language), **_escaped(values))
+        return text.format(n=format_number(n, self.language), **_escaped(values, self.language))
 
     @property
     def rtl(self) -> bool:
         return is_rtl(self.language)
 
+    def isolate(self, value: str) -> str:
+        """A value placed into a text without a placeholder, isolated like placeholder values."""
+        return isolate(value, self.language)
+
     def date(self, value: date, fmt: str = "full") -> str:
         return format_date(value, self.language, fmt)
 
-    def time(self, value: datetime) -> str:
+    def day(self, value: date, skeleton: str = "MMMEd") -> str:
+        return format_day(value, self.language, skeleton)
+
+    def weekday(self, weekday: int, width: str = "wide") -> str:
+        return weekday_name(weekday, self.language, width)
+
+    def time(self, value: Clock) -> str:
         return format_time(value, self.language, self.zone)
+
+    def time_range(self, start: Clock, end: Clock) -> str:
+        """A time range, isolated where its direction is not the language's (see :func:`isolate`)."""
+        return self.isolate(format_time_range(start, end, self.language, self.zone))
+
+    def date_range(self, first: date, last: date) -> str:
+        return format_date_range(first, last, self.language)
 
     def datetime(self, value: datetime, fmt: str = "medium") -> str:
         return format_datetime(value, self.language, self.zone, fmt)
+
+    def language_name(self, code: str) -> str:
+        return language_name(code, self.language)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
+from babel.dates import format_date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -294,7 +295,8 @@ def _table(title: str, heading: tuple[str, str], lines: dict[str, Figures]) -> l
 
 def summary_text(report: Report) -> str:
     """A plain-text summary in German and English: totals, then one line per month and per advisor."""
-    period = f"{report.start:%d.%m.%Y} – {report.end:%d.%m.%Y}"
+    first, last = (format_date(day, "medium", locale="de") for day in (report.start, report.end))
+    period = f"{first} – {last}"
     lines = [
         "Wegweiser – Verwendungsnachweis / funding report",
         f"Zeitraum / period: {period}",

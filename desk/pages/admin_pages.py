@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 from desk.auth import Visitor, admin, checked_form, services_of
 from desk.i18n import DeskTexts
 from desk.render import page
-from locales import ENDONYMS
+from locales.status import translation_status
 from storage import audit, invites, offer_files, offers, outbox, people
 from storage.db import session_scope
 from storage.hours import format_hours_line
@@ -171,6 +171,15 @@ def form_values(offer: Offer) -> dict[str, str]:
     return values
 
 
+def translation_labels(texts: DeskTexts) -> dict[str, str]:
+    """The review states of locales/status.yaml as admins read them."""
+    return {
+        "source": texts.gettext("source texts"),
+        "machine-assisted": texts.gettext("machine-assisted, review needed"),
+        "reviewed": texts.gettext("reviewed by a native speaker"),
+    }
+
+
 def _check_due(offer: Offer, today: date) -> bool:
     """An active, running offer nobody confirmed for half a year (as ``offers_needing_attention``)."""
     if offer.status != OfferStatus.ACTIVE or (offer.ends_on is not None and offer.ends_on < today):
@@ -227,6 +236,8 @@ async def _offers_page(
         notice=notice,
         problem=problem,
         import_problems=import_problems,
+        translation_status=translation_status(),
+        translation_labels=translation_labels(who.texts),
     )
 
 
@@ -268,7 +279,7 @@ async def _edit_page(
         offer=offer,
         values=values,
         languages=[text.language for text in offer.texts],
-        endonyms=ENDONYMS,
+        language_names=texts.language_names,
         labels=field_labels(texts),
         categories=category_labels(texts),
         archived=offer.status == OfferStatus.ARCHIVED,
@@ -355,7 +366,9 @@ def _field_name(texts: DeskTexts, key: str) -> str:
     if key.startswith("text_"):
         _, language, field = key.split("_", 2)
         return texts.gettext(
-            "{field} ({language})", field=labels.get(field, field), language=ENDONYMS.get(language, language)
+            "{field} ({language})",
+            field=labels.get(field, field),
+            language=texts.language_names.get(language, language),
         )
     return labels.get(key, key)
 

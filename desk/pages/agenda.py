@@ -20,7 +20,6 @@ from starlette.routing import BaseRoute, Route
 from desk.auth import Visitor, advisor, checked_form, services_of
 from desk.i18n import DeskTexts
 from desk.render import page
-from locales import ENDONYMS
 from storage import booking, desk_access
 from storage.db import session_scope
 from storage.models import Appointment, AppointmentStatus, Case
@@ -176,7 +175,7 @@ async def render_agenda(
         days=days,
         count=len(rows),
         labels=labels(texts),
-        languages=ENDONYMS,
+        languages=texts.language_names,
         subscribed=subscribed,
         feed_url=feed_url,
         notice=notice,

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from desk.auth import Visitor, advisor, checked_form, services_of
 from desk.i18n import DeskTexts
 from desk.render import page
-from locales import ENDONYMS, SUPPORTED_LANGUAGES
+from locales import SUPPORTED_LANGUAGES
 from storage import cases
 from storage.consent import CURRENT_VERSIONS, ConsentMissing, Purpose
 from storage.crypto import CaseCipher, KeyMissing, UnreadableText
@@ -394,8 +394,8 @@ async def _case_page(
         need_statuses=NEED_STATUSES,
         goal_statuses=GOAL_STATUSES,
         purposes=[purpose.value for purpose in Purpose],
-        languages=[(code, ENDONYMS[code]) for code in SUPPORTED_LANGUAGES],
-        endonyms=ENDONYMS,
+        languages=list(texts.language_names.items()),
+        language_names=texts.language_names,
         flag_order=FLAGS,
         today=_today(now, request),
         max_text=cases.MAX_TEXT,

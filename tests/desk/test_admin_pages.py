@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from desk.i18n import DeskTexts
 from locales import Translator
+from locales.status import translation_status
 from storage import audit
 from storage.db import session_scope
 from storage.models import Offer, OfferChange, OfferStatus, Person, Role
@@ -153,6 +154,21 @@ async def test_the_offer_list_marks_archived_ended_and_unchecked_offers(
         assert GERMAN.gettext(mark) in html
     edit = await client.get(f"{base}/offers/{await offer_id(bot, 'sprachcafe')}")
     assert "&lt;für alle&gt;" in edit.text and "<für alle>" not in edit.text, "texts are escaped"
+
+
+async def test_the_offers_page_shows_which_languages_still_need_a_native_speakers_review(
+    bot: BotUnderTest, desk: DeskClient
+) -> None:
+    client, base = await desk(JONAS, "Jonas Admin", Role.ADMIN)
+
+    html = (await client.get(f"{base}/offers")).text
+    section = html[html.index('id="translations"') :]
+
+    assert GERMAN.gettext("Translations of the bot") in section
+    for status in translation_status():
+        assert GERMAN.language_names[status.language] in section, "language names in German"
+    assert "Paschtu" in section and "پښتو" not in section
+    assert GERMAN.gettext("machine-assisted, review needed") in section
 
 
 async def test_an_admin_edits_texts_and_details_and_each_change_is_recorded(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 import re
 import string
 from collections import Counter
@@ -56,17 +57,51 @@ def test_catalog_translates_every_message_of_the_template(language: str) -> None
     assert missing == [], f"{language}: untranslated or fuzzy"
 
 
+def numbers_per_form(catalog: Catalog) -> dict[int, set[int]]:
+    """Which counts 0…1000 each plural form of the catalog's Plural-Forms expression is used for."""
+    choose = gettext.c2py(catalog.plural_expr)
+    numbers: dict[int, set[int]] = {form: set() for form in range(catalog.num_plurals)}
+    for n in range(1001):
+        numbers[choose(n)].add(n)
+    return numbers
+
+
+def forms_that_may_omit_n(catalog: Catalog) -> set[int]:
+    """Plural forms used for exactly one count may say the number in words instead of ``{n}``
+    ("heute und morgen" for 1 day; Arabic "موعد واحد" for one, "موعدان" for two, "لا … أي" for zero)."""
+    return {form for form, numbers in numbers_per_form(catalog).items() if len(numbers) == 1}
+
+
+def test_arabic_and_tigrinya_plural_forms_follow_cldr() -> None:
+    arabic, tigrinya = load(catalog_path("ar")), load(catalog_path("ti"))
+
+    assert arabic.plural_expr == (
+        "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5)"
+    ), "the CLDR/GNU order: zero, one, two, few (3–10), many (11–99), other (100–102, …)"
+    per_form = numbers_per_form(arabic)
+    assert {0, 1, 2} == forms_that_may_omit_n(arabic), "only zero, one and two may drop {n} in Arabic"
+    assert {11, 99, 111} <= per_form[4] and {100, 101, 102, 200} <= per_form[5]
+    assert tigrinya.plural_expr == "(n > 1)" and numbers_per_form(tigrinya)[0] == {0, 1}
+
+
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_translations_keep_placeholders_markup_and_commands(language: str) -> None:
     catalog = load(catalog_path(language))
+    may_omit_n = forms_that_may_omit_n(catalog)
     problems = []
     for message in catalog:
         if not message.id:
             continue
-        source = sources(message)[-1]
-        for form in forms(message):
-            where = f"{language} [{message.context}] {sources(message)[0][:40]!r}"
-            if placeholders(form) - Counter({"n": 99}) != placeholders(source) - Counter({"n": 99}):
+        source = sources(message)[-1]  # msgid_plural for plural messages: the placeholders every form keeps
+        for index, form in enumerate(forms(message)):
+            where = f"{language} [{message.context}] {sources(message)[0][:40]!r} form {index}"
+            expected = placeholders(source)
+            if isinstance(message.id, tuple) and index in may_omit_n:
+                expected -= Counter({"n": 99})
+                found = placeholders(form) - Counter({"n": 99})
+            else:
+                found = placeholders(form)
+            if found != expected:
                 problems.append(f"{where}: placeholders {dict(placeholders(form))}")
             if TAG.findall(form) != TAG.findall(source):
                 problems.append(f"{where}: tags {TAG.findall(form)}")

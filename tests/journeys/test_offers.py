@@ -96,15 +96,18 @@ async def test_a_missing_translation_falls_back_to_german_with_a_note_and_long_t
 ) -> None:
     olena = directory.person(7002, "Olena", "uk")
     await open_topics(olena)
-    await olena.tap("list:language:0")
-    await olena.tap("Sprachcafé")
+    listing = await olena.tap("list:language:0")
+    ukrainian = t("uk")
+    assert ukrainian.pgettext("offers", "{mark} Not yet translated into your language.", mark="🌐") in (
+        listing.text
+    ), "the list explains the mark on names shown in German"
+    await olena.tap("🌐 Sprachcafé")
 
     card = olena.last
-    ukrainian = t("uk")
     assert "Deutsch sprechen bei Kaffee & Kuchen <für alle>." in card.text, "shown as written, safely escaped"
-    assert (
-        ukrainian.pgettext("offers", "🌐 This offer is not yet translated into your language.") in card.text
-    )
+    assert card.text.startswith(
+        ukrainian.pgettext("offers", "🌐 This offer is not yet translated into your language.")
+    ), "the hint comes first, before the German name"
     assert (
         ukrainian.pgettext("offers", "🔴 Closed now · opens {day} at {time}", day="середа", time="16:00")
         in card.text

@@ -20,9 +20,12 @@ LANGUAGE_SCRIPT = {
 }
 
 
+ISOLATED = re.compile("\u2068[^\u2069]*\u2069")  # a value in another script (a German place name)
+
+
 def share_of_script(text: str, script: str) -> float:
-    """The share of letters in ``text`` that belong to ``script``."""
-    letters = [char for char in text if char.isalpha()]
+    """The share of letters in ``text``, outside isolated values, that belong to ``script``."""
+    letters = [char for char in ISOLATED.sub("", text) if char.isalpha()]
     if not letters:
         return 0.0
     return sum(1 for char in letters if SCRIPTS[script].match(char)) / len(letters)
