@@ -16,8 +16,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import staff_cli
 from bot.config import (
     Settings,
     SettingsError,
@@ -34,24 +34,10 @@ from bot.preflight import (
     telegram_problem,
     wait_for_telegram,
 )
-from locales import SUPPORTED_LANGUAGES
-from storage import (
-    audit,
-    backup,
-    booking,
-    health,
-    invites,
-    key_rotation,
-    offer_files,
-    people,
-    report,
-    retention,
-)
+from storage import audit, backup, health, invites, key_rotation, offer_files, report, retention
 from storage.crypto import CaseCipher, KeyMissing, UnreadableText, new_key
 from storage.db import create_engine, create_session_factory, session_scope
-from storage.hours import WEEKDAYS
 from storage.migrate import upgrade_to_head
-from storage.models import Person, Role
 
 log = logging.getLogger("wegweiser")
 
@@ -110,46 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     offer_export = offer_commands.add_parser("export", help="write every offer to a file")
     offer_export.add_argument("file", type=Path, metavar="FILE", help="a .yaml, .yml or .csv file")
 
-    staff = commands.add_parser("staff", help="manage advisors and admins")
-    staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
-    add = staff_commands.add_parser("add", help="give a Telegram account a staff role")
-    add.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
-    add.add_argument("--role", required=True, choices=[Role.ADVISOR.value, Role.ADMIN.value])
-    add.add_argument("--name", required=True, help="the staff member's name as colleagues see it")
-    invite = staff_commands.add_parser(
-        "invite", help="print a single-use Telegram link that gives whoever opens it a staff role"
-    )
-    invite.add_argument("--role", required=True, choices=[Role.ADVISOR.value, Role.ADMIN.value])
-    invite.add_argument("--name", required=True, help="the staff member's name as colleagues see it")
-    staff_commands.add_parser("list", help="list advisors and admins")
-    remove = staff_commands.add_parser("remove", help="take a staff role away")
-    remove.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
-
-    hours = commands.add_parser("hours", help="an advisor's consultation hours, absences, languages, place")
-    hours_commands = hours.add_subparsers(dest="hours_command", required=True, metavar="ACTION")
-    hours_show = hours_commands.add_parser("show", help="show an advisor's hours, absences, languages, place")
-    hours_show.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
-    hours_set = hours_commands.add_parser("set", help="replace the hours of one weekday")
-    hours_set.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
-    hours_set.add_argument("weekday", choices=WEEKDAYS, metavar="WEEKDAY", help="mon, tue, … sun")
-    hours_set.add_argument(
-        "ranges", metavar="RANGES", help='e.g. "09:00-12:00, 14:00-16:00"; "" or - for none'
-    )
-    absence_add = hours_commands.add_parser("absence-add", help="add days without consultations")
-    absence_add.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
-    absence_add.add_argument("first_day", type=calendar_day, metavar="FIRST_DAY")
-    absence_add.add_argument("last_day", type=calendar_day, nargs="?", metavar="LAST_DAY")
-    absence_remove = hours_commands.add_parser("absence-remove", help="remove an absence (ids: hours show)")
-    absence_remove.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
-    absence_remove.add_argument("absence_id", type=int, metavar="ABSENCE_ID")
-    hours_languages = hours_commands.add_parser("languages", help="the languages an advisor consults in")
-    hours_languages.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
-    hours_languages.add_argument("languages", metavar="CODES", help="e.g. de,en,ar; - for none")
-    hours_place = hours_commands.add_parser("place", help="where an advisor's consultations take place")
-    hours_place.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
-    hours_place.add_argument(
-        "place", metavar="PLACE", help='e.g. "Rathaus Hemmingen, Zimmer 12"; - for default'
-    )
+    staff_cli.add_parsers(commands, calendar_day)
 
     report_parser = commands.add_parser(
         "report", help="write the funding report (Verwendungsnachweis) as CSV"
@@ -161,13 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     retention_parser = commands.add_parser(
-        "retention", help="anonymise cases closed longer than the retention period"
+        "retention",
+        help="anonymise cases closed longer than the retention period; delete people inactive as long",
     )
     retention_commands = retention_parser.add_subparsers(
         dest="retention_command", required=True, metavar="ACTION"
     )
-    retention_run = retention_commands.add_parser("run", help="anonymise every case that is due now")
-    retention_run.add_argument("--dry-run", action="store_true", help="only show what would be anonymised")
+    retention_run = retention_commands.add_parser(
+        "run", help="anonymise every case and delete every inactive person that is due now"
+    )
+    retention_run.add_argument(
+        "--dry-run", action="store_true", help="only show what would be anonymised and deleted"
+    )
 
     audit_parser = commands.add_parser("audit", help="the audit log of case data access")
     audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -266,10 +218,10 @@ def dispatch(settings: Settings, args: argparse.Namespace, env_file: Path | None
     if args.command == "keys":
         return asyncio.run(rotate_keys(settings))
     if args.command == "hours":
-        return asyncio.run(manage_hours(settings, args))
+        return asyncio.run(staff_cli.manage_hours(settings, args))
     if args.staff_command == "invite":
         return asyncio.run(invite_staff(settings, args.role, args.name))
-    return asyncio.run(manage_staff(settings, args))
+    return asyncio.run(staff_cli.manage_staff(settings, args))
 
 
 def demo(settings: Settings, port: int) -> int:
@@ -471,53 +423,6 @@ async def manage_offers(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def manage_staff(settings: Settings, args: argparse.Namespace) -> int:
-    engine = create_engine(settings.resolved_database_url())
-    try:
-        await upgrade_to_head(engine)
-        async with session_scope(create_session_factory(engine)) as session:
-            now = datetime.now(UTC)
-            if args.staff_command == "add":
-                try:
-                    person = await people.add_staff(
-                        session, args.telegram_id, Role(args.role), args.name, now
-                    )
-                except ValueError as error:
-                    print(f"wegweiser: {error}", file=sys.stderr)
-                    return 2
-                print(f"{person.telegram_id} is now {person.role}: {person.staff_name}")
-            elif args.staff_command == "list":
-                staff = await people.list_staff(session)
-                if not staff:
-                    print(
-                        "No staff yet. Add someone with: wegweiser staff add TELEGRAM_ID "
-                        "--role advisor --name NAME"
-                    )
-                for person in staff:
-                    print(
-                        f"{person.telegram_id}\t{person.role}\t{person.staff_name}{reachability_note(person)}"
-                    )
-            else:
-                try:
-                    await people.remove_staff(session, args.telegram_id)
-                except people.NotStaffError:
-                    print(f"wegweiser: {args.telegram_id} is not a staff member", file=sys.stderr)
-                    return 1
-                except people.LastAdminError as error:
-                    print(f"wegweiser: {error}", file=sys.stderr)
-                    return 1
-                print(f"{args.telegram_id} is no longer staff.")
-    finally:
-        await engine.dispose()
-    return 0
-
-
-def reachability_note(person: Person) -> str:
-    """Appended to a staff line when the bot cannot write to them."""
-    state = health.reachability(person)
-    return "" if state == "reachable" else f"\t{state}"
-
-
 async def write_report(settings: Settings, args: argparse.Namespace) -> int:
     start: date = args.start
     end: date = args.end
@@ -547,7 +452,7 @@ async def run_retention(settings: Settings, dry_run: bool) -> int:
     try:
         await upgrade_to_head(engine)
         async with session_scope(create_session_factory(engine)) as session:
-            result = await retention.anonymise_closed_cases(
+            result = await retention.apply_retention(
                 session, datetime.now(UTC), timedelta(days=settings.retention_days), dry_run=dry_run
             )
     finally:
@@ -590,91 +495,6 @@ async def rotate_keys(settings: Settings) -> int:
         await engine.dispose()
     print(f"Re-encrypted {rotated} case texts with the first key. You can now remove the older keys.")
     return 0
-
-
-async def manage_hours(settings: Settings, args: argparse.Namespace) -> int:
-    """``wegweiser hours …``: what an advisor can also change in the bot with /hours."""
-    engine = create_engine(settings.resolved_database_url())
-    try:
-        await upgrade_to_head(engine)
-        async with session_scope(create_session_factory(engine)) as session:
-            advisor = await people.person_by_telegram_id(session, args.telegram_id)
-            if advisor is None or advisor.role != Role.ADVISOR:
-                print(
-                    f"wegweiser: {args.telegram_id} is not an advisor (add one with: wegweiser staff add "
-                    f"{args.telegram_id} --role advisor --name NAME)",
-                    file=sys.stderr,
-                )
-                return 1
-            try:
-                message = await change_hours(session, advisor, args, settings)
-            except ValueError as error:
-                print(f"wegweiser: {error}; nothing was changed.", file=sys.stderr)
-                return 2
-            except LookupError as error:
-                print(f"wegweiser: {error.args[0]}", file=sys.stderr)
-                return 1
-            print(message)
-    finally:
-        await engine.dispose()
-    return 0
-
-
-async def change_hours(
-    session: AsyncSession, advisor: Person, args: argparse.Namespace, settings: Settings
-) -> str:
-    """Carry out one ``hours`` action; returns what to print. Bad values raise ``ValueError``."""
-    from handlers.advisor import parse_languages
-
-    action = args.hours_command
-    if action == "set":
-        ranges = "" if args.ranges.strip() == "-" else args.ranges
-        await booking.set_weekly_hours(session, advisor.id, WEEKDAYS.index(args.weekday), ranges)
-    elif action == "absence-add":
-        absence = await booking.add_absence(
-            session, advisor.id, args.first_day, args.last_day or args.first_day
-        )
-        return f"Added absence {absence.id}: {absence.first_day} – {absence.last_day}."
-    elif action == "absence-remove":
-        if not await booking.remove_absence(session, advisor.id, args.absence_id):
-            raise LookupError(
-                f"{args.telegram_id} has no absence {args.absence_id} (see: wegweiser hours show)"
-            )
-        return f"Removed absence {args.absence_id}."
-    elif action == "languages":
-        codes = parse_languages(args.languages)
-        if codes is None:
-            raise ValueError(
-                f"{args.languages!r} is not a list of language codes; known: {', '.join(SUPPORTED_LANGUAGES)}"
-            )
-        (await booking.profile(session, advisor.id)).languages = codes
-    elif action == "place":
-        place = args.place.strip()
-        if not place or len(place) > 200:
-            raise ValueError("the place needs 1 to 200 characters (- for the default)")
-        (await booking.profile(session, advisor.id)).place = None if place == "-" else place
-    return await hours_summary(session, advisor, settings)
-
-
-async def hours_summary(session: AsyncSession, advisor: Person, settings: Settings) -> str:
-    """An advisor's hours, upcoming absences (with ids), languages and place, as plain lines."""
-    from handlers.appointment_texts import default_place
-
-    weekly = await booking.weekly_hours(session, advisor.id)
-    today = datetime.now(UTC).astimezone(settings.zone).date()
-    upcoming = await booking.absences(session, advisor.id, today)
-    profile = await booking.profile(session, advisor.id)
-    lines = [f"{advisor.staff_name} ({advisor.telegram_id})", "Weekly hours:"]
-    for weekday, name in enumerate(WEEKDAYS):
-        ranges = ", ".join(f"{start}-{end}" for start, end in weekly.get(weekday, []))
-        lines.append(f"  {name}  {ranges or '-'}")
-    lines.append("Absences:" if upcoming else "Absences: none planned")
-    lines += [f"  {absence.id}\t{absence.first_day} – {absence.last_day}" for absence in upcoming]
-    lines.append(f"Languages: {', '.join(profile.languages) or 'not set'}")
-    lines.append(
-        f"Place: {profile.place or f'not set (the bot shows {default_place(settings.municipality)})'}"
-    )
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

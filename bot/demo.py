@@ -16,7 +16,7 @@ from bot.app import build_application, desk_services, polling
 from bot.config import Settings
 from bot.sandbox import RunningSandbox, Sandbox, new_world, serve
 from desk.app import create_desk
-from storage import booking, offer_files, people
+from storage import advisors, offer_files, people
 from storage.crypto import new_key
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -102,10 +102,10 @@ async def prepare_demo_database(database_url: str) -> None:
 async def give_demo_consultation_hours(session: AsyncSession, advisor_id: int) -> None:
     """Hours, languages and place for the demo advisor, so people can book at once. Only what is
     still unset is filled in: a rerun adds nothing twice and keeps what was changed with /hours."""
-    if not await booking.weekly_hours(session, advisor_id):
+    if not await advisors.weekly_hours(session, advisor_id):
         for weekday, ranges in DEMO_HOURS.items():
-            await booking.set_weekly_hours(session, advisor_id, weekday, ranges)
-    profile = await booking.profile(session, advisor_id)
+            await advisors.set_weekly_hours(session, advisor_id, weekday, ranges)
+    profile = await advisors.profile(session, advisor_id)
     profile.languages = profile.languages or ["de", "en", "ar"]
     profile.place = profile.place or "Rathaus Hemmingen, Zimmer 12 (Beispiel)"
 

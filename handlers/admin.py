@@ -13,6 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, JobQ
 from handlers.appointment_texts import tell
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.durations import duration_text
 from handlers.keyboards import button_label, in_rows
 from handlers.offer_cards import category_label, offer_name, weekly_hours
 from handlers.replies import show
@@ -115,7 +116,8 @@ async def home(update: Update, context: BotContext) -> None:
     text = t.pgettext(
         "admin",
         "<b>Offer directory</b>\n{active} active, {archived} archived.\n"
-        "{stale} not verified for 180 days, {ended} ended.",
+        "{stale} not verified for {period}, {ended} ended.",
+        period=duration_text(t, offers.STALE_AFTER, months=False),
         active=active,
         archived=len(everything) - active,
         stale=len(attention.stale),
@@ -539,9 +541,10 @@ def attention_text(t: Translator, attention: offers.Freshness) -> str:
         parts.append(
             t.npgettext(
                 "admin",
-                "<b>{n} offer not verified for 180 days:</b>",
-                "<b>{n} offers not verified for 180 days:</b>",
+                "<b>{n} offer not verified for {period}:</b>",
+                "<b>{n} offers not verified for {period}:</b>",
                 len(attention.stale),
+                period=duration_text(t, offers.STALE_AFTER, months=False),
             )
             + "\n"
             + names

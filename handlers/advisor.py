@@ -10,36 +10,28 @@ from __future__ import annotations
 import functools
 import html
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, JobQueue
 
 from handlers import staff
-from handlers.appointment_texts import (
-    AppointmentView,
-    default_place,
-    kind_label,
-    language_text,
-    load_view,
-    tell,
-    topic_label,
-    when_text,
-)
+from handlers.appointment_texts import kind_label, staff_language_text, tell, topic_label, when_text
 from handlers.booking import START
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext, Runtime
+from handlers.domain_errors import domain_error_text
 from handlers.keyboards import button_label, in_rows
 from handlers.replies import show
 from handlers.typed_answers import AnswerHandler
 from locales import SUPPORTED_LANGUAGES, Html, Translator
-from storage import booking, pending, people
+from storage import advisors, booking, pending
+from storage.appointment_views import AppointmentView, agenda_digests, load_view
 from storage.booking import ADVISOR_CANCEL_REASONS, BookingRefused
 from storage.db import session_scope
-from storage.hours import HoursError
+from storage.errors import DomainError
 from storage.models import Absence, Appointment, AppointmentStatus, Case, Person, Role
 from storage.pending import Waiting
 
@@ -47,7 +39,6 @@ log = logging.getLogger(__name__)
 
 AGENDA_DAYS = 7  # today and the next seven days
 AGENDA_MAX_ENTRIES = 20  # keeps the message well below Telegram's 4096 characters
-PLACE_MAX = 200
 DIGEST_JOB = "advisor-agenda-digest"
 WEEKDAY = one_of(tuple(str(day) for day in range(7)))
 
@@ -61,6 +52,7 @@ HOURS_DAY = Action("vhday", (WEEKDAY,))
 ABSENCE_ADD = Action("vabsadd")
 ABSENCE_LIST = Action("vabsls")
 ABSENCE_REMOVE = Action("vabsrm", (integer(),))
+ABSENCE_CONFIRM = Action("vabsok", (r"20[0-9]{6}", r"20[0-9]{6}", one_of(("cancel", "keep"))))
 LANGUAGES = Action("vlangs")
 PLACE = Action("vplace")
 
@@ -69,19 +61,8 @@ WAITING_ABSENCE = "advisor_absence"
 WAITING_LANGUAGES = "advisor_languages"
 WAITING_PLACE = "advisor_place"
 
-_DAY = r"(\d{4}-\d{2}-\d{2})"
-_ABSENCE = re.compile(rf"\s*{_DAY}(?:\s*(?:\s|-|–|—)\s*{_DAY})?\s*")
-
 
 Callback = Callable[[Update, BotContext], Awaitable[None]]
-
-
-class InvalidAnswer(ValueError):
-    """A typed answer that cannot be saved; ``reason`` says why (translated for the advisor)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 # ---- shared pieces -----------------------------------------------------------------------------
@@ -125,31 +106,6 @@ def weekday_name(t: Translator, weekday: int) -> str:
     return t.weekday(weekday)
 
 
-def parse_languages(text: str) -> list[str] | None:
-    """``"de, en, ar"`` → ``["de", "en", "ar"]``; ``"-"`` clears; ``None`` when a code is unknown."""
-    if text.strip() == "-":
-        return []
-    codes = [code.lower() for code in re.split(r"[,;\s]+", text) if code]
-    if not codes or any(code not in SUPPORTED_LANGUAGES for code in codes):
-        return None
-    return list(dict.fromkeys(codes))
-
-
-def parse_absence(text: str) -> tuple[date, date]:
-    """``"2026-03-10 2026-03-14"`` or a single ``"2026-03-10"`` → first and last day."""
-    match = _ABSENCE.fullmatch(text)
-    if match is None:
-        raise InvalidAnswer("absence_format")
-    try:
-        first = date.fromisoformat(match[1])
-        last = date.fromisoformat(match[2]) if match[2] else first
-    except ValueError:
-        raise InvalidAnswer("absence_format") from None
-    if last < first:
-        raise InvalidAnswer("absence_order")
-    return first, last
-
-
 # ---- the agenda --------------------------------------------------------------------------------
 
 
@@ -164,7 +120,7 @@ def agenda_entry(t: Translator, appointment: Appointment, case: Case) -> str:
         name=case.first_name or "–",
         case=case.number,
         topic=Html(topic_label(t, appointment.topic)),
-        language=Html(language_text(t, appointment.language, appointment.interpreter)),
+        language=staff_language_text(t, appointment.language, appointment.interpreter),
     )
     if appointment.status == AppointmentStatus.ATTENDED:
         return t.pgettext("advisor", "{entry}\n✅ attended", entry=Html(entry))
@@ -282,7 +238,7 @@ async def _own_view(context: BotContext, appointment_id: int) -> AppointmentView
     runtime = context.runtime
     async with session_scope(runtime.sessions) as session:
         try:
-            advisor = await booking.advisor_or_refuse(session, context.viewer.telegram_id)
+            advisor = await advisors.advisor_or_refuse(session, context.viewer.telegram_id)
             await booking.advisor_appointment(session, appointment_id, advisor.id)
         except BookingRefused as refused:
             return refused.reason
@@ -380,7 +336,7 @@ async def cancel(update: Update, context: BotContext) -> None:
     refused: str | None = None
     async with session_scope(runtime.sessions) as session:
         try:
-            advisor = await booking.advisor_or_refuse(session, context.viewer.telegram_id)
+            advisor = await advisors.advisor_or_refuse(session, context.viewer.telegram_id)
             await booking.cancel_by_advisor(session, context.now(), appointment_id, advisor.id, reason)
         except BookingRefused as error:
             refused = error.reason
@@ -477,7 +433,7 @@ async def record_outcome(update: Update, context: BotContext) -> None:
     newly_missed = False
     async with session_scope(runtime.sessions) as session:
         try:
-            advisor = await booking.advisor_or_refuse(session, context.viewer.telegram_id)
+            advisor = await advisors.advisor_or_refuse(session, context.viewer.telegram_id)
             before = (await booking.advisor_appointment(session, appointment_id, advisor.id)).status
             await booking.record_outcome(session, context.now(), appointment_id, advisor.id, attended)
             newly_missed = not attended and before != AppointmentStatus.NO_SHOW
@@ -540,16 +496,9 @@ async def send_agenda_digests(context: BotContext) -> None:
     today = context.now().astimezone(runtime.zone).date()
     start, end = _local_day_bounds(runtime, today)
     async with session_scope(runtime.sessions) as session:
-        advisors = [
-            person
-            for person in await people.list_staff(session)
-            if person.role == Role.ADVISOR and person.blocked_at is None
-        ]
-        days = [(advisor, await booking.agenda(session, advisor.id, start, end)) for advisor in advisors]
+        days = await agenda_digests(session, start, end)
     sent = 0
     for advisor, rows in days:
-        if not rows:
-            continue
         t = _translator_for(runtime, advisor)
         text = "\n\n".join(
             [
@@ -620,7 +569,9 @@ def hours_text(
     lines.append(
         t.pgettext("advisor", "<b>Place:</b> {place}", place=place)
         if place
-        else t.pgettext("advisor", "<b>Place:</b> {place} (default)", place=default_place(municipality))
+        else t.pgettext(
+            "advisor", "<b>Place:</b> {place} (default)", place=advisors.default_place(municipality)
+        )
     )
     return "\n".join(lines)
 
@@ -664,9 +615,9 @@ async def _show_hours(update: Update, context: BotContext, note: str | None = No
     today = context.now().astimezone(runtime.zone).date()
     advisor_id = context.viewer.person_id
     async with session_scope(runtime.sessions) as session:
-        weekly = await booking.weekly_hours(session, advisor_id)
-        upcoming = await booking.absences(session, advisor_id, today)
-        advisor_profile = await booking.profile(session, advisor_id)
+        weekly = await advisors.weekly_hours(session, advisor_id)
+        upcoming = await advisors.absences(session, advisor_id, today)
+        advisor_profile = await advisors.profile(session, advisor_id)
         languages, place = list(advisor_profile.languages), advisor_profile.place
     text = hours_text(t, weekly, upcoming, languages, place, runtime.municipality)
     if note:
@@ -791,68 +742,29 @@ async def ask_place(update: Update, context: BotContext) -> None:
     )
 
 
-def invalid_answer_text(t: Translator, reason: str) -> str:
-    """Why a typed answer was not saved, in the advisor's language."""
-    reasons = {
-        "hours_format": t.pgettext(
-            "advisor",
-            "Please write time ranges that do not overlap, like this: 09:00-12:00, 14:00-16:00 "
-            "(or a single - for none).",
-        ),
-        "hours_grid": t.pgettext(
-            "advisor", "Consultation hours start and end on the hour or half hour, e.g. 09:00-12:30."
-        ),
-        "absence_format": t.pgettext(
-            "advisor", "Please write one date, or two dates like this: 2026-03-10 2026-03-14"
-        ),
-        "absence_order": t.pgettext("advisor", "The last day must not be before the first day."),
-        "absence_past": t.pgettext("advisor", "This absence is already over."),
-        "languages": t.pgettext(
-            "advisor",
-            "Please write language codes separated by commas, like this: de, en, ar. Known codes: {codes}.",
-            codes=", ".join(SUPPORTED_LANGUAGES),
-        ),
-        "place_empty": t.pgettext("advisor", "Please write the place, or a single - for the default."),
-        "place_long": t.pgettext("advisor", "This is too long: at most {limit} characters.", limit=PLACE_MAX),
-    }
-    return reasons[reason]
-
-
-async def _save_hours(session: AsyncSession, advisor_id: int, payload: dict, text: str, today: date) -> None:
-    ranges = "" if text.strip() == "-" else text
-    try:
-        await booking.set_weekly_hours(session, advisor_id, int(payload["weekday"]), ranges)
-    except HoursError:
-        raise InvalidAnswer("hours_format") from None
-    except ValueError:
-        raise InvalidAnswer("hours_grid") from None
+async def _save_hours(
+    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime, zone: tzinfo
+) -> None:
+    await advisors.set_weekly_hours(session, advisor_id, int(payload["weekday"]), text)
 
 
 async def _save_absence(
-    session: AsyncSession, advisor_id: int, payload: dict, text: str, today: date
+    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime, zone: tzinfo
 ) -> None:
-    first, last = parse_absence(text)
-    if last < today:
-        raise InvalidAnswer("absence_past")
-    await booking.add_absence(session, advisor_id, first, last)
+    first, last = advisors.parse_absence(text)
+    await advisors.add_absence(session, advisor_id, first, last, zone=zone, now=now)
 
 
 async def _save_languages(
-    session: AsyncSession, advisor_id: int, payload: dict, text: str, today: date
+    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime, zone: tzinfo
 ) -> None:
-    codes = parse_languages(text)
-    if codes is None:
-        raise InvalidAnswer("languages")
-    (await booking.profile(session, advisor_id)).languages = codes
+    await advisors.set_languages(session, advisor_id, text)
 
 
-async def _save_place(session: AsyncSession, advisor_id: int, payload: dict, text: str, today: date) -> None:
-    place = text.strip()
-    if not place:
-        raise InvalidAnswer("place_empty")
-    if len(place) > PLACE_MAX:
-        raise InvalidAnswer("place_long")
-    (await booking.profile(session, advisor_id)).place = None if place == "-" else place
+async def _save_place(
+    session: AsyncSession, advisor_id: int, payload: dict, text: str, now: datetime, zone: tzinfo
+) -> None:
+    await advisors.set_place(session, advisor_id, text)
 
 
 SAVERS = {
@@ -864,56 +776,174 @@ SAVERS = {
 
 
 async def receive_answer(update: Update, context: BotContext, waiting: Waiting) -> None:
-    """A typed answer to one of /hours' questions: save it, or explain and keep waiting."""
+    """A typed answer to one of /hours' questions: save it, or explain and keep waiting. An absence
+    over booked appointments is not saved yet: the advisor is asked what becomes of them."""
     message = update.effective_message
     viewer = context.viewer
     if message is None or message.text is None or viewer is None:
         return
     t = context.t
     runtime = context.runtime
-    today = context.now().astimezone(runtime.zone).date()
-    rejected: str | None = None
-    allowed = True
+    refused: DomainError | None = None
+    booked: list[tuple[Appointment, Case]] = []
     async with session_scope(runtime.sessions) as session:
         try:
-            advisor = await booking.advisor_or_refuse(session, viewer.telegram_id)
-            await SAVERS[waiting.kind](session, advisor.id, waiting.payload, message.text, today)
+            advisor = await advisors.advisor_or_refuse(session, viewer.telegram_id)
+            await SAVERS[waiting.kind](
+                session, advisor.id, waiting.payload, message.text, context.now(), runtime.zone
+            )
             await pending.stop_waiting(session, viewer.person_id)
-        except InvalidAnswer as error:
-            rejected = error.reason
-        except BookingRefused:
-            allowed = False
-            await pending.stop_waiting(session, viewer.person_id)
-    if not allowed:
+        except DomainError as error:
+            refused = error
+            if error.reason in ("not_yours", "absence_booked"):
+                await pending.stop_waiting(session, viewer.person_id)
+            booked = list(error.details.get("appointments", ()))
+    if refused is not None and refused.reason == "not_yours":
         await _refuse(update, context)
-        return
-    if rejected is not None:
+    elif refused is not None and refused.reason == "absence_booked":
+        await _ask_about_booked(update, context, message.text, booked)
+    elif refused is not None:
         await message.reply_text(
             t.pgettext(
                 "advisor",
                 "Not saved. {reason}\nPlease try again, or /cancel.",
-                reason=Html(invalid_answer_text(t, rejected)),
+                reason=Html(domain_error_text(t, refused)),
             )
         )
+    else:
+        await _show_hours(update, context, t.pgettext("advisor", "✅ Saved."))
+
+
+async def _ask_about_booked(
+    update: Update, context: BotContext, text: str, booked: Sequence[tuple[Appointment, Case]]
+) -> None:
+    """The booked appointments in a new absence, and whether to cancel or keep them."""
+    t = context.t
+    first, last = (day.strftime("%Y%m%d") for day in advisors.parse_absence(text))
+    question = t.npgettext(
+        "advisor",
+        "You have {n} booked appointment in this absence:",
+        "You have {n} booked appointments in this absence:",
+        len(booked),
+    )
+    entries = [agenda_entry(t, appointment, case) for appointment, case in booked[:AGENDA_MAX_ENTRIES]]
+    ask = t.npgettext(
+        "advisor",
+        "Should it be cancelled? The person is told in their language and can book a new time.",
+        "Should they be cancelled? The people are told in their language and can book a new time.",
+        len(booked),
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.pgettext("advisor", "✖ Add the absence and cancel"),
+                    callback_data=ABSENCE_CONFIRM.encode(first, last, "cancel"),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    t.pgettext("advisor", "Add the absence, keep the appointments"),
+                    callback_data=ABSENCE_CONFIRM.encode(first, last, "keep"),
+                )
+            ],
+            _back_to_hours(t),
+        ]
+    )
+    await show(update, context, "\n\n".join([question, *entries, ask]), keyboard)
+
+
+async def confirm_absence(update: Update, context: BotContext) -> None:
+    """The advisor's answer about the booked appointments: add the absence, cancelling them (each
+    person is told) or keeping them."""
+    query = update.callback_query
+    fields = ABSENCE_CONFIRM.decode(query.data if query else None)
+    if query is None or fields is None or context.viewer is None:
         return
-    note = t.pgettext("advisor", "✅ Saved.")
-    if waiting.kind == WAITING_ABSENCE:
-        first, last = parse_absence(message.text)
-        booked = sum(
-            1
-            for appointment, _ in await _agenda_between(context, viewer.person_id, first, last)
-            if appointment.status == AppointmentStatus.BOOKED
+    t = context.t
+    runtime = context.runtime
+    now = context.now()
+    first, last = (datetime.strptime(code, "%Y%m%d").date() for code in fields[:2])
+    cancel_them = fields[2] == "cancel"
+    refused: DomainError | None = None
+    views: list[AppointmentView] = []
+    kept = 0
+    async with session_scope(runtime.sessions) as session:
+        try:
+            advisor = await advisors.advisor_or_refuse(session, context.viewer.telegram_id)
+            added = await advisors.add_absence(
+                session,
+                advisor.id,
+                first,
+                last,
+                zone=runtime.zone,
+                now=now,
+                cancel_appointments=cancel_them,
+            )
+        except DomainError as error:
+            refused = error
+        else:
+            for appointment, _case in added.cancelled:
+                view = await load_view(session, appointment.id, runtime.municipality)
+                assert view is not None
+                views.append(view)
+            if not cancel_them:
+                kept = len(await advisors.booked_during(session, advisor.id, first, last, runtime.zone, now))
+    if refused is not None:
+        await query.answer(domain_error_text(t, refused), show_alert=True)
+        return
+    await query.answer(t.pgettext("advisor", "✅ Saved."))
+    await _show_hours(update, context, await _absence_note(context, views, kept))
+
+
+async def _absence_note(context: BotContext, cancelled: Sequence[AppointmentView], kept: int) -> str:
+    """Tell each person whose appointment the absence cancelled; say to the advisor what happened."""
+    t = context.t
+    runtime = context.runtime
+    untold = 0
+    for view in cancelled:
+        person_t = _translator_for(runtime, view.person) if view.person is not None else t
+        untold += not await tell(
+            context.bot,
+            runtime.sessions,
+            view.person,
+            person_cancellation_text(person_t, view, advisors.ABSENCE_CANCEL_REASON),
+            context.now(),
+            reply_markup=rebook_keyboard(person_t),
         )
-        if booked:
-            note += "\n" + t.npgettext(
+    lines = [t.pgettext("advisor", "✅ Saved.")]
+    if len(cancelled) > untold:
+        lines.append(
+            t.npgettext(
+                "advisor",
+                "{n} appointment was cancelled and the person was told.",
+                "{n} appointments were cancelled and the people were told.",
+                len(cancelled) - untold,
+            )
+        )
+    if untold:
+        lines.append(
+            t.npgettext(
+                "advisor",
+                "{n} appointment was cancelled, but the person could not be reached on Telegram: "
+                "please tell them another way.",
+                "{n} appointments were cancelled, but the people could not be reached on Telegram: "
+                "please tell them another way.",
+                untold,
+            )
+        )
+    if kept:
+        lines.append(
+            t.npgettext(
                 "advisor",
                 "You have {n} booked appointment in this time. It is not cancelled automatically: "
                 "cancel it in /agenda if needed.",
                 "You have {n} booked appointments in this time. They are not cancelled automatically: "
                 "cancel them in /agenda if needed.",
-                booked,
+                kept,
             )
-    await _show_hours(update, context, note)
+        )
+    return "\n".join(lines)
 
 
 async def choose_absence_to_remove(update: Update, context: BotContext) -> None:
@@ -925,7 +955,7 @@ async def choose_absence_to_remove(update: Update, context: BotContext) -> None:
     t = context.t
     today = context.now().astimezone(context.runtime.zone).date()
     async with session_scope(context.runtime.sessions) as session:
-        upcoming = await booking.absences(session, context.viewer.person_id, today)
+        upcoming = await advisors.absences(session, context.viewer.person_id, today)
     rows = [
         [
             InlineKeyboardButton(
@@ -949,7 +979,7 @@ async def remove_absence(update: Update, context: BotContext) -> None:
         return
     t = context.t
     async with session_scope(context.runtime.sessions) as session:
-        removed = await booking.remove_absence(session, context.viewer.person_id, int(fields[0]))
+        removed = await advisors.remove_absence(session, context.viewer.person_id, int(fields[0]))
     note = (
         t.pgettext("advisor", "✅ The absence was removed.")
         if removed
@@ -975,6 +1005,7 @@ def handlers() -> list[BaseHandler]:
         (ABSENCE_ADD, ask_absence),
         (ABSENCE_LIST, choose_absence_to_remove),
         (ABSENCE_REMOVE, remove_absence),
+        (ABSENCE_CONFIRM, confirm_absence),
         (LANGUAGES, ask_languages),
         (PLACE, ask_place),
     ]

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
 from handlers import waiting
 from locales import Html, Translator
 from storage import people
+from storage.appointment_views import AppointmentView
 from storage.db import SessionFactory, session_scope
-from storage.models import AdvisorProfile, Appointment, Case, Person
+from storage.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -65,42 +64,19 @@ def language_text(t: Translator, language: str | None, interpreter: bool) -> Htm
     return Html(html.escape(name))
 
 
+def staff_language_text(t: Translator, language: str | None, interpreter: bool) -> Html:
+    """The appointment's language as its advisor reads it (in the advisor's language), saying when an
+    interpreter is needed."""
+    name = t.language_name(language) if language else "–"
+    if interpreter:
+        return Html(t.pgettext("advisor", "⚠ interpreter needed for {language}", language=name))
+    return Html(html.escape(name))
+
+
 def advisor_first_name(advisor: Person | None) -> str:
     if advisor is None or not advisor.staff_name:
         return "–"
     return advisor.staff_name.split()[0]
-
-
-@dataclass(frozen=True)
-class AppointmentView:
-    """An appointment with the people and place around it, loaded in one place."""
-
-    appointment: Appointment
-    case: Case
-    person: Person | None
-    advisor: Person | None
-    place: str
-
-    @property
-    def minutes(self) -> int:
-        return int((self.appointment.ends_at - self.appointment.starts_at).total_seconds() // 60)
-
-
-async def load_view(session: AsyncSession, appointment_id: int, municipality: str) -> AppointmentView | None:
-    appointment = await session.get(Appointment, appointment_id)
-    if appointment is None:
-        return None
-    case = await session.get(Case, appointment.case_id)
-    person = await session.get(Person, appointment.person_id) if appointment.person_id else None
-    advisor = await session.get(Person, appointment.advisor_id) if appointment.advisor_id else None
-    profile = await session.get(AdvisorProfile, appointment.advisor_id) if appointment.advisor_id else None
-    place = (profile.place if profile and profile.place else None) or default_place(municipality)
-    assert case is not None
-    return AppointmentView(appointment, case, person, advisor, place)
-
-
-def default_place(municipality: str) -> str:
-    return f"Rathaus {municipality}"
 
 
 def summary_text(
@@ -160,7 +136,7 @@ def advisor_notice(t: Translator, view: AppointmentView, event: str) -> str:
         name=view.case.first_name or "–",
         case=view.case.number,
         topic=topic_label(t, appointment.topic),
-        language=language_text(t, appointment.language, appointment.interpreter),
+        language=staff_language_text(t, appointment.language, appointment.interpreter),
     )
     return f"{headline}\n{details}"
 

@@ -8,7 +8,7 @@ from datetime import date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from handlers.appointment_texts import AppointmentView, load_view, summary_lines, tell, when_text
+from handlers.appointment_texts import summary_lines, tell, when_text
 from handlers.booking import (
     CHOOSE_TIME,
     START,
@@ -24,13 +24,16 @@ from handlers.booking import (
 )
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.durations import duration_text
 from handlers.keyboards import MENU, back_to_menu, in_rows
 from handlers.replies import show
 from locales import Translator
-from storage import booking
+from storage import booking, waiting_list
+from storage.appointment_views import AppointmentView, load_view
 from storage.booking import CANCEL_REASONS, BookingRefused
 from storage.db import session_scope
 from storage.models import Person
+from storage.slots import Slot, free_slots
 
 LIST = Action("mine")
 DETAIL = Action("appt", (integer(),))
@@ -259,7 +262,7 @@ async def offer_freed_times(context: BotContext) -> None:
     """Tell the first people on the waiting list about times that became free."""
     runtime = context.runtime
     async with session_scope(runtime.sessions) as session:
-        offered = await booking.offer_freed_time(session, runtime.policy, context.now())
+        offered = await waiting_list.offer_freed_time(session, runtime.policy, context.now())
         recipients = [(entry, slot, await session.get(Person, entry.person_id)) for entry, slot in offered]
     for entry, slot, person in recipients:
         if person is None:
@@ -273,8 +276,9 @@ async def offer_freed_times(context: BotContext) -> None:
             t.pgettext(
                 "appointments",
                 "Good news: a consultation time has become free: {when}. It is kept for you for "
-                "3 hours. Would you like to book it?",
+                "{period}. Would you like to book it?",
                 when=when_text(t, slot.starts_at, slot.ends_at),
+                period=duration_text(t, runtime.policy.waiting_offer_valid),
             ),
             context.now(),
             reply_markup=InlineKeyboardMarkup(
@@ -333,12 +337,10 @@ async def move_days(update: Update, context: BotContext) -> None:
     )
 
 
-async def _free_for_move(
-    context: BotContext, view: AppointmentView, day: date | None = None
-) -> list[booking.Slot]:
+async def _free_for_move(context: BotContext, view: AppointmentView, day: date | None = None) -> list[Slot]:
     appointment = view.appointment
     async with session_scope(context.runtime.sessions) as session:
-        return await booking.free_slots(
+        return await free_slots(
             session,
             context.runtime.policy,
             context.now(),

@@ -6,31 +6,26 @@ so a restart between two taps loses nothing; the last step re-checks everything 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from handlers import calendar_files
-from handlers.appointment_texts import (
-    advisor_notice,
-    default_place,
-    load_view,
-    summary_lines,
-    summary_text,
-    tell,
-    topic_label,
-)
+from handlers.appointment_texts import advisor_notice, summary_lines, summary_text, tell, topic_label
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.durations import duration_text
 from handlers.keyboards import MENU, back_to_menu, in_rows
 from handlers.replies import show
 from locales import ENDONYMS, SUPPORTED_LANGUAGES, Translator
-from storage import booking, consent, people
+from storage import advisors, booking, consent, people, slots, waiting_list
+from storage.appointment_views import load_view
 from storage.booking import TOPICS, BookingRefused
 from storage.consent import Purpose
 from storage.db import session_scope
 from storage.models import Person
+from storage.reminders import BEFORE
 
 LANGUAGE_CHOICE = one_of((*SUPPORTED_LANGUAGES, "i"))  # "i": the person's language, with an interpreter
 ABOUT = r"-|0|[1-9][0-9]{0,8}"  # the offer the consultation is about, or "-"
@@ -67,9 +62,9 @@ def day_of(code: str) -> date | None:
         return None
 
 
-def free_days(slots: list[booking.Slot], zone: tzinfo) -> list[date]:
+def free_days(free: list[slots.Slot], zone: tzinfo) -> list[date]:
     """The first days (local dates) that have free times, for a day picker."""
-    return sorted({slot.starts_at.astimezone(zone).date() for slot in slots})[:MAX_DAYS]
+    return sorted({slot.starts_at.astimezone(zone).date() for slot in free})[:MAX_DAYS]
 
 
 def day_label(t: Translator, day: date) -> str:
@@ -114,6 +109,9 @@ def refusal_text(t: Translator, reason: str, max_open: int) -> str:
         ),
         "not_booked": t.pgettext("booking", "This appointment is no longer open."),
         "not_yours": t.pgettext("booking", "This appointment is not yours."),
+        "advisor": t.pgettext(
+            "booking", "This time cannot be booked with this advisor. Please choose one of the times shown."
+        ),
     }
     return texts.get(
         reason, t.pgettext("booking", "This time can no longer be booked. Please choose another one.")
@@ -158,7 +156,7 @@ async def start(update: Update, context: BotContext) -> None:
         await show(
             update,
             context,
-            consent_text(t, context.runtime.municipality),
+            consent_text(t, context.runtime.municipality, context.runtime.retention),
             InlineKeyboardMarkup(
                 [
                     [
@@ -178,7 +176,8 @@ async def start(update: Update, context: BotContext) -> None:
     await ask_topic(update, context, about)
 
 
-def consent_text(t: Translator, municipality: str) -> str:
+def consent_text(t: Translator, municipality: str, retention: timedelta) -> str:
+    """What booking stores, why and for how long (the retention period from the settings)."""
     return t.pgettext(
         "booking",
         "<b>Before you book: your data</b>\n\n"
@@ -186,10 +185,21 @@ def consent_text(t: Translator, municipality: str) -> str:
         "• your Telegram account and first name,\n"
         "• the time, topic and language of your appointments.\n\n"
         "Why: to plan the consultation, to send you reminders and to tell your advisor who is coming.\n"
-        "How long: until you delete it, and at most 6 months after your last contact.\n\n"
+        "How long: until you delete it, and at most {period} after your last contact.\n\n"
         "Giving this consent is voluntary. You can see, download or delete your data at any time under "
         "“Privacy and my data”. Without it, you can still book by phone or in person.",
         municipality=municipality,
+        period=duration_text(t, retention),
+    )
+
+
+def interpreter_note(t: Translator, language: str) -> str:
+    """Said before booking when none of the advisors speaks the chosen language."""
+    return t.pgettext(
+        "booking",
+        "None of our advisors speaks {language}, so an interpreter is needed: we will arrange one "
+        "for your appointment.",
+        language=t.language_name(language),
     )
 
 
@@ -215,9 +225,7 @@ async def agree(update: Update, context: BotContext) -> None:
         )
         return
     async with session_scope(context.runtime.sessions) as session:
-        # The consent text covers the reminders too; they can be withdrawn on their own in /privacy.
-        for purpose in (Purpose.BOOKING, Purpose.REMINDERS):
-            await consent.give_consent(session, viewer.person_id, purpose, viewer.language, context.now())
+        await consent.give_booking_consent(session, viewer.person_id, viewer.language, context.now())
     await query.answer(t.pgettext("booking", "Thank you."))
     await ask_topic(update, context, about)
 
@@ -286,10 +294,10 @@ async def show_days(update: Update, context: BotContext, topic: str, choice: str
     t = context.t
     language, interpreter = _language(choice, viewer.language)
     async with session_scope(context.runtime.sessions) as session:
-        slots = await booking.free_slots(
+        free = await slots.free_slots(
             session, context.runtime.policy, context.now(), viewer.person_id, language, interpreter
         )
-    days = free_days(slots, context.runtime.zone)
+    days = free_days(free, context.runtime.zone)
     if not days:
         await show(
             update,
@@ -356,10 +364,10 @@ async def show_times(
     t = context.t
     language, interpreter = _language(choice, viewer.language)
     async with session_scope(context.runtime.sessions) as session:
-        slots = await booking.free_slots(
+        free = await slots.free_slots(
             session, context.runtime.policy, context.now(), viewer.person_id, language, interpreter, day=day
         )
-    if not slots:
+    if not free:
         await show_days(update, context, topic, choice, about)
         return
     buttons = [
@@ -367,7 +375,7 @@ async def show_times(
             t.time(slot.starts_at),
             callback_data=CHOOSE_TIME.encode(topic, choice, minute_of(slot.starts_at), about),
         )
-        for slot in slots
+        for slot in free
     ]
     rows = in_rows(buttons, 4)
     another_day = InlineKeyboardButton(
@@ -393,7 +401,7 @@ async def choose_time(update: Update, context: BotContext) -> None:
     language, interpreter = _language(choice, viewer.language)
     zone = context.runtime.zone
     async with session_scope(context.runtime.sessions) as session:
-        slots = await booking.free_slots(
+        free = await slots.free_slots(
             session,
             context.runtime.policy,
             context.now(),
@@ -402,10 +410,10 @@ async def choose_time(update: Update, context: BotContext) -> None:
             interpreter,
             day=starts_at.astimezone(zone).date(),
         )
-        slot = next((slot for slot in slots if slot.starts_at == starts_at), None)
-        kind = await booking.appointment_kind(session, viewer.person_id)
+        slot = next((slot for slot in free if slot.starts_at == starts_at), None)
+        kind = await slots.appointment_kind(session, viewer.person_id)
         advisor = await session.get(Person, slot.advisor_id) if slot else None
-        advisor_profile = await booking.profile(session, slot.advisor_id) if slot else None
+        advisor_profile = await advisors.profile(session, slot.advisor_id) if slot else None
     if slot is None:
         await show_times(
             update,
@@ -417,7 +425,7 @@ async def choose_time(update: Update, context: BotContext) -> None:
             note=refusal_text(t, "taken", context.runtime.policy.max_open),
         )
         return
-    place = (advisor_profile.place if advisor_profile else None) or default_place(
+    place = (advisor_profile.place if advisor_profile else None) or advisors.default_place(
         context.runtime.municipality
     )
     text = "\n".join(
@@ -433,8 +441,9 @@ async def choose_time(update: Update, context: BotContext) -> None:
                 advisor=advisor,
                 topic=topic,
                 language=language,
-                interpreter=interpreter,
+                interpreter=slot.interpreter,
             ),
+            *(["", interpreter_note(t, language)] if slot.interpreter and not interpreter else []),
         ]
     )
     keyboard = InlineKeyboardMarkup(
@@ -527,12 +536,19 @@ async def confirm(update: Update, context: BotContext) -> None:
                 t.pgettext("booking", "✅ <b>Your appointment is booked.</b>"),
                 "",
                 summary_lines(t, view),
+                *(
+                    ["", interpreter_note(t, language)]
+                    if view.appointment.interpreter and not interpreter
+                    else []
+                ),
                 "",
                 t.pgettext(
                     "booking",
-                    "Your case number: {number}. We will remind you one day and two hours before. "
+                    "Your case number: {number}. We will remind you {first} and {second} before. "
                     "You can move or cancel it under “My appointments”.",
                     number=view.case.number,
+                    first=duration_text(t, BEFORE["before_24h"]),
+                    second=duration_text(t, BEFORE["before_2h"]),
                 ),
             ]
         ),
@@ -576,7 +592,7 @@ async def join_waiting_list(update: Update, context: BotContext) -> None:
     async with session_scope(context.runtime.sessions) as session:
         agreed = await consent.valid_consent(session, viewer.person_id, Purpose.BOOKING)
         if agreed is not None:
-            await booking.join_waiting_list(
+            await waiting_list.join_waiting_list(
                 session, viewer.person_id, topic, language, interpreter, context.now()
             )
     if agreed is None:

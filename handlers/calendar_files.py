@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from icalendar import Alarm, Calendar, Event
 
-from handlers.appointment_texts import AppointmentView
 from locales import Translator
+from storage.appointment_views import AppointmentView
 
 
 def appointment_ics(t: Translator, view: AppointmentView) -> bytes:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import time, tzinfo
 
-from sqlalchemy import select
 from telegram.ext import JobQueue
 
 from handlers.appointment_texts import tell
 from handlers.context import BotContext
+from handlers.durations import duration_text
 from locales import Translator
-from storage import cases
+from storage.appointment_views import case_digests
+from storage.case_files import PERIOD_WARNING
 from storage.db import session_scope
-from storage.models import Person, Role
 
 JOB_ID = "case-flags-digest"
 
@@ -32,9 +32,10 @@ def digest_text(t: Translator, flags: dict[str, list[str]]) -> str | None:
         ),
         "period_ending": t.npgettext(
             "case_digest",
-            "{n} counselling period ends within 60 days:",
-            "{n} counselling periods end within 60 days:",
+            "{n} counselling period ends within {period}:",
+            "{n} counselling periods end within {period}:",
             len(flags["period_ending"]),
+            period=duration_text(t, PERIOD_WARNING, months=False),
         ),
     }
     for flag, numbers in flags.items():
@@ -50,8 +51,7 @@ async def send_case_digests(context: BotContext) -> None:
     runtime = context.runtime
     today = context.now().astimezone(runtime.zone).date()
     async with session_scope(runtime.sessions) as session:
-        advisors = (await session.scalars(select(Person).where(Person.role == Role.ADVISOR))).all()
-        flagged = [(advisor, await cases.weekly_flags(session, advisor.id, today)) for advisor in advisors]
+        flagged = await case_digests(session, today)
     for advisor, flags in flagged:
         t = Translator(advisor.language or runtime.default_language, runtime.zone)
         text = digest_text(t, flags)

@@ -21,7 +21,7 @@ from handlers.context import BotContext
 from handlers.keyboards import MENU
 from handlers.replies import show
 from locales import ENDONYMS, Translator
-from storage import privacy
+from storage import data_export, privacy
 from storage.consent import Purpose
 from storage.db import session_scope
 from storage.privacy import CancelledAppointment, PersonData
@@ -510,7 +510,7 @@ async def export(update: Update, context: BotContext) -> None:
         return
     t = context.t
     async with session_scope(context.runtime.sessions) as session:
-        data = await privacy.export_person_data(
+        data = await data_export.export_person_data(
             session, context.runtime.cipher, viewer.person_id, context.now()
         )
     await query.answer(t.pgettext("privacy", "Your data is on its way."))

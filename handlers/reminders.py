@@ -19,11 +19,12 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import JobQueue
 
 from handlers import advisor
-from handlers.appointment_texts import AppointmentView, load_view, tell, when_text
+from handlers.appointment_texts import tell, when_text
 from handlers.appointments import CANCEL, CONFIRMED, MOVE, offer_freed_times
 from handlers.context import BotContext
 from locales import Translator
 from storage import people, reminders
+from storage.appointment_views import AppointmentView, load_view
 from storage.db import session_scope
 from storage.models import ReminderStatus
 

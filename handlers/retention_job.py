@@ -1,5 +1,6 @@
-"""The daily retention job: cases closed longer than the retention period are anonymised
-(``storage.retention``). Run by hand with ``wegweiser retention run [--dry-run]``."""
+"""The daily retention job: cases closed longer than the retention period are anonymised and
+people whose last contact is older are deleted (``storage.retention``). Run by hand with
+``wegweiser retention run [--dry-run]``."""
 
 from __future__ import annotations
 
@@ -17,11 +18,15 @@ JOB_ID = "case-retention"
 
 
 async def run_retention(context: BotContext) -> None:
-    """Job: anonymise the cases that have been closed longer than the retention period."""
+    """Job: anonymise the cases closed longer than the retention period; delete inactive people."""
     runtime = context.runtime
     async with session_scope(runtime.sessions) as session:
-        result = await retention.anonymise_closed_cases(session, context.now(), runtime.retention)
-    log.info("retention: anonymised %s closed cases", len(result.cases))
+        result = await retention.apply_retention(session, context.now(), runtime.retention)
+    log.info(
+        "retention: anonymised %s closed cases, deleted %s inactive people",
+        len(result.cases.cases),
+        result.people.people,
+    )
 
 
 def schedule_jobs(job_queue: JobQueue, zone: tzinfo) -> None:

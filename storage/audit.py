@@ -31,6 +31,7 @@ def entry_hash(
     case_number: str | None,
     detail: str | None,
 ) -> str:
+    """The hash that chains an entry to the one before it."""
     content = json.dumps(
         [
             previous_hash,

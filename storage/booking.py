@@ -1,41 +1,39 @@
-"""Consultation booking: free times, booking, cancelling, moving, outcomes and the waiting list.
+"""Consultation booking: booking, cancelling, moving and outcomes, and the advisor's agenda.
 
 Every operation re-checks what a button only claims: that the time is within an advisor's hours,
-notice and window, that the appointment belongs to whoever acts on it, that the cut-off has not
-passed. The database refuses a double booking through the unique grid units in
-``appointment_slots``; a refused insert becomes :class:`BookingRefused` ("taken").
+notice and window, that the advisor is one the person may book (``storage.slots``), that the
+appointment belongs to whoever acts on it, that the cut-off has not passed. The database refuses a
+double booking through the unique grid units in ``appointment_slots``; a refused insert becomes
+:class:`BookingRefused` ("taken"). Free times live in ``storage.slots``, advisors' hours and
+absences in ``storage.advisors``, the waiting list in ``storage.waiting_list``.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import reminders
 from storage.consent import Purpose, require_consent
-from storage.hours import is_public_holiday, local_moment, parse_intervals
+from storage.errors import AlreadyBooked, BookingRefused
 from storage.models import (
-    Absence,
-    AdvisorProfile,
     Appointment,
     AppointmentKind,
     AppointmentSlot,
     AppointmentStatus,
     Case,
-    ConsultationHours,
     Offer,
     Person,
-    Role,
     WaitingListEntry,
 )
+from storage.slots import appointment_kind, check_bookable, held_by, units
 
 TOPICS = ("housing", "work", "language", "family", "health", "papers", "money", "other")
 CANCEL_REASONS = ("ill", "no_time", "solved", "other", "none")
@@ -58,273 +56,10 @@ class BookingPolicy:
     waiting_offer_valid: timedelta = timedelta(hours=3)
 
     def length(self, kind: str) -> timedelta:
+        """How long a consultation of this kind takes."""
         return timedelta(
             minutes=self.first_minutes if kind == AppointmentKind.FIRST else self.follow_up_minutes
         )
-
-
-class BookingRefused(Exception):
-    """A booking operation that cannot be done. ``reason`` is a stable code the bot translates:
-    taken, too_soon, too_far, outside_hours, limit, not_yours, too_late, not_booked, topic."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class AlreadyBooked(BookingRefused):
-    """The person already booked exactly this time (a second tap on "confirm"); nothing new."""
-
-    def __init__(self, appointment_id: int):
-        super().__init__("already_booked")
-        self.appointment_id = appointment_id
-
-
-@dataclass(frozen=True, order=True)
-class Slot:
-    starts_at: datetime
-    advisor_id: int
-    ends_at: datetime = field(compare=False)
-
-
-# ---- advisors' hours -------------------------------------------------------------------------
-
-
-async def advisor_or_refuse(session: AsyncSession, telegram_id: int) -> Person:
-    person = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
-    if person is None or person.role != Role.ADVISOR:
-        raise BookingRefused("not_yours")
-    return person
-
-
-async def set_weekly_hours(session: AsyncSession, advisor_id: int, weekday: int, ranges: str) -> None:
-    """Replace an advisor's hours on one weekday ("09:00-12:00, 14:00-16:00"; "" for none)."""
-    if not 0 <= weekday <= 6:
-        raise ValueError("weekday must be 0 (Monday) to 6 (Sunday)")
-    intervals = parse_intervals(ranges) if ranges.strip() else []
-    for start, end in intervals:
-        if int(start[3:]) % 30 or int(end[3:]) % 30:
-            raise ValueError("consultation hours start and end on the hour or half hour")
-    await session.execute(
-        delete(ConsultationHours).where(
-            ConsultationHours.advisor_id == advisor_id, ConsultationHours.weekday == weekday
-        )
-    )
-    for start, end in intervals:
-        session.add(ConsultationHours(advisor_id=advisor_id, weekday=weekday, starts=start, ends=end))
-
-
-async def weekly_hours(session: AsyncSession, advisor_id: int) -> dict[int, list[tuple[str, str]]]:
-    rows = await session.scalars(
-        select(ConsultationHours)
-        .where(ConsultationHours.advisor_id == advisor_id)
-        .order_by(ConsultationHours.weekday, ConsultationHours.starts)
-    )
-    hours: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for row in rows:
-        hours[row.weekday].append((row.starts, row.ends))
-    return dict(hours)
-
-
-async def add_absence(session: AsyncSession, advisor_id: int, first_day: date, last_day: date) -> Absence:
-    if last_day < first_day:
-        raise ValueError("an absence ends on or after its first day")
-    absence = Absence(advisor_id=advisor_id, first_day=first_day, last_day=last_day)
-    session.add(absence)
-    await session.flush()
-    return absence
-
-
-async def absences(session: AsyncSession, advisor_id: int, from_day: date) -> Sequence[Absence]:
-    result = await session.scalars(
-        select(Absence)
-        .where(Absence.advisor_id == advisor_id, Absence.last_day >= from_day)
-        .order_by(Absence.first_day)
-    )
-    return result.all()
-
-
-async def remove_absence(session: AsyncSession, advisor_id: int, absence_id: int) -> bool:
-    result = await session.execute(
-        delete(Absence).where(Absence.id == absence_id, Absence.advisor_id == advisor_id)
-    )
-    return bool(result.rowcount)
-
-
-async def profile(session: AsyncSession, advisor_id: int) -> AdvisorProfile:
-    """The advisor's profile, created empty when missing."""
-    found = await session.get(AdvisorProfile, advisor_id)
-    if found is None:
-        found = AdvisorProfile(person_id=advisor_id, languages=[], place=None)
-        session.add(found)
-        await session.flush()
-    return found
-
-
-# ---- free times ------------------------------------------------------------------------------
-
-
-@dataclass
-class _Calendar:
-    hours: dict[int, dict[int, list[tuple[str, str]]]]  # advisor → weekday → ranges
-    absent: dict[int, list[tuple[date, date]]]
-    taken: set[tuple[int, datetime]]
-
-
-async def _calendar(
-    session: AsyncSession, advisor_ids: Sequence[int], start: datetime, end: datetime
-) -> _Calendar:
-    calendar = _Calendar(defaultdict(lambda: defaultdict(list)), defaultdict(list), set())
-    for row in await session.scalars(
-        select(ConsultationHours).where(ConsultationHours.advisor_id.in_(advisor_ids))
-    ):
-        calendar.hours[row.advisor_id][row.weekday].append((row.starts, row.ends))
-    for row in await session.scalars(select(Absence).where(Absence.advisor_id.in_(advisor_ids))):
-        calendar.absent[row.advisor_id].append((row.first_day, row.last_day))
-    rows = await session.execute(
-        select(AppointmentSlot.advisor_id, AppointmentSlot.starts_at).where(
-            AppointmentSlot.advisor_id.in_(advisor_ids),
-            AppointmentSlot.starts_at >= start - timedelta(days=1),
-            AppointmentSlot.starts_at < end + timedelta(days=1),
-        )
-    )
-    calendar.taken = {(advisor_id, starts_at) for advisor_id, starts_at in rows.all()}
-    return calendar
-
-
-def _units(policy: BookingPolicy, starts_at: datetime, ends_at: datetime) -> list[datetime]:
-    step = timedelta(minutes=policy.unit_minutes)
-    units, current = [], starts_at
-    while current < ends_at:
-        units.append(current)
-        current += step
-    return units
-
-
-def _candidate_starts(
-    policy: BookingPolicy, calendar: _Calendar, advisor_id: int, day: date, length: timedelta
-) -> list[datetime]:
-    """Every start on ``day`` within the advisor's hours, ignoring what is booked."""
-    if is_public_holiday(day):
-        return []
-    if any(first <= day <= last for first, last in calendar.absent.get(advisor_id, [])):
-        return []
-    starts = []
-    for begin, end in calendar.hours.get(advisor_id, {}).get(day.weekday(), []):
-        current = local_moment(day, begin, policy.zone)
-        closing = local_moment(day, end, policy.zone)
-        while current + length <= closing:
-            starts.append(current.astimezone(ZoneInfo("UTC")))
-            current += timedelta(minutes=policy.unit_minutes)
-    return starts
-
-
-def _is_free(
-    policy: BookingPolicy, calendar: _Calendar, advisor_id: int, starts_at: datetime, length: timedelta
-) -> bool:
-    return all(
-        (advisor_id, unit) not in calendar.taken for unit in _units(policy, starts_at, starts_at + length)
-    )
-
-
-async def appointment_kind(session: AsyncSession, person_id: int) -> str:
-    """A first consultation for someone who never had or booked one, otherwise a follow-up."""
-    had = await session.scalar(
-        select(func.count(Appointment.id)).where(
-            Appointment.person_id == person_id,
-            Appointment.status.in_((AppointmentStatus.BOOKED, AppointmentStatus.ATTENDED)),
-        )
-    )
-    return AppointmentKind.FOLLOW_UP if had else AppointmentKind.FIRST
-
-
-async def _advisors_for(
-    session: AsyncSession, person_id: int, language: str | None, interpreter: bool
-) -> list[int]:
-    """Advisors a person can book: their own advisor if the case has one, else those who speak
-    their language (or everyone, when nobody does or an interpreter comes along)."""
-    advisors = list(
-        (
-            await session.scalars(
-                select(Person.id)
-                .where(Person.role == Role.ADVISOR)
-                .where(Person.id.in_(select(ConsultationHours.advisor_id)))
-                .order_by(Person.id)
-            )
-        ).all()
-    )
-    case = await session.scalar(select(Case).where(Case.person_id == person_id))
-    if case is not None and case.advisor_id in advisors:
-        return [case.advisor_id]
-    if language and not interpreter:
-        speaking = [
-            advisor_id
-            for advisor_id in advisors
-            if language
-            in ((await session.get(AdvisorProfile, advisor_id)) or AdvisorProfile(languages=[])).languages
-        ]
-        if speaking:
-            return speaking
-    return advisors
-
-
-async def free_slots(
-    session: AsyncSession,
-    policy: BookingPolicy,
-    now: datetime,
-    person_id: int,
-    language: str | None,
-    interpreter: bool,
-    day: date | None = None,
-    moving: Appointment | None = None,
-) -> list[Slot]:
-    """Free times the person may book (or move ``moving`` to), earliest first, one per start time
-    (the advisor with the lowest id wins a tie); only on ``day`` when given."""
-    if moving is not None:
-        length = moving.ends_at - moving.starts_at
-    else:
-        length = policy.length(await appointment_kind(session, person_id))
-    advisors = await _advisors_for(session, person_id, language, interpreter)
-    earliest, latest = now + policy.min_notice, now + policy.window
-    calendar = await _calendar(session, advisors, earliest, latest)
-    if moving is not None:  # its own time counts as free for the move
-        calendar.taken -= await _held_by(session, moving.id)
-    first_day, last_day = earliest.astimezone(policy.zone).date(), latest.astimezone(policy.zone).date()
-    days = (
-        [day]
-        if day is not None
-        else [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
-    )
-    by_start: dict[datetime, Slot] = {}
-    for current_day in days:
-        for advisor_id in advisors:
-            for starts_at in _candidate_starts(policy, calendar, advisor_id, current_day, length):
-                if (
-                    earliest <= starts_at <= latest
-                    and starts_at not in by_start
-                    and _is_free(policy, calendar, advisor_id, starts_at, length)
-                ):
-                    by_start[starts_at] = Slot(starts_at, advisor_id, starts_at + length)
-    return sorted(by_start.values())
-
-
-async def _check_time(
-    session: AsyncSession,
-    policy: BookingPolicy,
-    now: datetime,
-    advisor_id: int,
-    starts_at: datetime,
-    length: timedelta,
-) -> None:
-    """Refuse a time outside notice, window or the advisor's hours, whatever the button said."""
-    if starts_at < now + policy.min_notice:
-        raise BookingRefused("too_soon")
-    if starts_at > now + policy.window:
-        raise BookingRefused("too_far")
-    calendar = await _calendar(session, [advisor_id], starts_at, starts_at)
-    day = starts_at.astimezone(policy.zone).date()
-    if starts_at not in _candidate_starts(policy, calendar, advisor_id, day, length):
-        raise BookingRefused("outside_hours")
 
 
 # ---- cases -----------------------------------------------------------------------------------
@@ -386,7 +121,10 @@ async def book(
     first_name: str | None = None,
     offer_id: int | None = None,
 ) -> Appointment:
-    """Book a consultation for the person (who must have agreed to the booking data being stored)."""
+    """Book a consultation for the person (who must have agreed to the booking data being stored).
+
+    Whatever the button said, the advisor must be one the person may book, and the appointment is
+    marked as needing an interpreter when that advisor does not speak the language."""
     if topic not in TOPICS:
         raise BookingRefused("topic")
     await require_consent(session, person.id, Purpose.BOOKING)
@@ -403,7 +141,17 @@ async def book(
         raise BookingRefused("limit")
     kind = await appointment_kind(session, person.id)
     length = policy.length(kind)
-    await _check_time(session, policy, now, advisor_id, starts_at, length)
+    interpreter = await check_bookable(
+        session,
+        policy,
+        now,
+        person_id=person.id,
+        advisor_id=advisor_id,
+        starts_at=starts_at,
+        length=length,
+        language=language,
+        interpreter=interpreter,
+    )
     if offer_id is not None and await session.get(Offer, offer_id) is None:
         offer_id = None  # a button about an offer that is gone (or never was): book without it
     try:
@@ -428,7 +176,7 @@ async def book(
             )
             session.add(appointment)
             await session.flush()
-            for unit in _units(policy, appointment.starts_at, appointment.ends_at):
+            for unit in units(policy, appointment.starts_at, appointment.ends_at):
                 session.add(
                     AppointmentSlot(appointment_id=appointment.id, advisor_id=advisor_id, starts_at=unit)
                 )
@@ -445,6 +193,7 @@ async def book(
 
 
 async def person_appointment(session: AsyncSession, appointment_id: int, person_id: int) -> Appointment:
+    """The person's own appointment; anyone else's is refused (``not_yours``)."""
     appointment = await session.get(Appointment, appointment_id)
     if appointment is None or appointment.person_id != person_id:
         raise BookingRefused("not_yours")
@@ -452,6 +201,7 @@ async def person_appointment(session: AsyncSession, appointment_id: int, person_
 
 
 async def advisor_appointment(session: AsyncSession, appointment_id: int, advisor_id: int) -> Appointment:
+    """The advisor's own appointment; anyone else's is refused (``not_yours``)."""
     appointment = await session.get(Appointment, appointment_id)
     if appointment is None or appointment.advisor_id != advisor_id:
         raise BookingRefused("not_yours")
@@ -519,9 +269,19 @@ async def move(
     length = appointment.ends_at - appointment.starts_at
     if starts_at == appointment.starts_at and advisor_id == appointment.advisor_id:
         return appointment
-    await _check_time(session, policy, now, advisor_id, starts_at, length)
-    held = await _held_by(session, appointment.id)
-    wanted = {(advisor_id, unit) for unit in _units(policy, starts_at, starts_at + length)}
+    needs_interpreter = await check_bookable(
+        session,
+        policy,
+        now,
+        person_id=person_id,
+        advisor_id=advisor_id,
+        starts_at=starts_at,
+        length=length,
+        language=appointment.language,
+        interpreter=appointment.interpreter,
+    )
+    held = await held_by(session, appointment.id)
+    wanted = {(advisor_id, unit) for unit in units(policy, starts_at, starts_at + length)}
     try:
         async with session.begin_nested():
             for advisor, unit in sorted(wanted - held):
@@ -541,18 +301,10 @@ async def move(
         starts_at,
         starts_at + length,
     )
+    appointment.interpreter = needs_interpreter
     await session.flush()
     await reminders.schedule_for(session, appointment, now)
     return appointment
-
-
-async def _held_by(session: AsyncSession, appointment_id: int) -> set[tuple[int, datetime]]:
-    rows = await session.execute(
-        select(AppointmentSlot.advisor_id, AppointmentSlot.starts_at).where(
-            AppointmentSlot.appointment_id == appointment_id
-        )
-    )
-    return {(advisor_id, starts_at) for advisor_id, starts_at in rows.all()}
 
 
 async def record_outcome(
@@ -587,73 +339,3 @@ async def agenda(
         .order_by(Appointment.starts_at)
     )
     return [(appointment, case) for appointment, case in rows.all()]
-
-
-# ---- waiting list ----------------------------------------------------------------------------
-
-
-async def join_waiting_list(
-    session: AsyncSession, person_id: int, topic: str, language: str | None, interpreter: bool, now: datetime
-) -> WaitingListEntry:
-    """Put the person on the waiting list (once; joining again keeps their place)."""
-    entry = await session.scalar(
-        select(WaitingListEntry).where(
-            WaitingListEntry.person_id == person_id, WaitingListEntry.status.in_(("waiting", "offered"))
-        )
-    )
-    if entry is None:
-        entry = WaitingListEntry(
-            person_id=person_id,
-            topic=topic,
-            language=language,
-            interpreter=interpreter,
-            joined_at=now,
-            status="waiting",
-        )
-        session.add(entry)
-        await session.flush()
-    return entry
-
-
-async def offer_freed_time(
-    session: AsyncSession, policy: BookingPolicy, now: datetime
-) -> list[tuple[WaitingListEntry, Slot]]:
-    """First come, first served: expired offers lapse, and the longest-waiting people who can now
-    book a free time are offered it (one offer each, valid for ``policy.waiting_offer_valid``)."""
-    expired = await session.scalars(
-        select(WaitingListEntry).where(
-            WaitingListEntry.status == "offered", WaitingListEntry.offer_expires_at <= now
-        )
-    )
-    for entry in expired:
-        entry.status = "expired"
-    waiting = (
-        await session.scalars(
-            select(WaitingListEntry)
-            .where(WaitingListEntry.status == "waiting")
-            .order_by(WaitingListEntry.joined_at)
-        )
-    ).all()
-    promised = set(
-        (
-            await session.scalars(
-                select(WaitingListEntry.offered_starts_at).where(WaitingListEntry.status == "offered")
-            )
-        ).all()
-    )
-    offered: list[tuple[WaitingListEntry, Slot]] = []
-    for entry in waiting:
-        slots = [
-            slot
-            for slot in await free_slots(
-                session, policy, now, entry.person_id, entry.language, entry.interpreter
-            )
-            if slot.starts_at not in promised
-        ]
-        if not slots:
-            continue
-        entry.status, entry.offered_at = "offered", now
-        entry.offered_starts_at, entry.offer_expires_at = slots[0].starts_at, now + policy.waiting_offer_valid
-        promised.add(slots[0].starts_at)
-        offered.append((entry, slots[0]))
-    return offered

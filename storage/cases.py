@@ -1,6 +1,7 @@
 """The case store's rules: who may read and write a case, consent before case data, the needs
-assessment, the integration plan (goals and reviews), notes, referrals, the counselling period and
-the flags advisors act on. Every staff read and write is audited in the same unit of work.
+assessment, the integration plan (goals and reviews), notes, referrals and the counselling period.
+Every staff read and write is audited in the same unit of work. Reading case files and the flags
+advisors act on live in ``storage.case_files``.
 
 Roles: an advisor reads the cases assigned to them and the unassigned ones (to take them on) and
 writes only their own; admins manage staff and offers but never read case contents.
@@ -9,7 +10,7 @@ writes only their own; admins manage staff and offers but never read case conten
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -17,14 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.booking import case_for
-from storage.consent import Purpose, give_consent, require_consent, valid_consent
+from storage.consent import Purpose, give_consent, require_consent
 from storage.crypto import CaseCipher
 from storage.models import (
     GOAL_STATUSES,
     NEED_AREAS,
     NEED_STATUSES,
     Appointment,
-    AppointmentStatus,
     Case,
     CaseNote,
     Consent,
@@ -39,7 +39,6 @@ from storage.models import (
 PERIOD_YEARS = 3
 EXTENDED_YEARS = 4
 REVIEW_EVERY = timedelta(days=91)
-PERIOD_WARNING = timedelta(days=60)
 CASE_STATUSES = ("new", "assessment", "plan", "active", "closed")
 MAX_TEXT = 8000
 
@@ -59,6 +58,8 @@ class CaseRuleBroken(ValueError):
 
 @dataclass(frozen=True)
 class Staff:
+    """Who acts on case data, with the role read from the database."""
+
     person_id: int
     role: str
 
@@ -71,7 +72,7 @@ async def staff_member(session: AsyncSession, person_id: int) -> Staff:
     return Staff(person.id, person.role)
 
 
-async def _audited(
+async def audited(
     session: AsyncSession,
     staff: Staff,
     action: str,
@@ -92,14 +93,17 @@ async def _audited(
 
 
 def may_read(staff: Staff, case: Case) -> bool:
+    """Advisors read their own cases and the unassigned ones."""
     return staff.role == Role.ADVISOR and case.advisor_id in (staff.person_id, None)
 
 
 def may_write(staff: Staff, case: Case) -> bool:
+    """Advisors change only the cases assigned to them."""
     return staff.role == Role.ADVISOR and case.advisor_id == staff.person_id
 
 
-async def _case(session: AsyncSession, staff: Staff, case_id: int, *, write: bool) -> Case:
+async def case_for_staff(session: AsyncSession, staff: Staff, case_id: int, *, write: bool) -> Case:
+    """The case if the staff member may read it (or, with ``write``, change it); else refused."""
     case = await session.get(Case, case_id)
     if case is None or case.anonymised_at is not None or not (may_write if write else may_read)(staff, case):
         raise CaseAccessDenied("case")
@@ -108,7 +112,7 @@ async def _case(session: AsyncSession, staff: Staff, case_id: int, *, write: boo
 
 async def _open_for_writing(session: AsyncSession, staff: Staff, case_id: int) -> Case:
     """A case the advisor may write case data into: their own, not closed, with consent."""
-    case = await _case(session, staff, case_id, write=True)
+    case = await case_for_staff(session, staff, case_id, write=True)
     if case.status == "closed":
         raise CaseRuleBroken("closed")
     await _case_consent(session, case)
@@ -147,146 +151,18 @@ def _advance(case: Case, to: str) -> None:
         case.status = to
 
 
-# ---- reading ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CaseRow:
-    id: int
-    number: str
-    first_name: str | None
-    status: str
-    advisor_id: int | None
-    flags: frozenset[str]
-
-
-@dataclass
-class CaseFile:
-    """Everything on one case, decrypted, for the staff member allowed to read it."""
-
-    case: Case
-    needs: list[tuple[NeedAssessment, str | None]] = field(default_factory=list)
-    goals: list[tuple[Goal, str, str | None]] = field(default_factory=list)
-    reviews: list[tuple[Review, str]] = field(default_factory=list)
-    notes: list[tuple[CaseNote, str]] = field(default_factory=list)
-    appointments: list[Appointment] = field(default_factory=list)
-    consents: list[Consent] = field(default_factory=list)
-    referrals: list[Referral] = field(default_factory=list)
-    extension_reason: str | None = None
-    flags: frozenset[str] = frozenset()
-    consent_missing: bool = False  # then no case texts were read
-
-
-async def case_flags(session: AsyncSession, case: Case, today: date) -> frozenset[str]:
-    """plan_missing: two attended consultations and still no goal; review_due: a plan whose review
-    is due (every 3 months); period_ending: the counselling period ends within 60 days."""
-    if case.status == "closed":
-        return frozenset()
-    flags = set()
-    attended = await session.scalar(
-        select(func.count(Appointment.id)).where(
-            Appointment.case_id == case.id, Appointment.status == AppointmentStatus.ATTENDED
-        )
-    )
-    first_goal = await session.scalar(select(func.min(Goal.created_at)).where(Goal.case_id == case.id))
-    if (attended or 0) >= 2 and first_goal is None:
-        flags.add("plan_missing")
-    if first_goal is not None:
-        last = await session.scalar(
-            select(Review).where(Review.case_id == case.id).order_by(Review.held_on.desc()).limit(1)
-        )
-        due = (
-            (last.next_review_on or last.held_on + REVIEW_EVERY) if last else first_goal.date() + REVIEW_EVERY
-        )
-        if due <= today:
-            flags.add("review_due")
-    if case.period_end is not None and case.period_end - today <= PERIOD_WARNING:
-        flags.add("period_ending")
-    return frozenset(flags)
-
-
-async def _read_texts(session: AsyncSession, cipher: CaseCipher, case: Case, file: CaseFile) -> None:
-    """Decrypt the case's needs, goals, reviews and notes into the file."""
-    for need in await session.scalars(select(NeedAssessment).where(NeedAssessment.case_id == case.id)):
-        file.needs.append((need, cipher.decrypt(need.note)))
-    file.needs.sort(key=lambda pair: NEED_AREAS.index(pair[0].area))
-    for goal in await session.scalars(select(Goal).where(Goal.case_id == case.id).order_by(Goal.id)):
-        file.goals.append((goal, cipher.decrypt(goal.goal) or "", cipher.decrypt(goal.steps)))
-    for review in await session.scalars(
-        select(Review).where(Review.case_id == case.id).order_by(Review.held_on)
-    ):
-        file.reviews.append((review, cipher.decrypt(review.summary) or ""))
-    for note in await session.scalars(
-        select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
-    ):
-        file.notes.append((note, cipher.decrypt(note.text) or ""))
-
-
-async def list_cases(
-    session: AsyncSession, staff: Staff, today: date, now: datetime, show: str = "mine"
-) -> list[CaseRow]:
-    """Cases the advisor may see: ``mine``, ``unassigned``, or those flagged ``plan_missing``,
-    ``review_due`` or ``period_ending`` among their own."""
-    if staff.role != Role.ADVISOR:
-        raise CaseAccessDenied("only advisors read cases")
-    query = select(Case).where(Case.anonymised_at.is_(None)).order_by(Case.opened_at)
-    query = (
-        query.where(Case.advisor_id.is_(None))
-        if show == "unassigned"
-        else query.where(Case.advisor_id == staff.person_id)
-    )
-    rows = []
-    for case in (await session.scalars(query)).all():
-        flags = await case_flags(session, case, today)
-        if show in ("plan_missing", "review_due", "period_ending") and show not in flags:
-            continue
-        rows.append(CaseRow(case.id, case.number, case.first_name, case.status, case.advisor_id, flags))
-    await _audited(session, staff, "cases.list", None, now, detail=show)
-    return rows
-
-
-async def open_case(
-    session: AsyncSession, cipher: CaseCipher, staff: Staff, case_id: int, today: date, now: datetime
-) -> CaseFile:
-    """The whole case file, decrypted; the read is audited."""
-    case = await _case(session, staff, case_id, write=False)
-    file = CaseFile(case=case, flags=await case_flags(session, case, today))
-    consented = (
-        case.person_id is not None
-        and await valid_consent(session, case.person_id, Purpose.CASE_MANAGEMENT) is not None
-    )
-    file.consent_missing = not consented
-    if consented:  # without a valid consent to case management, case texts are not read at all
-        await _read_texts(session, cipher, case, file)
-    file.appointments = list(
-        await session.scalars(
-            select(Appointment).where(Appointment.case_id == case.id).order_by(Appointment.starts_at)
-        )
-    )
-    if case.person_id is not None:
-        file.consents = list(
-            await session.scalars(
-                select(Consent).where(Consent.person_id == case.person_id).order_by(Consent.given_at)
-            )
-        )
-    file.referrals = list(await session.scalars(select(Referral).where(Referral.case_id == case.id)))
-    file.extension_reason = cipher.decrypt(case.extension_reason) if consented else None
-    await _audited(session, staff, "case.read", case.number, now)
-    return file
-
-
 # ---- writing ---------------------------------------------------------------------------------
 
 
 async def take_case(session: AsyncSession, staff: Staff, case_id: int, now: datetime) -> Case:
     """An advisor takes an unassigned case on; its counselling period starts if it had none."""
-    case = await _case(session, staff, case_id, write=False)
+    case = await case_for_staff(session, staff, case_id, write=False)
     if case.advisor_id is None:
         case.advisor_id = staff.person_id
     if case.period_start is None:
         case.period_start = now.date()
         case.period_end = _years_later(case.period_start, PERIOD_YEARS)
-    await _audited(session, staff, "case.take", case.number, now)
+    await audited(session, staff, "case.take", case.number, now)
     return case
 
 
@@ -314,7 +190,7 @@ async def set_need(
         session.add(need)
     need.status, need.note, need.updated_at = status, cipher.encrypt(_clean(note, required=False)), now
     _advance(case, "assessment")
-    await _audited(session, staff, "need.write", case.number, now, detail=area)
+    await audited(session, staff, "need.write", case.number, now, detail=area)
     return need
 
 
@@ -347,7 +223,7 @@ async def add_goal(
     session.add(item)
     await session.flush()
     _advance(case, "plan")
-    await _audited(session, staff, "goal.add", case.number, now, detail=area)
+    await audited(session, staff, "goal.add", case.number, now, detail=area)
     return item
 
 
@@ -379,7 +255,7 @@ async def update_goal(
             raise CaseRuleBroken("status")
         item.status = status
     item.updated_at = now
-    await _audited(session, staff, "goal.update", case.number, now, detail=f"goal {item.id}")
+    await audited(session, staff, "goal.update", case.number, now, detail=f"goal {item.id}")
     return item
 
 
@@ -410,7 +286,7 @@ async def add_review(
     session.add(review)
     await session.flush()
     _advance(case, "active")
-    await _audited(session, staff, "review.add", case.number, now)
+    await audited(session, staff, "review.add", case.number, now)
     return review
 
 
@@ -438,7 +314,7 @@ async def add_note(
     )
     session.add(note)
     await session.flush()
-    await _audited(session, staff, "note.add", case.number, now)
+    await audited(session, staff, "note.add", case.number, now)
     return note
 
 
@@ -446,13 +322,13 @@ async def record_consent_in_person(
     session: AsyncSession, staff: Staff, case_id: int, purpose: str, language: str, now: datetime
 ) -> Consent:
     """The advisor records a consent the person gave in the consultation (current text version)."""
-    case = await _case(session, staff, case_id, write=True)
+    case = await case_for_staff(session, staff, case_id, write=True)
     if case.person_id is None:
         raise CaseAccessDenied("no person")
     given = await give_consent(
         session, case.person_id, purpose, language, now, how="in_person", recorded_by=staff.person_id
     )
-    await _audited(session, staff, "consent.record", case.number, now, detail=purpose)
+    await audited(session, staff, "consent.record", case.number, now, detail=purpose)
     return given
 
 
@@ -467,24 +343,26 @@ async def extend_period(
     case.period_start = start
     case.period_end = _years_later(start, EXTENDED_YEARS)
     case.extension_reason = cipher.encrypt(_clean(reason, required=True))
-    await _audited(session, staff, "case.extend", case.number, now)
+    await audited(session, staff, "case.extend", case.number, now)
     return case
 
 
 async def close_case(session: AsyncSession, staff: Staff, case_id: int, now: datetime) -> Case:
-    case = await _case(session, staff, case_id, write=True)
+    """Close the advisor's case (retention counts from now)."""
+    case = await case_for_staff(session, staff, case_id, write=True)
     case.status, case.closed_at = "closed", now
-    await _audited(session, staff, "case.close", case.number, now)
+    await audited(session, staff, "case.close", case.number, now)
     return case
 
 
 async def reopen_case(session: AsyncSession, staff: Staff, case_id: int, now: datetime) -> Case:
-    case = await _case(session, staff, case_id, write=True)
+    """Reopen a closed case of the advisor's."""
+    case = await case_for_staff(session, staff, case_id, write=True)
     if case.status != "closed":
         raise CaseRuleBroken("status")
     has_goals = await session.scalar(select(func.count(Goal.id)).where(Goal.case_id == case.id))
     case.status, case.closed_at = ("active" if has_goals else "new"), None
-    await _audited(session, staff, "case.reopen", case.number, now)
+    await audited(session, staff, "case.reopen", case.number, now)
     return case
 
 
@@ -519,15 +397,3 @@ async def advisors_to_tell(session: AsyncSession, case: Case) -> Sequence[Person
         advisor = await session.get(Person, case.advisor_id)
         return [advisor] if advisor is not None and advisor.role == Role.ADVISOR else []
     return (await session.scalars(select(Person).where(Person.role == Role.ADVISOR))).all()
-
-
-async def weekly_flags(session: AsyncSession, advisor_id: int, today: date) -> dict[str, list[str]]:
-    """Case numbers per flag for one advisor's digest (numbers only, no contents)."""
-    found: dict[str, list[str]] = {"plan_missing": [], "review_due": [], "period_ending": []}
-    cases = await session.scalars(
-        select(Case).where(Case.advisor_id == advisor_id, Case.anonymised_at.is_(None)).order_by(Case.number)
-    )
-    for case in cases.all():
-        for flag in await case_flags(session, case, today):
-            found[flag].append(case.number)
-    return found

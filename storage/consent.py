@@ -55,6 +55,7 @@ async def valid_consent(session: AsyncSession, person_id: int, purpose: str) -> 
 
 
 async def require_consent(session: AsyncSession, person_id: int, purpose: str) -> Consent:
+    """The person's valid consent for the purpose; :class:`ConsentMissing` without one."""
     consent = await valid_consent(session, person_id, purpose)
     if consent is None:
         raise ConsentMissing(purpose)
@@ -91,6 +92,13 @@ async def give_consent(
     return consent
 
 
+async def give_booking_consent(session: AsyncSession, person_id: int, language: str, now: datetime) -> None:
+    """The booking consent text covers reminders too: agreeing gives both (reminders can be
+    withdrawn on their own later)."""
+    for purpose in (Purpose.BOOKING, Purpose.REMINDERS):
+        await give_consent(session, person_id, purpose, language, now)
+
+
 async def withdraw_consent(session: AsyncSession, person_id: int, purpose: str, now: datetime) -> bool:
     """Withdraw every open consent of the person for the purpose; returns whether there was one."""
     open_consents = await session.scalars(
@@ -106,6 +114,7 @@ async def withdraw_consent(session: AsyncSession, person_id: int, purpose: str, 
 
 
 async def consents_of(session: AsyncSession, person_id: int) -> Sequence[Consent]:
+    """Every consent the person ever gave, oldest first."""
     result = await session.scalars(
         select(Consent).where(Consent.person_id == person_id).order_by(Consent.given_at)
     )

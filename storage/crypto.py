@@ -21,6 +21,7 @@ class UnreadableText(ValueError):
 
 
 def new_key() -> str:
+    """A new random key for ``WEGWEISER_CASE_DATA_KEY``."""
     return Fernet.generate_key().decode("ascii")
 
 
@@ -39,11 +40,13 @@ class CaseCipher:
             ) from None
 
     def encrypt(self, text: str | None) -> str | None:
+        """The text encrypted with the newest key (``None`` stays ``None``)."""
         if text is None:
             return None
         return self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
 
     def decrypt(self, token: str | None) -> str | None:
+        """The text, decrypted with whichever configured key fits."""
         if token is None:
             return None
         try:

@@ -55,6 +55,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions on the engine whose objects stay readable after a commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

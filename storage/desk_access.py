@@ -103,12 +103,14 @@ async def signed_in(session: AsyncSession, token: str | None, now: datetime) -> 
 
 
 async def set_language(session: AsyncSession, session_hash: str, language: str) -> None:
+    """Remember the desk language chosen in this desk session."""
     desk_session = await session.get(DeskSession, session_hash)
     if desk_session is not None:
         desk_session.language = language
 
 
 async def sign_out(session: AsyncSession, token: str | None) -> None:
+    """End the desk session with this token (if any)."""
     if token:
         await session.execute(delete(DeskSession).where(DeskSession.token_hash == _hash(token)))
 
@@ -131,10 +133,12 @@ async def issue_calendar_feed(session: AsyncSession, person_id: int, now: dateti
 
 
 async def revoke_calendar_feed(session: AsyncSession, person_id: int) -> None:
+    """Remove the staff member's calendar subscription address."""
     await session.execute(delete(CalendarFeed).where(CalendarFeed.person_id == person_id))
 
 
 async def has_calendar_feed(session: AsyncSession, person_id: int) -> bool:
+    """Whether the staff member has a calendar subscription address."""
     return (
         await session.scalar(select(CalendarFeed.person_id).where(CalendarFeed.person_id == person_id))
         is not None

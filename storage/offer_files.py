@@ -84,6 +84,7 @@ class RawOffer:
     lines: dict[str, int]
 
     def line_of(self, key: str) -> int:
+        """The file line of a field, or of the offer when unknown."""
         return self.lines.get(key, self.line)
 
 

@@ -219,6 +219,7 @@ async def admin_offer(session: AsyncSession, offer_id: int) -> Offer:
 
 
 async def all_offers(session: AsyncSession) -> Sequence[Offer]:
+    """Every offer with its texts, by slug."""
     result = await session.scalars(select(Offer).options(selectinload(Offer.texts)).order_by(Offer.slug))
     return result.all()
 
@@ -377,6 +378,7 @@ async def mark_verified(
 
 
 async def offer_changes(session: AsyncSession, slug: str) -> Sequence[OfferChange]:
+    """An offer's recorded changes, oldest first."""
     result = await session.scalars(
         select(OfferChange)
         .where(OfferChange.offer_slug == slug)
@@ -394,10 +396,12 @@ class Freshness:
 
     @property
     def empty(self) -> bool:
+        """Whether no offer needs attention."""
         return not (self.stale or self.ended)
 
 
 async def offers_needing_attention(session: AsyncSession, today: date) -> Freshness:
+    """Active offers not verified for ``STALE_AFTER`` and those that have ended."""
     result = await session.scalars(
         select(Offer)
         .options(selectinload(Offer.texts))

@@ -1,4 +1,9 @@
-"""People who talk to the bot: first contact, language, blocking, and staff roles."""
+"""People who talk to the bot: first contact, language, blocking, and staff roles.
+
+Staff rules refuse with :class:`DomainError`: ``staff_id`` (not a Telegram user id), ``staff_role``,
+``staff_name``, ``not_staff``, ``last_admin`` (nobody would be left to manage staff) and
+``own_role`` (admins do not change or remove their own role).
+"""
 
 from __future__ import annotations
 
@@ -9,20 +14,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_ignoring_conflicts
+from storage.errors import DomainError
 from storage.models import CalendarFeed, DeskSession, DeskSignIn, Person, Role
 
 STAFF_ROLES = (Role.ADVISOR, Role.ADMIN)
-
-
-class NotStaffError(LookupError):
-    """The Telegram id does not belong to a staff member."""
-
-
-class LastAdminError(ValueError):
-    """The change would leave nobody who can manage staff and offers."""
-
-    def __init__(self) -> None:
-        super().__init__("this is the last admin; make someone else admin first")
 
 
 async def _keep_an_admin(session: AsyncSession, person: Person) -> None:
@@ -34,7 +29,7 @@ async def _keep_an_admin(session: AsyncSession, person: Person) -> None:
         await session.scalars(select(Person.id).where(Person.role == Role.ADMIN).with_for_update())
     ).all()
     if len(admins) <= 1:
-        raise LastAdminError
+        raise DomainError("last_admin")
 
 
 async def person_by_telegram_id(session: AsyncSession, telegram_id: int) -> Person | None:
@@ -74,11 +69,13 @@ async def mark_blocked(session: AsyncSession, telegram_id: int, now: datetime) -
 
 async def add_staff(session: AsyncSession, telegram_id: int, role: Role, name: str, now: datetime) -> Person:
     """Give a Telegram account a staff role (creating the person if they never wrote yet)."""
+    if telegram_id <= 0:
+        raise DomainError("staff_id")  # users have positive ids; groups and channels negative ones
     if role not in STAFF_ROLES:
-        raise ValueError(f"staff role must be advisor or admin, not {role!r}")
+        raise DomainError("staff_role")
     name = name.strip()
     if not name or len(name) > 100:
-        raise ValueError("a staff name needs 1 to 100 characters")
+        raise DomainError("staff_name")
     person = await person_by_telegram_id(session, telegram_id)
     if person is None:
         # Never wrote to the bot: Telegram will not let it write first until they start it.
@@ -106,7 +103,7 @@ async def remove_staff(session: AsyncSession, telegram_id: int) -> Person:
     """Take the staff role away; the account stays as an ordinary person without a stored name."""
     person = await person_by_telegram_id(session, telegram_id)
     if person is None or not person.is_staff:
-        raise NotStaffError(telegram_id)
+        raise DomainError("not_staff")
     await _keep_an_admin(session, person)
     person.role = Role.REFUGEE
     person.staff_name = None
@@ -115,6 +112,31 @@ async def remove_staff(session: AsyncSession, telegram_id: int) -> Person:
     for model in (DeskSession, DeskSignIn, CalendarFeed):
         await session.execute(delete(model).where(model.person_id == person.id))
     return person
+
+
+async def _other_staff_member(session: AsyncSession, actor_id: int, person_id: int) -> Person:
+    if actor_id == person_id:
+        raise DomainError("own_role")
+    person = await session.get(Person, person_id)
+    if person is None or not person.is_staff:
+        raise DomainError("not_staff")
+    return person
+
+
+async def change_staff_role(
+    session: AsyncSession, actor_id: int, person_id: int, role: Role, now: datetime
+) -> Person:
+    """An admin gives another staff member a different staff role (never their own)."""
+    person = await _other_staff_member(session, actor_id, person_id)
+    return await add_staff(
+        session, person.telegram_id, role, person.staff_name or str(person.telegram_id), now
+    )
+
+
+async def remove_staff_member(session: AsyncSession, actor_id: int, person_id: int) -> Person:
+    """An admin takes the staff role from another staff member (never from themself)."""
+    person = await _other_staff_member(session, actor_id, person_id)
+    return await remove_staff(session, person.telegram_id)
 
 
 def has_role(person: Person, *roles: Role) -> bool:

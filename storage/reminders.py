@@ -111,6 +111,7 @@ class DueReminder:
 
 
 async def load_claimed(session: AsyncSession, ids: Sequence[int]) -> list[DueReminder]:
+    """The claimed reminders with their appointments, ready to send."""
     rows = await session.execute(
         select(Reminder, Appointment)
         .join(Appointment, Appointment.id == Reminder.appointment_id)

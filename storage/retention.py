@@ -1,4 +1,5 @@
-"""Retention: cases closed longer than the retention period lose everything that points to a person.
+"""Retention: cases closed longer than the retention period lose everything that points to a person,
+and people whose last contact is longer ago than the period are deleted.
 
 What goes: the needs assessment, consultation notes and referrals, the texts of the integration
 plan's goals and reviews, the case's link to the person, their first name and the extension reason,
@@ -7,6 +8,11 @@ the case number, status and dates; its appointments' kind, status, times, adviso
 topic, no longer linked to the person; and its goals and reviews as dated rows without any text, so
 plans written and reviews held still count. The person themself stays: they may still look up offers or book
 again, which opens a new case.
+
+People without an open case and without a booked appointment still to come, whose last contact is
+older than the retention period, are then deleted the way "delete everything" deletes them
+(``storage.privacy``), each with an audit entry by the system: what the booking consent promises
+("at most … after your last contact") holds. Staff are never deleted here.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
@@ -28,9 +34,12 @@ from storage.models import (
     Consent,
     Goal,
     NeedAssessment,
+    Person,
     Referral,
     Review,
+    Role,
 )
+from storage.privacy import delete_everything
 
 CASE_CONSENTS = (Purpose.CASE_MANAGEMENT.value, Purpose.REFERRAL.value)
 CASE_RECORDS = (NeedAssessment, CaseNote, Referral)  # deleted
@@ -65,18 +74,18 @@ class RetentionResult:
         )
 
 
-async def _due_cases(session: AsyncSession, now: datetime, cutoff: datetime, lock: bool) -> Sequence[Case]:
+def _is_due(now: datetime, cutoff: datetime) -> ColumnElement[bool]:
     """Closed, not yet anonymised cases closed before the cutoff, without an upcoming booking."""
     upcoming = exists().where(
         Appointment.case_id == Case.id,
         Appointment.status == AppointmentStatus.BOOKED,
         Appointment.ends_at > now,
     )
-    query = (
-        select(Case)
-        .where(Case.status == "closed", Case.closed_at < cutoff, Case.anonymised_at.is_(None), ~upcoming)
-        .order_by(Case.id)
-    )
+    return and_(Case.status == "closed", Case.closed_at < cutoff, Case.anonymised_at.is_(None), ~upcoming)
+
+
+async def _due_cases(session: AsyncSession, now: datetime, cutoff: datetime, lock: bool) -> Sequence[Case]:
+    query = select(Case).where(_is_due(now, cutoff)).order_by(Case.id)
     if lock:
         # Several instances may run the daily job at once: each case is anonymised by one of them.
         query = query.with_for_update(skip_locked=True)
@@ -142,3 +151,73 @@ async def anonymise_closed_cases(
             now=now,
         )
     return result
+
+
+@dataclass(frozen=True)
+class InactivePeople:
+    """How many people a retention run deleted (or, in a dry run, would have) after their last contact."""
+
+    dry_run: bool
+    cutoff: datetime  # people last seen before this moment are due
+    people: int
+
+    def __str__(self) -> str:
+        verb = "Would delete" if self.dry_run else "Deleted"
+        who = "1 person" if self.people == 1 else f"{self.people} people"
+        return (
+            f"{verb} {who} without an open case or a booked appointment, last seen before "
+            f"{self.cutoff:%Y-%m-%d %H:%M} UTC."
+        )
+
+
+async def _inactive_people(session: AsyncSession, now: datetime, cutoff: datetime, lock: bool) -> list[int]:
+    """Non-staff people last seen before the cutoff, without a booked appointment still to come
+    and without a case that stays (a case due for anonymisation in this run does not count)."""
+    upcoming = exists().where(
+        Appointment.person_id == Person.id,
+        Appointment.status == AppointmentStatus.BOOKED,
+        Appointment.ends_at > now,
+    )
+    kept_case = exists().where(Case.person_id == Person.id, ~_is_due(now, cutoff))
+    query = (
+        select(Person.id)
+        .where(Person.role == Role.REFUGEE, Person.last_seen < cutoff, ~upcoming, ~kept_case)
+        .order_by(Person.id)
+    )
+    if lock:
+        query = query.with_for_update(skip_locked=True)
+    return list((await session.scalars(query)).all())
+
+
+async def delete_inactive_people(
+    session: AsyncSession, now: datetime, after: timedelta, dry_run: bool = False
+) -> InactivePeople:
+    """Delete everyone whose last contact is longer than ``after`` ago and who has no open case
+    and no booked appointment still to come; a dry run only counts. Run after
+    :func:`anonymise_closed_cases`, which unlinks the cases that were due."""
+    cutoff = now - after
+    due = await _inactive_people(session, now, cutoff, lock=not dry_run)
+    if not dry_run:
+        for person_id in due:
+            await delete_everything(session, person_id, now, actor_role="system")
+    return InactivePeople(dry_run=dry_run, cutoff=cutoff, people=len(due))
+
+
+@dataclass(frozen=True)
+class RetentionRun:
+    """Both steps of a retention run."""
+
+    cases: RetentionResult
+    people: InactivePeople
+
+    def __str__(self) -> str:
+        return f"{self.cases}\n{self.people}"
+
+
+async def apply_retention(
+    session: AsyncSession, now: datetime, after: timedelta, dry_run: bool = False
+) -> RetentionRun:
+    """The nightly retention: anonymise closed cases that are due, then delete inactive people."""
+    cases = await anonymise_closed_cases(session, now, after, dry_run=dry_run)
+    people = await delete_inactive_people(session, now, after, dry_run=dry_run)
+    return RetentionRun(cases, people)

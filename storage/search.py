@@ -65,10 +65,12 @@ def normalize(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
+    """The normalised words of a text that are worth indexing."""
     return [word for word in _WORD.findall(normalize(text)) if len(word) > 1 or not word.isascii()]
 
 
 def query_words(query: str) -> list[str]:
+    """The meaningful words of a search query, at most ``MAX_QUERY_WORDS``."""
     meaningful = [word for word in words(query[:MAX_QUERY_CHARS]) if word not in STOP_WORDS]
     return meaningful[:MAX_QUERY_WORDS]
 
@@ -85,6 +87,7 @@ class SearchIndex:
 
     @classmethod
     def build(cls, documents: Iterable[tuple[int, str]]) -> SearchIndex:
+        """An index of (offer id, text) documents."""
         building: dict[str, set[int]] = defaultdict(set)
         for offer_id, text in documents:
             tokens = words(text)

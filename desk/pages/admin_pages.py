@@ -30,6 +30,7 @@ from desk.render import page
 from locales.status import translation_status
 from storage import audit, invites, offer_files, offers, outbox, people
 from storage.db import session_scope
+from storage.errors import DomainError
 from storage.hours import format_hours_line
 from storage.models import Category, Offer, OfferStatus, Person, Role
 
@@ -581,26 +582,25 @@ async def change_role(request: Request) -> Response:
     role = form.get("role", "")
     if role not in (Role.ADVISOR, Role.ADMIN):
         return await _staff_page(request, who, status=400, problem=who.texts.gettext("Please choose a role."))
-    if who.person.id == person_id:
-        return await _yourself(request, who)
     services = services_of(request)
-    async with session_scope(services.sessions) as session:
-        person = await _staff_member(session, person_id)
-        await people.add_staff(
-            session,
-            person.telegram_id,
-            Role(role),
-            person.staff_name or str(person.telegram_id),
-            services.clock(),
-        )
+    try:
+        async with session_scope(services.sessions) as session:
+            await _staff_member(session, person_id)
+            await people.change_staff_role(session, who.person.id, person_id, Role(role), services.clock())
+    except DomainError as error:
+        return await _staff_refusal(request, who, error)
     return _redirect(request, "/staff", done="role")
 
 
-async def _yourself(request: Request, who: Visitor) -> Response:
-    """Admins do not change or remove their own role: the last admin could lock everyone out."""
-    problem = who.texts.gettext(
-        "You cannot change or remove your own role. Another admin can do that for you."
-    )
+async def _staff_refusal(request: Request, who: Visitor, error: DomainError) -> Response:
+    """Why a staff change was refused (storage.people's rules), in the admin's language."""
+    if error.reason == "own_role":
+        # Admins do not change or remove their own role: the last admin could lock everyone out.
+        problem = who.texts.gettext(
+            "You cannot change or remove your own role. Another admin can do that for you."
+        )
+    else:
+        problem = who.texts.gettext("This change is not possible. Nothing was changed.")
     return await _staff_page(request, who, status=400, problem=problem)
 
 
@@ -609,11 +609,12 @@ async def remove_member(request: Request) -> Response:
     who = await admin(request)
     await checked_form(request, who)
     person_id = request.path_params["person_id"]
-    if who.person.id == person_id:
-        return await _yourself(request, who)
-    async with session_scope(services_of(request).sessions) as session:
-        person = await _staff_member(session, person_id)
-        await people.remove_staff(session, person.telegram_id)
+    try:
+        async with session_scope(services_of(request).sessions) as session:
+            await _staff_member(session, person_id)
+            await people.remove_staff_member(session, who.person.id, person_id)
+    except DomainError as error:
+        return await _staff_refusal(request, who, error)
     return _redirect(request, "/staff", done="removed")
 
 

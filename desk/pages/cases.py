@@ -25,7 +25,7 @@ from desk.auth import Visitor, advisor, checked_form, services_of
 from desk.i18n import DeskTexts
 from desk.render import page
 from locales import SUPPORTED_LANGUAGES
-from storage import cases
+from storage import case_files, cases
 from storage.consent import CURRENT_VERSIONS, ConsentMissing, Purpose
 from storage.crypto import CaseCipher, KeyMissing, UnreadableText
 from storage.db import session_scope
@@ -277,7 +277,7 @@ async def case_list(request: Request) -> Response:
     try:
         async with session_scope(services.sessions) as session:
             staff = await cases.staff_member(session, who.person.id)
-            rows = await cases.list_cases(session, staff, _today(now, request), now, show)
+            rows = await case_files.list_cases(session, staff, _today(now, request), now, show)
     except cases.CaseAccessDenied:
         raise HTTPException(403) from None
     return page(
@@ -333,7 +333,7 @@ async def _case_page(
     try:
         async with session_scope(services.sessions) as session:
             staff = await cases.staff_member(session, who.person.id)
-            file = await cases.open_case(
+            file = await case_files.open_case(
                 session, services.cipher or SealedTexts(), staff, case_id, _today(now, request), now
             )
             offers = await _referral_offers(

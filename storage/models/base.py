@@ -26,6 +26,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store an aware datetime as UTC; a naive one is refused."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -33,6 +34,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Read a stored datetime back as aware UTC."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC)

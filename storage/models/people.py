@@ -38,6 +38,7 @@ class Person(Base):
 
     @property
     def is_staff(self) -> bool:
+        """Whether the person is an advisor or an admin."""
         return self.role in (Role.ADVISOR, Role.ADMIN)
 
 

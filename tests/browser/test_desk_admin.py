@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from desk.i18n import DeskTexts
 from locales import Translator
-from storage import booking, consent, people
+from storage import advisors, booking, consent, people
 from storage.db import session_scope
 from storage.models import Offer, OfferStatus, Role
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -105,7 +105,7 @@ async def test_an_admin_invites_an_advisor_and_archives_an_offer_and_the_advisor
             async with session_scope(bot.sessions) as session:
                 nina = await people.person_by_telegram_id(session, NINA)
                 assert nina is not None and nina.role == Role.ADVISOR
-                await booking.set_weekly_hours(session, nina.id, 1, "09:00-12:00")
+                await advisors.set_weekly_hours(session, nina.id, 1, "09:00-12:00")
                 amira = await people.ensure_person(session, AMIRA, bot.clock.current)
                 await consent.give_consent(
                     session, amira.id, consent.Purpose.BOOKING, "ar", bot.clock.current

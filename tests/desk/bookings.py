@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from storage import booking, consent, people
+from storage import advisors, booking, consent, people
 from storage.db import session_scope
 from storage.models import Role
 from tests.support.harness import BotUnderTest
@@ -26,7 +26,7 @@ async def advisor_with_hours(bot: BotUnderTest, telegram_id: int, name: str) -> 
         advisor = await people.person_by_telegram_id(session, telegram_id)
         assert advisor is not None
         for weekday in (1, 3):
-            await booking.set_weekly_hours(session, advisor.id, weekday, "09:00-12:00")
+            await advisors.set_weekly_hours(session, advisor.id, weekday, "09:00-12:00")
         return advisor.id
 
 

@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from desk.i18n import DeskTexts
+from locales import language_name
 from storage.models import Appointment, AppointmentStatus, Role
 from tests.desk.bookings import advisor_with_hours, book, local
 from tests.desk.conftest import DeskClient, csrf_of
@@ -48,7 +49,9 @@ async def test_the_week_shows_the_advisors_appointments_with_case_links_and_no_o
     assert "Amira" in html and "Olena" in html and "Karim" not in html
     assert GERMAN.gettext("First consultation") in html
     assert GERMAN.gettext("Housing") in html and GERMAN.gettext("Work") in html
-    assert GERMAN.gettext("with interpreter") in html
+    assert (
+        GERMAN.gettext("Interpreter needed for {language}").format(language=language_name("uk", "de")) in html
+    )
     assert "11:00" in html and "10:00" in html, "local times (10:00 Berlin is 09:00 UTC)"
     assert "date=2026-02-25" in html and "date=2026-03-11" in html, "previous and next week"
     assert 'name="value" value="yes"' not in html, "no outcome before an appointment begins"

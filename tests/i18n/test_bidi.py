@@ -18,7 +18,7 @@ from handlers.appointment_texts import summary_text
 from handlers.offer_cards import card_text
 from handlers.offers import CARD
 from locales import ENDONYMS, RIGHT_TO_LEFT, Html, Translator
-from storage import booking, people
+from storage import advisors, people
 from storage.db import session_scope
 from storage.models import Case, Offer, OfferText, Person, Role
 from tests.support.harness import BotUnderTest
@@ -182,8 +182,8 @@ async def test_cards_confirmations_and_reminders_sent_in_right_to_left_languages
     await bot.make_staff(ADVISOR, Role.ADVISOR, "Anna Berger")
     async with session_scope(bot.sessions) as session:
         anna = await people.person_by_telegram_id(session, ADVISOR)
-        await booking.set_weekly_hours(session, anna.id, 1, "09:00-12:00")  # Tuesdays
-        profile = await booking.profile(session, anna.id)
+        await advisors.set_weekly_hours(session, anna.id, 1, "09:00-12:00")  # Tuesdays
+        profile = await advisors.profile(session, anna.id)
         profile.languages, profile.place = ["de", *RTL], "Rathaus Hemmingen, Zimmer 12"
         course = await session.scalar(select(Offer.id).where(Offer.slug == "deutschkurs-vhs"))
     await bot.person(ADVISOR, "Anna", "de").send("/start")

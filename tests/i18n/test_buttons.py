@@ -13,7 +13,7 @@ from handlers import appointments as mine
 from handlers.keyboards import BUTTON_LABEL_LIMIT, button_label
 from handlers.offer_cards import offer_button_label
 from locales import ENDONYMS, Translator
-from storage import booking, people
+from storage import advisors, people
 from storage.db import session_scope
 from storage.models import Appointment, Offer, OfferText, Role
 from tests.support.harness import BotUnderTest
@@ -68,8 +68,8 @@ async def test_the_time_picker_leads_back_to_the_day_picker_when_booking_and_mov
     async with session_scope(bot.sessions) as session:
         anna = await people.person_by_telegram_id(session, ADVISOR)
         for weekday in (1, 3):
-            await booking.set_weekly_hours(session, anna.id, weekday, "09:00-12:00")
-        (await booking.profile(session, anna.id)).languages = ["de"]
+            await advisors.set_weekly_hours(session, anna.id, weekday, "09:00-12:00")
+        (await advisors.profile(session, anna.id)).languages = ["de"]
     await bot.person(ADVISOR, "Anna", "de").send("/start")
     german = Translator("de", BERLIN)
     jana = bot.person(9201, "Jana", "de")

@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from handlers import admin
+from handlers.durations import duration_text
 from locales import Translator
 from storage.models import Offer, OfferChange, Person, Role
+from storage.offers import STALE_AFTER
 from tests.support.harness import BotUnderTest
 
 ADMIN_ID = 9100
@@ -56,7 +58,8 @@ async def test_an_admin_edits_a_field_and_the_change_is_recorded(directory: BotU
     assert overview.html == german.pgettext(
         "admin",
         "<b>Offer directory</b>\n{active} active, {archived} archived.\n"
-        "{stale} not verified for 180 days, {ended} ended.",
+        "{stale} not verified for {period}, {ended} ended.",
+        period=duration_text(german, STALE_AFTER, months=False),
         active=4,
         archived=1,
         stale=1,

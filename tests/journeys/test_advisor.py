@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from handlers import advisor, staff
 from handlers import booking as flow
 from handlers.appointment_texts import when_text
+from handlers.domain_errors import domain_error_text
 from handlers.reminders import JOB_ID as REMINDER_JOB
 from locales import ENDONYMS, Html, Translator
-from storage import booking, consent, people
+from storage import advisors, booking, consent, people
 from storage.db import session_scope
 from storage.models import Absence, Appointment, AppointmentSlot, Case, Reminder, Role
 from tests.support.harness import BotUnderTest, SimulatedPerson
@@ -65,8 +66,8 @@ async def consultations(bot: BotUnderTest) -> BotUnderTest:
         anna = await people.person_by_telegram_id(session, ANNA)
         assert anna is not None
         for weekday in (1, 3):
-            await booking.set_weekly_hours(session, anna.id, weekday, "09:00-12:00")
-        (await booking.profile(session, anna.id)).languages = ["de", "ar"]
+            await advisors.set_weekly_hours(session, anna.id, weekday, "09:00-12:00")
+        (await advisors.profile(session, anna.id)).languages = ["de", "ar"]
     await bot.person(ANNA, "Anna", "de").send("/start")
     await bot.person(BEN, "Ben", "en").send("/start")
     return bot
@@ -285,10 +286,10 @@ async def test_an_advisor_sets_tuesday_hours_and_a_wrong_value_is_explained(
     assert refused.text == german.pgettext(
         "advisor",
         "Not saved. {reason}\nPlease try again, or /cancel.",
-        reason=Html(advisor.invalid_answer_text(german, "hours_format")),
+        reason=Html(domain_error_text(german, "hours_format")),
     )
     (refused,) = await anna.send("09:15-12:00")
-    assert advisor.invalid_answer_text(german, "hours_grid") in refused.text
+    assert domain_error_text(german, "hours_grid") in refused.text
     (saved,) = await anna.send("08:30-12:00, 13:00-15:30")
 
     assert saved.text.startswith(german.pgettext("advisor", "✅ Saved."))
@@ -302,34 +303,87 @@ async def test_an_advisor_sets_tuesday_hours_and_a_wrong_value_is_explained(
         in saved.text
     )
     async with consultations.sessions() as session:
-        weekly = await booking.weekly_hours(session, await person_id(consultations, ANNA))
+        weekly = await advisors.weekly_hours(session, await person_id(consultations, ANNA))
     assert weekly == {1: [("08:30", "12:00"), ("13:00", "15:30")], 3: [("09:00", "12:00")]}
 
     await anna.tap(advisor.HOURS_DAYS.encode(), saved)
     await anna.tap(advisor.HOURS_DAY.encode(3))
     await anna.send("-")
     async with consultations.sessions() as session:
-        weekly = await booking.weekly_hours(session, await person_id(consultations, ANNA))
+        weekly = await advisors.weekly_hours(session, await person_id(consultations, ANNA))
     assert weekly == {1: [("08:30", "12:00"), ("13:00", "15:30")]}, "a single - clears Thursday"
 
 
-async def test_an_advisor_adds_an_absence_is_warned_of_a_booking_in_it_and_removes_it(
+async def test_an_absence_over_a_booking_lists_it_and_asks_before_cancelling(
     consultations: BotUnderTest,
 ) -> None:
     anna = consultations.person(ANNA, "Anna", "de")
-    await newcomer(consultations, AMIRA, "Amira", "ar")
-    await book_with_anna(consultations, AMIRA, "Amira", "ar", local(5, 9))
+    amira = await newcomer(consultations, AMIRA, "Amira", "ar")
+    appointment_id = await book_with_anna(consultations, AMIRA, "Amira", "ar", local(5, 9))
     german = t("de")
 
     (overview,) = await anna.send("/hours")
     assert german.pgettext("advisor", "No absences planned.") in overview.text
     await anna.tap(advisor.ABSENCE_ADD.encode(), overview)
     (refused,) = await anna.send("nächste Woche")
-    assert advisor.invalid_answer_text(german, "absence_format") in refused.text
+    assert domain_error_text(german, "absence_format") in refused.text
     (refused,) = await anna.send("2026-02-02 2026-02-06")
-    assert advisor.invalid_answer_text(german, "absence_past") in refused.text
-    (saved,) = await anna.send("2026-03-04 2026-03-06")
+    assert domain_error_text(german, "absence_past") in refused.text
+    (question,) = await anna.send("2026-03-04 2026-03-06")
 
+    assert question.text.startswith(
+        german.npgettext(
+            "advisor",
+            "You have {n} booked appointment in this absence:",
+            "You have {n} booked appointments in this absence:",
+            1,
+        )
+    )
+    assert "Amira" in question.text and german.time(local(5, 9)) in question.text
+    assert await count(consultations, Absence) == 0, "nothing is saved before the advisor answers"
+    assert (await stored(consultations, appointment_id))[0].status == "booked"
+
+    await anna.tap(german.pgettext("advisor", "✖ Add the absence and cancel"), question)
+
+    assert (await stored(consultations, appointment_id))[0].status == "cancelled"
+    assert await count(consultations, AppointmentSlot) == 2, "the advisor's time stays blocked"
+    assert (
+        german.npgettext(
+            "advisor",
+            "{n} appointment was cancelled and the person was told.",
+            "{n} appointments were cancelled and the people were told.",
+            1,
+        )
+        in anna.last.text
+    )
+    assert german.date_range(date(2026, 3, 4), date(2026, 3, 6)) in anna.last.text
+    told = amira.last
+    assert told.text.startswith("❗") and "Telegram" not in told.text
+    assert told.buttons[0]["callback_data"] == flow.START.encode("-"), "a button to book again"
+    async with consultations.sessions() as session:
+        (absence,) = (await session.scalars(select(Absence))).all()
+    assert (absence.first_day, absence.last_day) == (date(2026, 3, 4), date(2026, 3, 6))
+
+    await anna.tap(advisor.ABSENCE_LIST.encode(), anna.last)
+    await anna.tap(advisor.ABSENCE_REMOVE.encode(absence.id))
+
+    assert await count(consultations, Absence) == 0
+    assert anna.last.text.startswith(german.pgettext("advisor", "✅ The absence was removed."))
+
+
+async def test_an_absence_can_keep_the_bookings_in_it(consultations: BotUnderTest) -> None:
+    anna = consultations.person(ANNA, "Anna", "de")
+    await newcomer(consultations, AMIRA, "Amira", "ar")
+    appointment_id = await book_with_anna(consultations, AMIRA, "Amira", "ar", local(5, 9))
+    german = t("de")
+    (overview,) = await anna.send("/hours")
+    await anna.tap(advisor.ABSENCE_ADD.encode(), overview)
+    (question,) = await anna.send("2026-03-05")
+
+    await anna.tap(german.pgettext("advisor", "Add the absence, keep the appointments"), question)
+
+    assert (await stored(consultations, appointment_id))[0].status == "booked"
+    assert await count(consultations, Absence) == 1
     assert (
         german.npgettext(
             "advisor",
@@ -339,18 +393,8 @@ async def test_an_advisor_adds_an_absence_is_warned_of_a_booking_in_it_and_remov
             "cancel them in /agenda if needed.",
             1,
         )
-        in saved.text
+        in anna.last.text
     )
-    assert german.date_range(date(2026, 3, 4), date(2026, 3, 6)) in saved.text
-    async with consultations.sessions() as session:
-        (absence,) = (await session.scalars(select(Absence))).all()
-    assert (absence.first_day, absence.last_day) == (date(2026, 3, 4), date(2026, 3, 6))
-
-    await anna.tap(advisor.ABSENCE_LIST.encode(), saved)
-    await anna.tap(advisor.ABSENCE_REMOVE.encode(absence.id))
-
-    assert await count(consultations, Absence) == 0
-    assert anna.last.text.startswith(german.pgettext("advisor", "✅ The absence was removed."))
 
 
 async def test_an_advisor_sets_languages_and_place_in_english(consultations: BotUnderTest) -> None:
@@ -360,7 +404,7 @@ async def test_an_advisor_sets_languages_and_place_in_english(consultations: Bot
     (overview,) = await ben.send("/hours")
     await ben.tap(advisor.LANGUAGES.encode(), overview)
     (refused,) = await ben.send("de, xx")
-    assert advisor.invalid_answer_text(english, "languages") in refused.text
+    assert domain_error_text(english, "languages") in refused.text
     await ben.send("DE, en ar")
     await ben.tap(advisor.PLACE.encode())
     (saved,) = await ben.send("Rathaus Hemmingen, Zimmer 3 & 4")
@@ -368,7 +412,7 @@ async def test_an_advisor_sets_languages_and_place_in_english(consultations: Bot
     assert "Rathaus Hemmingen, Zimmer 3 &amp; 4" in (saved.html or "")
     assert "German, English, Arabic" in saved.text, "staff read language names in their own language"
     async with consultations.sessions() as session:
-        profile = await booking.profile(session, await person_id(consultations, BEN))
+        profile = await advisors.profile(session, await person_id(consultations, BEN))
     assert (profile.languages, profile.place) == (["de", "en", "ar"], "Rathaus Hemmingen, Zimmer 3 & 4")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from handlers import appointments as mine
 from handlers import booking as flow
 from locales import ENDONYMS, Translator
-from storage import booking, people
+from storage import advisors, people
 from storage.db import session_scope
 from storage.models import (
     Appointment,
@@ -52,8 +52,8 @@ async def consultations(bot: BotUnderTest) -> BotUnderTest:
     async with session_scope(bot.sessions) as session:
         anna = await people.person_by_telegram_id(session, ADVISOR)
         for weekday in (1, 3):
-            await booking.set_weekly_hours(session, anna.id, weekday, "09:00-12:00, 14:00-16:00")
-        profile = await booking.profile(session, anna.id)
+            await advisors.set_weekly_hours(session, anna.id, weekday, "09:00-12:00, 14:00-16:00")
+        profile = await advisors.profile(session, anna.id)
         profile.languages, profile.place = ["de", "ar"], "Rathaus Hemmingen, Zimmer 12"
     advisor = bot.person(ADVISOR, "Anna", "de")
     await advisor.send("/start")
@@ -281,6 +281,68 @@ async def test_forged_confirm_buttons_book_nothing(
     assert written_in(olena.last.text, "uk")
 
 
+async def test_a_forged_confirm_naming_another_advisor_is_refused_clearly(
+    consultations: BotUnderTest,
+) -> None:
+    """Amira books in Arabic, which Anna speaks; a button naming Ben (English only, free then) is forged."""
+    await consultations.make_staff(8090, Role.ADVISOR, "Ben Krause")
+    async with session_scope(consultations.sessions) as session:
+        ben = await people.person_by_telegram_id(session, 8090)
+        await advisors.set_weekly_hours(session, ben.id, 1, "09:00-12:00")
+        (await advisors.profile(session, ben.id)).languages = ["en"]
+    amira = consultations.person(8015, "Amira", "ar")
+    await book_through_the_bot(amira, "ar")
+    summary = amira.last
+
+    await amira.tap_data(
+        summary, flow.CONFIRM.encode("housing", "ar", flow.minute_of(local(3, 9)), ben.id, "-"), forged=True
+    )
+
+    assert await count(consultations, Appointment) == 0
+    assert amira.last.text.startswith(
+        t("ar").pgettext(
+            "booking", "This time cannot be booked with this advisor. Please choose one of the times shown."
+        )
+    )
+    assert t("ar").time(local(3, 9)) in [b["text"] for b in amira.last.buttons], "the real times again"
+    assert not [m for m in consultations.world.chats.get(8090, []) if "W-" in m.text], "Ben hears nothing"
+
+
+async def test_nobody_speaks_ukrainian_so_the_booking_says_an_interpreter_is_arranged(
+    consultations: BotUnderTest,
+) -> None:
+    olena = consultations.person(8016, "Olena", "uk")
+    ukrainian, german = t("uk"), t("de")
+    promise = ukrainian.pgettext(
+        "booking",
+        "None of our advisors speaks {language}, so an interpreter is needed: we will arrange one "
+        "for your appointment.",
+        language=ukrainian.language_name("uk"),
+    )
+
+    await book_through_the_bot(olena, "uk")
+    assert promise in olena.last.text, "told before booking"
+    assert (
+        ukrainian.pgettext(
+            "booking", "with an interpreter for {language}", language=ukrainian.language_name("uk")
+        )
+        in olena.last.text
+    )
+    await olena.tap(ukrainian.pgettext("booking", "✅ Book this appointment"))
+
+    assert promise in olena.bot_messages[-2].text, "and in the confirmation"
+    async with consultations.sessions() as session:
+        (appointment,) = (await session.scalars(select(Appointment))).all()
+    assert (appointment.language, appointment.interpreter) == ("uk", True)
+    needed = german.pgettext(
+        "advisor", "⚠ interpreter needed for {language}", language=german.language_name("uk")
+    )
+    assert needed in consultations.world.chats[ADVISOR][-1].text, "the advisor's notice"
+    anna = consultations.person(ADVISOR, "Anna", "de")
+    (agenda,) = await anna.send("/agenda")
+    assert needed in agenda.text
+
+
 async def test_saying_no_to_the_data_consent_stores_nothing(consultations: BotUnderTest) -> None:
     ali = consultations.person(8009, "Ali", "fa")
     (screen,) = await ali.send("/book")
@@ -366,9 +428,16 @@ async def test_the_waiting_list_tells_the_first_in_line_when_a_time_opens(
 ) -> None:
     async with session_scope(consultations.sessions) as session:
         anna = await people.person_by_telegram_id(session, ADVISOR)
-        await booking.set_weekly_hours(session, anna.id, 1, "09:00-10:00")
-        await booking.set_weekly_hours(session, anna.id, 3, "")
-        await booking.add_absence(session, anna.id, local(4, 12).date(), local(31, 12).date())
+        await advisors.set_weekly_hours(session, anna.id, 1, "09:00-10:00")
+        await advisors.set_weekly_hours(session, anna.id, 3, "")
+        await advisors.add_absence(
+            session,
+            anna.id,
+            local(4, 12).date(),
+            local(31, 12).date(),
+            zone=BERLIN,
+            now=consultations.clock.current,
+        )
     holder, waiting = consultations.person(8013, "Jana", "de"), consultations.person(8014, "Amira", "ar")
     await book_through_the_bot(holder, "de")
     await holder.tap(t("de").pgettext("booking", "✅ Book this appointment"))
@@ -398,7 +467,7 @@ async def test_local_time_is_right_on_the_day_summer_time_begins(consultations: 
     consultations.clock.current = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)  # Friday before the change
     async with session_scope(consultations.sessions) as session:
         anna = await people.person_by_telegram_id(session, ADVISOR)
-        await booking.set_weekly_hours(session, anna.id, 0, "09:00-10:00")  # Mondays
+        await advisors.set_weekly_hours(session, anna.id, 0, "09:00-10:00")  # Mondays
     jana = consultations.person(8015, "Jana", "de")
     german = t("de")
     await book_through_the_bot(jana, "de", day_label=german.day(datetime(2026, 3, 30).date()))

@@ -17,7 +17,7 @@ from handlers import booking as booking_flow
 from handlers import privacy as flow
 from handlers.start import welcome_text
 from locales import ENDONYMS, Translator
-from storage import booking, consent, people, privacy
+from storage import advisors, booking, consent, people, privacy
 from storage.crypto import CaseCipher, new_key
 from storage.db import session_scope
 from storage.models import (
@@ -50,8 +50,8 @@ async def consultations(bot: BotUnderTest) -> BotUnderTest:
     await bot.make_staff(ADVISOR, Role.ADVISOR, "Anna Berger")
     async with session_scope(bot.sessions) as session:
         anna = await people.person_by_telegram_id(session, ADVISOR)
-        await booking.set_weekly_hours(session, anna.id, 1, "09:00-12:00")
-        (await booking.profile(session, anna.id)).languages = ["de", "ar"]
+        await advisors.set_weekly_hours(session, anna.id, 1, "09:00-12:00")
+        (await advisors.profile(session, anna.id)).languages = ["de", "ar"]
     bot.settings = bot.settings.model_copy(update={"case_data_key": SecretStr(new_key())})
     await bot.restart()
     await bot.person(ADVISOR, "Anna", "de").send("/start")
@@ -148,7 +148,8 @@ async def test_an_arabic_speaker_sees_what_is_stored_and_withdraws_the_booking_c
     assert appointment.status == "booked", "withdrawing cancels nothing already booked"
 
     (again,) = await amira.send("/book")
-    assert again.html == booking_flow.consent_text(arabic, MUNICIPALITY), "asked to agree again"
+    retention = timedelta(days=consultations.settings.retention_days)
+    assert again.html == booking_flow.consent_text(arabic, MUNICIPALITY, retention), "asked to agree again"
 
     overview = await amira.tap("priv", screen)
     assert [b["callback_data"] for b in overview.buttons] == [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage import booking, outbox, people
+from storage import advisors, outbox, people
 from storage.db import session_scope
 from storage.models import Case, Role, WaitingNotification
 from tests.journeys.test_booking import ADVISOR, book_through_the_bot, t
@@ -18,8 +18,8 @@ async def advisor_who_never_opened_the_bot(bot: BotUnderTest) -> None:
         anna = await people.person_by_telegram_id(session, ADVISOR)
         assert anna is not None
         for weekday in (1, 3):
-            await booking.set_weekly_hours(session, anna.id, weekday, "09:00-12:00, 14:00-16:00")
-        profile = await booking.profile(session, anna.id)
+            await advisors.set_weekly_hours(session, anna.id, weekday, "09:00-12:00, 14:00-16:00")
+        profile = await advisors.profile(session, anna.id)
         profile.languages, profile.place = ["de", "ar"], "Rathaus Hemmingen, Zimmer 12"
 
 

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from storage import booking, consent, people, reminders
+from storage import advisors, booking, consent, people, reminders, waiting_list
 from storage.booking import BookingPolicy, BookingRefused
 from storage.db import SessionFactory, session_scope
 from storage.models import Appointment, AppointmentSlot, Person, Reminder, Role
+from storage.slots import free_slots
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 in Hemmingen
@@ -38,8 +39,8 @@ async def advisor(sessions: SessionFactory) -> Person:
     async with session_scope(sessions) as session:
         anna = await people.add_staff(session, ADVISOR, Role.ADVISOR, "Anna", NOW)
         for weekday in (1, 3):  # Tuesday and Thursday
-            await booking.set_weekly_hours(session, anna.id, weekday, "09:00-12:00, 14:00-16:00")
-        (await booking.profile(session, anna.id)).languages = ["de", "ar"]
+            await advisors.set_weekly_hours(session, anna.id, weekday, "09:00-12:00, 14:00-16:00")
+        (await advisors.profile(session, anna.id)).languages = ["de", "ar"]
         return anna
 
 
@@ -71,8 +72,10 @@ async def test_free_times_respect_hours_notice_window_holidays_and_absences(
 ) -> None:
     amira = await make_person(sessions, 1)
     async with session_scope(sessions) as session:
-        await booking.add_absence(session, advisor.id, date(2026, 3, 10), date(2026, 3, 12))
-        slots = await booking.free_slots(session, POLICY, NOW, amira.id, "ar", False)
+        await advisors.add_absence(
+            session, advisor.id, date(2026, 3, 10), date(2026, 3, 12), zone=BERLIN, now=NOW
+        )
+        slots = await free_slots(session, POLICY, NOW, amira.id, "ar", False)
 
     days = sorted({slot.starts_at.astimezone(BERLIN).date() for slot in slots})
     assert days[0] == date(2026, 3, 3), "Tuesday is more than 12 hours ahead"
@@ -95,8 +98,8 @@ async def test_good_friday_and_easter_monday_have_no_times_and_summer_time_keeps
     amira = await make_person(sessions, 1)
     async with session_scope(sessions) as session:
         for weekday in range(5):
-            await booking.set_weekly_hours(session, advisor.id, weekday, "09:00-10:00")
-        slots = await booking.free_slots(
+            await advisors.set_weekly_hours(session, advisor.id, weekday, "09:00-10:00")
+        slots = await free_slots(
             session, POLICY, datetime(2026, 3, 20, 8, 0, tzinfo=UTC), amira.id, "ar", False
         )
     by_day = {slot.starts_at.astimezone(BERLIN).date(): slot.starts_at for slot in slots}
@@ -326,8 +329,8 @@ async def test_waiting_list_offers_a_freed_time_first_come_first_served(
 ) -> None:
     short = BookingPolicy(zone=BERLIN, window=timedelta(days=3))  # only Tuesday 3 March is bookable
     async with session_scope(sessions) as session:
-        await booking.set_weekly_hours(session, advisor.id, 1, "09:00-10:00")
-        await booking.set_weekly_hours(session, advisor.id, 3, "")
+        await advisors.set_weekly_hours(session, advisor.id, 1, "09:00-10:00")
+        await advisors.set_weekly_hours(session, advisor.id, 3, "")
     holder = await make_person(sessions, 1)
     first, second = await make_person(sessions, 2), await make_person(sessions, 3)
     async with session_scope(sessions) as session:
@@ -343,22 +346,26 @@ async def test_waiting_list_offers_a_freed_time_first_come_first_served(
             interpreter=False,
         )
     async with session_scope(sessions) as session:
-        assert await booking.free_slots(session, short, NOW, first.id, "ar", False) == []
-        await booking.join_waiting_list(session, first.id, "work", "ar", False, NOW)
-        await booking.join_waiting_list(session, second.id, "work", "ar", False, NOW + timedelta(minutes=1))
-        await booking.join_waiting_list(session, first.id, "work", "ar", False, NOW + timedelta(minutes=2))
+        assert await free_slots(session, short, NOW, first.id, "ar", False) == []
+        await waiting_list.join_waiting_list(session, first.id, "work", "ar", False, NOW)
+        await waiting_list.join_waiting_list(
+            session, second.id, "work", "ar", False, NOW + timedelta(minutes=1)
+        )
+        await waiting_list.join_waiting_list(
+            session, first.id, "work", "ar", False, NOW + timedelta(minutes=2)
+        )
 
     async with session_scope(sessions) as session:
         await booking.cancel_by_person(session, short, NOW, appointment.id, holder.id, "solved")
-        offered = await booking.offer_freed_time(session, short, NOW)
+        offered = await waiting_list.offer_freed_time(session, short, NOW)
     assert [(entry.person_id, slot.starts_at) for entry, slot in offered] == [(first.id, local(3, 9))]
 
     async with session_scope(sessions) as session:
-        assert await booking.offer_freed_time(session, short, NOW + timedelta(hours=1)) == [], (
+        assert await waiting_list.offer_freed_time(session, short, NOW + timedelta(hours=1)) == [], (
             "still reserved"
         )
     async with session_scope(sessions) as session:
-        later = await booking.offer_freed_time(session, short, NOW + timedelta(hours=4))
+        later = await waiting_list.offer_freed_time(session, short, NOW + timedelta(hours=4))
     assert [(entry.person_id, slot.starts_at) for entry, slot in later] == [(second.id, local(3, 9))]
 
 
@@ -380,8 +387,8 @@ async def test_without_the_reminders_consent_only_the_advisor_question_is_schedu
 async def test_hours_until_midnight_are_bookable(sessions: SessionFactory, advisor: Person) -> None:
     amira = await make_person(sessions, 1)
     async with session_scope(sessions) as session:
-        await booking.set_weekly_hours(session, advisor.id, 2, "22:00-24:00")  # Wednesday evening
-        slots = await booking.free_slots(session, POLICY, NOW, amira.id, "ar", False, day=date(2026, 3, 4))
+        await advisors.set_weekly_hours(session, advisor.id, 2, "22:00-24:00")  # Wednesday evening
+        slots = await free_slots(session, POLICY, NOW, amira.id, "ar", False, day=date(2026, 3, 4))
     assert [slot.starts_at.astimezone(BERLIN).strftime("%H:%M") for slot in slots] == [
         "22:00",
         "22:30",

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from storage import audit, cases, consent, people
+from storage import audit, case_files, cases, consent, people
 from storage.booking import case_for
 from storage.consent import ConsentMissing, Purpose
 from storage.crypto import CaseCipher, UnreadableText, new_key
@@ -41,21 +41,21 @@ async def staff(session, person_id: int) -> cases.Staff:
 async def test_an_advisor_takes_a_case_and_only_they_write_it(sessions: SessionFactory, world: dict) -> None:
     async with session_scope(sessions) as session:
         bernd = await staff(session, world["bernd"])
-        assert [row.number for row in await cases.list_cases(session, bernd, TODAY, NOW, "unassigned")]
+        assert [row.number for row in await case_files.list_cases(session, bernd, TODAY, NOW, "unassigned")]
         anna = await staff(session, world["anna"])
         taken = await cases.take_case(session, anna, world["case"], NOW)
         assert (taken.period_start, taken.period_end) == (TODAY, date(2029, 3, 2))
     async with session_scope(sessions) as session:
         bernd = await staff(session, world["bernd"])
         with pytest.raises(cases.CaseAccessDenied):
-            await cases.open_case(session, CIPHER, bernd, world["case"], TODAY, NOW)
+            await case_files.open_case(session, CIPHER, bernd, world["case"], TODAY, NOW)
         with pytest.raises(cases.CaseAccessDenied):
             await cases.add_note(session, CIPHER, bernd, world["case"], "no", NOW)
         jonas = await staff(session, world["jonas"])
         with pytest.raises(cases.CaseAccessDenied):
-            await cases.open_case(session, CIPHER, jonas, world["case"], TODAY, NOW)
+            await case_files.open_case(session, CIPHER, jonas, world["case"], TODAY, NOW)
         with pytest.raises(cases.CaseAccessDenied):
-            await cases.list_cases(session, jonas, TODAY, NOW)
+            await case_files.list_cases(session, jonas, TODAY, NOW)
         with pytest.raises(cases.CaseAccessDenied):
             await cases.staff_member(session, world["amira"])
 
@@ -118,7 +118,7 @@ async def test_texts_are_encrypted_at_rest_and_read_back_for_the_advisor(
     assert "Wohnung" not in stored and "B1" not in goal[0] and "Integrationskurs" not in goal[1]
     async with session_scope(sessions) as session:
         anna = await staff(session, world["anna"])
-        file = await cases.open_case(session, CIPHER, anna, world["case"], TODAY, NOW)
+        file = await case_files.open_case(session, CIPHER, anna, world["case"], TODAY, NOW)
     assert file.notes[0][1] == "Amira sucht eine Wohnung in Hemmingen"
     assert file.goals[0][1:] == ("B1 bis Juli", "Integrationskurs anmelden")
     assert file.case.status == "plan"
@@ -149,7 +149,7 @@ async def test_a_case_without_a_plan_after_two_attended_consultations_is_flagged
             )
     async with session_scope(sessions) as session:
         case = await session.get(Case, world["case"])
-        assert "plan_missing" in await cases.case_flags(session, case, TODAY)
+        assert "plan_missing" in await case_files.case_flags(session, case, TODAY)
         anna = await staff(session, world["anna"])
         await cases.add_goal(
             session,
@@ -164,8 +164,8 @@ async def test_a_case_without_a_plan_after_two_attended_consultations_is_flagged
         )
     async with session_scope(sessions) as session:
         case = await session.get(Case, world["case"])
-        assert await cases.case_flags(session, case, TODAY) == frozenset()
-        assert "review_due" in await cases.case_flags(session, case, TODAY + timedelta(days=92))
+        assert await case_files.case_flags(session, case, TODAY) == frozenset()
+        assert "review_due" in await case_files.case_flags(session, case, TODAY + timedelta(days=92))
         anna = await staff(session, world["anna"])
         await cases.add_review(
             session,
@@ -179,9 +179,9 @@ async def test_a_case_without_a_plan_after_two_attended_consultations_is_flagged
         )
     async with session_scope(sessions) as session:
         case = await session.get(Case, world["case"])
-        assert "review_due" not in await cases.case_flags(session, case, TODAY + timedelta(days=100))
-        assert "review_due" in await cases.case_flags(session, case, TODAY + timedelta(days=92 + 91))
-        assert (await cases.weekly_flags(session, world["anna"], TODAY + timedelta(days=200)))[
+        assert "review_due" not in await case_files.case_flags(session, case, TODAY + timedelta(days=100))
+        assert "review_due" in await case_files.case_flags(session, case, TODAY + timedelta(days=92 + 91))
+        assert (await case_files.weekly_flags(session, world["anna"], TODAY + timedelta(days=200)))[
             "review_due"
         ] == [case.number]
 
@@ -193,7 +193,7 @@ async def test_the_counselling_period_extends_once_and_warns_before_its_end(
         anna = await staff(session, world["anna"])
         await cases.take_case(session, anna, world["case"], NOW)
         case = await session.get(Case, world["case"])
-        assert "period_ending" in await cases.case_flags(session, case, date(2029, 1, 15))
+        assert "period_ending" in await case_files.case_flags(session, case, date(2029, 1, 15))
         await cases.extend_period(session, CIPHER, anna, world["case"], "Ausbildung läuft noch", NOW)
         assert case.period_end == date(2030, 3, 2)
         with pytest.raises(cases.CaseRuleBroken) as again:
@@ -216,10 +216,10 @@ async def test_every_staff_read_and_write_is_audited_in_an_intact_chain(
 ) -> None:
     async with session_scope(sessions) as session:
         anna = await staff(session, world["anna"])
-        await cases.list_cases(session, anna, TODAY, NOW, "unassigned")
+        await case_files.list_cases(session, anna, TODAY, NOW, "unassigned")
         await cases.take_case(session, anna, world["case"], NOW)
         await cases.set_need(session, CIPHER, anna, world["case"], "language", "need", None, NOW)
-        await cases.open_case(session, CIPHER, anna, world["case"], TODAY, NOW)
+        await case_files.open_case(session, CIPHER, anna, world["case"], TODAY, NOW)
     async with sessions() as session:
         entries = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
         check = await audit.verify_chain(session)
@@ -238,7 +238,7 @@ async def test_the_audit_log_refuses_changes_and_a_forged_row_breaks_the_chain(
     async with session_scope(sessions) as session:
         anna = await staff(session, world["anna"])
         await cases.take_case(session, anna, world["case"], NOW)
-        await cases.open_case(session, CIPHER, anna, world["case"], TODAY, NOW)
+        await case_files.open_case(session, CIPHER, anna, world["case"], TODAY, NOW)
     for statement in ("UPDATE audit_log SET action = 'nothing'", "DELETE FROM audit_log"):
         with pytest.raises((DBAPIError, IntegrityError)):
             async with session_scope(sessions) as session:
@@ -306,5 +306,5 @@ async def test_a_closed_case_takes_no_new_case_data_and_without_consent_nothing_
         await consent.withdraw_consent(session, world["amira"], Purpose.CASE_MANAGEMENT, NOW)
     async with session_scope(sessions) as session:
         anna = await staff(session, world["anna"])
-        file = await cases.open_case(session, CaseCipher([new_key()]), anna, world["case"], TODAY, NOW)
+        file = await case_files.open_case(session, CaseCipher([new_key()]), anna, world["case"], TODAY, NOW)
     assert file.consent_missing and file.notes == [], "not even decrypted (a wrong key would have failed)"

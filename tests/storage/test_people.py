@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from storage import people, updates
 from storage.db import SessionFactory, session_scope
+from storage.errors import DomainError
 from storage.models import Person, ProcessedUpdate, Role
 
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # the night Germany moves to summer time
@@ -95,21 +96,29 @@ async def test_staff_are_added_listed_and_removed(sessions: SessionFactory) -> N
         removed = await people.remove_staff(session, 10)
         assert (removed.role, removed.staff_name) == (Role.REFUGEE, None)
     async with session_scope(sessions) as session:
-        with pytest.raises(people.NotStaffError):
+        with pytest.raises(DomainError, match="not_staff"):
             await people.remove_staff(session, 10)
     async with sessions() as session:
         assert [p.telegram_id for p in await people.list_staff(session)] == [11]
 
 
 @pytest.mark.parametrize(
-    ("role", "name"), [(Role.REFUGEE, "Anna"), (Role.ADVISOR, ""), (Role.ADMIN, "x" * 101)]
+    ("telegram_id", "role", "name", "reason"),
+    [
+        (12, Role.REFUGEE, "Anna", "staff_role"),
+        (12, Role.ADVISOR, "", "staff_name"),
+        (12, Role.ADMIN, "x" * 101, "staff_name"),
+        (0, Role.ADVISOR, "Anna", "staff_id"),
+        (-1001234567890, Role.ADMIN, "A group", "staff_id"),
+    ],
 )
-async def test_staff_need_a_staff_role_and_a_sensible_name(
-    sessions: SessionFactory, role: Role, name: str
+async def test_staff_need_a_user_id_a_staff_role_and_a_sensible_name(
+    sessions: SessionFactory, telegram_id: int, role: Role, name: str, reason: str
 ) -> None:
     async with session_scope(sessions) as session:
-        with pytest.raises(ValueError):
-            await people.add_staff(session, 12, role, name, NOW)
+        with pytest.raises(DomainError) as refused:
+            await people.add_staff(session, telegram_id, role, name, NOW)
+    assert refused.value.reason == reason
     assert await count(sessions, Person) == 0
 
 
@@ -134,12 +143,36 @@ async def test_the_last_admin_keeps_the_role(sessions: SessionFactory) -> None:
     async with session_scope(sessions) as session:
         await people.add_staff(session, 20, Role.ADMIN, "Jonas", NOW)
     async with session_scope(sessions) as session:
-        with pytest.raises(people.LastAdminError):
+        with pytest.raises(DomainError, match="last_admin"):
             await people.remove_staff(session, 20)
-        with pytest.raises(people.LastAdminError):
+        with pytest.raises(DomainError, match="last_admin"):
             await people.add_staff(session, 20, Role.ADVISOR, "Jonas", NOW)
     async with session_scope(sessions) as session:
         await people.add_staff(session, 21, Role.ADMIN, "Lea", NOW)
         await people.remove_staff(session, 20)
     async with sessions() as session:
         assert [(p.telegram_id, p.role) for p in await people.list_staff(session)] == [(21, "admin")]
+
+
+async def test_admins_change_and_remove_other_staff_but_never_their_own_role(
+    sessions: SessionFactory,
+) -> None:
+    async with session_scope(sessions) as session:
+        jonas = await people.add_staff(session, 30, Role.ADMIN, "Jonas", NOW)
+        lea = await people.add_staff(session, 31, Role.ADMIN, "Lea", NOW)
+        anna = await people.add_staff(session, 32, Role.ADVISOR, "Anna", NOW)
+    async with session_scope(sessions) as session:
+        for attempt in (
+            people.change_staff_role(session, jonas.id, jonas.id, Role.ADVISOR, NOW),
+            people.remove_staff_member(session, jonas.id, jonas.id),
+        ):
+            with pytest.raises(DomainError, match="own_role"):
+                await attempt
+        with pytest.raises(DomainError, match="not_staff"):
+            await people.change_staff_role(session, jonas.id, 999_999, Role.ADVISOR, NOW)
+    async with session_scope(sessions) as session:
+        await people.change_staff_role(session, jonas.id, anna.id, Role.ADMIN, NOW)
+        await people.remove_staff_member(session, jonas.id, lea.id)
+    async with sessions() as session:
+        staff = [(p.telegram_id, p.role) for p in await people.list_staff(session)]
+    assert staff == [(32, "admin"), (30, "admin")]

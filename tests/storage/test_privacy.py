@@ -13,7 +13,18 @@ import pytest
 from sqlalchemy import select
 
 from bot.logs import PrivacyFormatter
-from storage import audit, booking, consent, pending, people, privacy, reminders
+from storage import (
+    advisors,
+    audit,
+    booking,
+    consent,
+    data_export,
+    pending,
+    people,
+    privacy,
+    reminders,
+    waiting_list,
+)
 from storage.booking import BookingPolicy
 from storage.consent import Purpose
 from storage.crypto import CaseCipher, new_key
@@ -66,7 +77,7 @@ async def tell_a_story(sessions: SessionFactory, name: str = FIRST_NAME, note: s
     cipher = CaseCipher([new_key()])
     async with session_scope(sessions) as session:
         advisor = await people.add_staff(session, ADVISOR_TELEGRAM_ID, Role.ADVISOR, "Anna Berger", NOW)
-        await booking.set_weekly_hours(session, advisor.id, 1, "09:00-12:00")
+        await advisors.set_weekly_hours(session, advisor.id, 1, "09:00-12:00")
         other = await people.ensure_person(session, OTHER_TELEGRAM_ID, NOW)
         person = Person(
             id=PERSON_ID,
@@ -148,7 +159,7 @@ async def tell_a_story(sessions: SessionFactory, name: str = FIRST_NAME, note: s
                 Referral(case_id=case.id, consent_id=referral_consent.id, status="open", created_at=NOW),
             ]
         )
-        await booking.join_waiting_list(session, PERSON_ID, "money", "ar", False, NOW)
+        await waiting_list.join_waiting_list(session, PERSON_ID, "money", "ar", False, NOW)
         await pending.wait_for_text(session, PERSON_ID, "search", {"asked": "offers"}, NOW)
         await audit.record(
             session,
@@ -194,7 +205,7 @@ async def test_the_export_holds_everything_with_the_case_texts_decrypted(session
     story = await tell_a_story(sessions)
 
     async with sessions() as session:
-        data = await privacy.export_person_data(session, story.cipher, PERSON_ID, NOW)
+        data = await data_export.export_person_data(session, story.cipher, PERSON_ID, NOW)
 
     dumped = json.dumps(data, ensure_ascii=False)
     assert json.loads(dumped) == data, "JSON all the way down"
@@ -262,7 +273,7 @@ async def test_without_a_key_the_export_says_the_case_texts_are_missing(sessions
     await tell_a_story(sessions)
 
     async with sessions() as session:
-        data = await privacy.export_person_data(session, None, PERSON_ID, NOW)
+        data = await data_export.export_person_data(session, None, PERSON_ID, NOW)
 
     assert data["case_texts"] == "not_included" and "encrypted" in data["case_texts_note"]
     assert data["consultation_notes"][0]["text"] is None and data["goals"][0]["goal"] is None
@@ -273,7 +284,7 @@ async def test_with_the_wrong_key_the_export_says_texts_are_unreadable(sessions:
     await tell_a_story(sessions)
 
     async with sessions() as session:
-        data = await privacy.export_person_data(session, CaseCipher([new_key()]), PERSON_ID, NOW)
+        data = await data_export.export_person_data(session, CaseCipher([new_key()]), PERSON_ID, NOW)
 
     assert data["case_texts"] == "partly_unreadable" and data["reviews"][0]["summary"] is None
 
@@ -448,7 +459,7 @@ async def test_personal_data_never_reaches_the_logs(
 
     async with session_scope(sessions) as session:
         await privacy.what_is_stored(session, PERSON_ID)
-        data = await privacy.export_person_data(session, story.cipher, PERSON_ID, NOW)
+        data = await data_export.export_person_data(session, story.cipher, PERSON_ID, NOW)
         await privacy.withdraw(session, PERSON_ID, Purpose.REMINDERS, NOW)
     async with session_scope(sessions) as session:
         await privacy.delete_everything(session, PERSON_ID, NOW)

@@ -242,4 +242,70 @@ async def test_the_daily_job_anonymises_with_the_configured_period(
 
     context.runtime.retention = HALF_A_YEAR
     await run_retention(context)  # type: ignore[arg-type]
-    assert (await snapshot(sessions))["audit"] == 1
+    async with session_scope(sessions) as session:
+        entries = (await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
+    assert entries == ["case.anonymised", "person.deleted"], "the anonymised case's person, unseen since"
+
+
+# ---- people whose last contact is older than the retention period -------------------------------
+
+
+async def idle_people(sessions: SessionFactory) -> dict[str, int]:
+    """People around the cases: one only looked at offers long ago, one recently, a staff member
+    unseen for long; their telegram ids by name."""
+    async with session_scope(sessions) as session:
+        await add_person(session, 2000, seen=datetime(2026, 2, 1, tzinfo=UTC))  # looked around, left
+        await add_person(session, 2001, seen=NOW - timedelta(days=30))  # still around
+        await add_person(session, 2002, "Ben Krause", seen=datetime(2025, 1, 1, tzinfo=UTC))  # staff
+    return {"idle": 2000, "recent": 2001, "staff": 2002}
+
+
+async def telegram_ids(sessions: SessionFactory) -> set[int]:
+    async with session_scope(sessions) as session:
+        return set((await session.scalars(select(Person.telegram_id))).all())
+
+
+async def test_people_unseen_longer_than_the_period_without_open_case_or_booking_are_deleted(
+    sessions: SessionFactory, cases: Cases
+) -> None:
+    extra = await idle_people(sessions)
+    before = await telegram_ids(sessions)
+
+    async with session_scope(sessions) as session:
+        result = await retention.apply_retention(session, NOW, HALF_A_YEAR)
+
+    assert result.cases.cases == (cases.due,)
+    assert result.people.people == 2
+    gone = before - await telegram_ids(sessions)
+    # Amira (her closed case was just anonymised) and the person who only looked around; Karim's
+    # recently closed case, Olena's open case and Dawit's booking keep theirs; staff stay.
+    assert gone == {1000, extra["idle"]}
+    async with session_scope(sessions) as session:
+        entries = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+        assert [(e.actor_role, e.action, e.case_number) for e in entries] == [
+            ("system", "case.anonymised", cases.due),
+            ("system", "person.deleted", None),
+            ("system", "person.deleted", None),
+        ]
+        assert (await audit.verify_chain(session)).intact
+        anonymised = await session.scalar(select(Case).where(Case.number == cases.due))
+        assert anonymised is not None, "the anonymised case stays for the statistics"
+        assert (
+            await session.scalar(select(func.count(Consent.id)).where(Consent.person_id == cases.person_id))
+            == 0
+        )
+
+
+async def test_a_dry_run_counts_the_people_and_deletes_nobody(sessions: SessionFactory, cases: Cases) -> None:
+    await idle_people(sessions)
+    before = (await snapshot(sessions), await telegram_ids(sessions))
+
+    async with session_scope(sessions) as session:
+        preview = await retention.apply_retention(session, NOW, HALF_A_YEAR, dry_run=True)
+
+    assert (await snapshot(sessions), await telegram_ids(sessions)) == before
+    assert "Would delete 2 people without an open case or a booked appointment" in str(preview)
+    async with session_scope(sessions) as session:
+        done = await retention.apply_retention(session, NOW, HALF_A_YEAR)
+    assert done.people.people == preview.people.people
+    assert "Deleted 2 people" in str(done)

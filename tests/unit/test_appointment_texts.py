@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.sandbox.rules import plain_text_of_html
-from handlers.appointment_texts import AppointmentView, advisor_notice, summary_lines
+from handlers.appointment_texts import advisor_notice, summary_lines
 from locales import SUPPORTED_LANGUAGES, Translator
+from storage.appointment_views import AppointmentView
 from storage.models import Appointment, Case, Person
 
 STARTS = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)

@@ -59,3 +59,23 @@ def test_staff_are_added_listed_and_removed(
 def test_an_unknown_role_is_refused_by_the_parser() -> None:
     with pytest.raises(SystemExit):
         main(["staff", "add", "1", "--role", "superuser", "--name", "X"])
+
+
+@pytest.mark.parametrize("telegram_id", ["0", "-1001234567890"])
+def test_staff_add_refuses_ids_that_are_not_people(
+    capsys: pytest.CaptureFixture[str], telegram_id: str
+) -> None:
+    assert main(["staff", "add", telegram_id, "--role", "admin", "--name", "A group"]) == 2
+    err = capsys.readouterr().err
+    assert "a Telegram user id is a positive number" in err and "nothing was changed" in err
+
+    assert main(["staff", "list"]) == 0
+    assert "No staff yet" in capsys.readouterr().out
+
+
+def test_staff_add_says_when_it_changes_a_member_s_role(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["staff", "add", "424242", "--role", "advisor", "--name", "Anna Berger"]) == 0
+    assert capsys.readouterr().out.strip() == "424242 is now advisor: Anna Berger"
+
+    assert main(["staff", "add", "424242", "--role", "admin", "--name", "Anna Berger"]) == 0
+    assert capsys.readouterr().out.strip() == "424242 was advisor and is now admin: Anna Berger"

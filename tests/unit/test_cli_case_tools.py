@@ -199,17 +199,21 @@ def test_retention_run_previews_then_anonymises_once(
 
     monkeypatch.setenv("WEGWEISER_RETENTION_DAYS", "365")
     assert main(["retention", "run"]) == 0
-    assert "Anonymised no cases" in capsys.readouterr().out
+    first = capsys.readouterr().out
+    assert "Anonymised no cases" in first and "Deleted 0 people" in first
 
     monkeypatch.delenv("WEGWEISER_RETENTION_DAYS")  # the default: 182 days
     assert main(["retention", "run", "--dry-run"]) == 0
     preview = capsys.readouterr().out
     assert "Would anonymise 1 case closed before" in preview and number in preview and "1 goals" in preview
+    assert "Would delete 1 person without an open case or a booked appointment, last seen before" in preview
 
     assert main(["retention", "run"]) == 0
-    assert "Anonymised 1 case closed before" in capsys.readouterr().out
+    done = capsys.readouterr().out
+    assert "Anonymised 1 case closed before" in done and "Deleted 1 person" in done
     assert main(["retention", "run"]) == 0
-    assert "Anonymised no cases" in capsys.readouterr().out
+    again = capsys.readouterr().out
+    assert "Anonymised no cases" in again and "Deleted 0 people" in again
 
     async def state(session: AsyncSession) -> tuple[int | None, bool]:
         case = await session.scalar(select(Case).where(Case.number == number))

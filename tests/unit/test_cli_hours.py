@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.cli import main
 from bot.config import load_settings
-from storage import booking, people
+from storage import advisors, people
 from storage.db import create_engine, create_session_factory, session_scope
+from storage.models import Appointment
+from tests.support.case_data import add_appointment, add_case, add_person
 from tests.support.cli import without_database_line
 
 ANNA = "424242"
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture(autouse=True)
@@ -42,9 +46,9 @@ def stored() -> tuple[dict[int, list[tuple[str, str]]], list[tuple[date, date]],
             async with session_scope(create_session_factory(engine)) as session:
                 anna = await people.person_by_telegram_id(session, int(ANNA))
                 assert anna is not None
-                weekly = await booking.weekly_hours(session, anna.id)
-                absences = await booking.absences(session, anna.id, date(2000, 1, 1))
-                profile = await booking.profile(session, anna.id)
+                weekly = await advisors.weekly_hours(session, anna.id)
+                absences = await advisors.absences(session, anna.id, date(2000, 1, 1))
+                profile = await advisors.profile(session, anna.id)
                 return (
                     weekly,
                     [(absence.first_day, absence.last_day) for absence in absences],
@@ -143,3 +147,65 @@ def test_a_wrong_weekday_or_date_is_refused_by_the_parser(capsys: pytest.Capture
     with pytest.raises(SystemExit):
         main(["hours", "absence-add", "1", "10.03.2026"])
     assert "is not a date like" in capsys.readouterr().err
+
+
+def book_anna_in(days: int) -> tuple[int, str]:
+    """A booked appointment with Anna at 10:00 local time ``days`` from today: its id and case number."""
+
+    async def add() -> tuple[int, str]:
+        engine = create_engine(load_settings().resolved_database_url())
+        try:
+            async with session_scope(create_session_factory(engine)) as session:
+                anna = await people.person_by_telegram_id(session, int(ANNA))
+                amira = await add_person(session, 777)
+                case = await add_case(session, amira)
+                day = datetime.now(UTC).astimezone(BERLIN).date() + timedelta(days=days)
+                starts_at = datetime.combine(day, time(10), BERLIN).astimezone(UTC)
+                appointment = await add_appointment(session, case, starts_at, advisor=anna, status="booked")
+                return appointment.id, case.number
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(add())
+
+
+def appointment_status(appointment_id: int) -> str:
+    async def read() -> str:
+        engine = create_engine(load_settings().resolved_database_url())
+        try:
+            async with session_scope(create_session_factory(engine)) as session:
+                appointment = await session.get(Appointment, appointment_id)
+                assert appointment is not None
+                return appointment.status
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_an_absence_over_a_booking_lists_it_and_cancels_only_when_told(
+    capsys: pytest.CaptureFixture[str], advisor: str
+) -> None:
+    appointment_id, number = book_anna_in(days=10)
+    day = (datetime.now(UTC).astimezone(BERLIN).date() + timedelta(days=10)).isoformat()
+
+    assert main(["hours", "absence-add", advisor, day]) == 1
+    err = capsys.readouterr().err
+    assert "1 booked appointment(s) fall in this absence" in err and number in err
+    assert "--cancel-appointments" in err and "nothing was changed" in err
+    assert stored()[1] == [] and appointment_status(appointment_id) == "booked"
+
+    assert main(["hours", "absence-add", advisor, day, "--keep-appointments"]) == 0
+    assert appointment_status(appointment_id) == "booked"
+    capsys.readouterr()
+
+    assert main(["hours", "absence-add", advisor, day, "--cancel-appointments"]) == 0
+    out = capsys.readouterr().out
+    assert "Cancelled 1 appointment(s)" in out and number in out and "please tell them" in out
+    assert appointment_status(appointment_id) == "cancelled"
+
+
+def test_an_absence_that_is_already_over_is_refused(capsys: pytest.CaptureFixture[str], advisor: str) -> None:
+    assert main(["hours", "absence-add", advisor, "2020-03-10", "2020-03-14"]) == 2
+    assert "this absence is already over; nothing was changed" in capsys.readouterr().err
+    assert stored()[1] == []
