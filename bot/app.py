@@ -28,8 +28,10 @@ from handlers import (
     admin,
     advisor,
     appointments,
+    audit_anchor,
     booking,
     case_digest,
+    desk_housekeeping,
     errors,
     fallback,
     gate,
@@ -45,7 +47,7 @@ from handlers import (
 )
 from handlers.context import BotContext, BotData, Runtime
 from locales import SUPPORTED_LANGUAGES, Translator
-from storage import health, updates
+from storage import audit, health, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -85,7 +87,7 @@ def build_application(
     engine = create_engine(settings.resolved_database_url(), hide_parameters=True)
     case_keys = settings.case_keys()
     runtime = Runtime(
-        sessions=create_session_factory(engine),
+        sessions=audit.use_keys(create_session_factory(engine), settings.audit_keys()),
         zone=settings.zone,
         default_language=settings.default_language,
         municipality=settings.municipality,
@@ -130,6 +132,8 @@ def build_application(
             reminders.schedule_jobs(application.job_queue, settings.reminder_interval_seconds)
             case_digest.schedule_jobs(application.job_queue, runtime.zone)
             retention_job.schedule_jobs(application.job_queue, runtime.zone)
+            desk_housekeeping.schedule_jobs(application.job_queue, runtime.zone)
+            audit_anchor.schedule_jobs(application.job_queue, runtime.zone, settings.audit_anchor_file)
 
     async def on_stop(_application: Application) -> None:
         for server in servers:

@@ -123,7 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit_parser = commands.add_parser("audit", help="the audit log of case data access")
     audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    audit_commands.add_parser("check", help="verify the hash chain (exit 1 when it is broken)")
+    audit_check = audit_commands.add_parser("check", help="verify the hash chain (exit 1 when it is broken)")
+    audit_check.add_argument(
+        "--anchor",
+        metavar="FILE_OR_VALUE",
+        help="COUNT:HASH from the admins' daily message, or the anchor file: fails when entries were removed",
+    )
 
     keys = commands.add_parser("keys", help="encryption keys for case data")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -214,7 +219,7 @@ def dispatch(settings: Settings, args: argparse.Namespace, env_file: Path | None
     if args.command == "retention":
         return asyncio.run(run_retention(settings, args.dry_run))
     if args.command == "audit":
-        return asyncio.run(check_audit_log(settings))
+        return asyncio.run(check_audit_log(settings, args.anchor))
     if args.command == "keys":
         return asyncio.run(rotate_keys(settings))
     if args.command == "hours":
@@ -248,6 +253,13 @@ def run(settings: Settings) -> int:
         print(
             "wegweiser: WEGWEISER_CASE_DATA_KEY is not set; case texts cannot be stored or read. "
             "Create a key with `wegweiser keys new` and keep a copy in a safe place.",
+            file=sys.stderr,
+        )
+        return 2
+    if not settings.audit_keys():
+        print(
+            "wegweiser: WEGWEISER_AUDIT_KEY is not set; the audit log cannot be signed. "
+            "Create a key with `wegweiser keys new` (a different one from the case-data key).",
             file=sys.stderr,
         )
         return 2
@@ -409,6 +421,9 @@ async def manage_offers(settings: Settings, args: argparse.Namespace) -> int:
                 return 0
             try:
                 result = await offer_files.import_offers(session, path, now)
+            except offer_files.UnreadableFile as unreadable:
+                print(f"wegweiser: {path} was not imported: {unreadable}.", file=sys.stderr)
+                return 1
             except offer_files.ImportRejected as rejected:
                 print(f"wegweiser: {path} was not imported; nothing changed.", file=sys.stderr)
                 for problem in rejected.problems:
@@ -451,7 +466,8 @@ async def run_retention(settings: Settings, dry_run: bool) -> int:
     engine = create_engine(settings.resolved_database_url())
     try:
         await upgrade_to_head(engine)
-        async with session_scope(create_session_factory(engine)) as session:
+        sessions = audit.use_keys(create_session_factory(engine), settings.audit_keys())
+        async with session_scope(sessions) as session:
             result = await retention.apply_retention(
                 session, datetime.now(UTC), timedelta(days=settings.retention_days), dry_run=dry_run
             )
@@ -461,12 +477,18 @@ async def run_retention(settings: Settings, dry_run: bool) -> int:
     return 0
 
 
-async def check_audit_log(settings: Settings) -> int:
+async def check_audit_log(settings: Settings, anchor_value: str | None = None) -> int:
+    try:
+        anchor = audit.parse_anchor(anchor_value) if anchor_value else None
+    except ValueError as error:
+        print(f"wegweiser: {error}", file=sys.stderr)
+        return 2
     engine = create_engine(settings.resolved_database_url())
     try:
         await upgrade_to_head(engine)
-        async with session_scope(create_session_factory(engine)) as session:
-            check = await audit.verify_chain(session)
+        sessions = audit.use_keys(create_session_factory(engine), settings.audit_keys())
+        async with session_scope(sessions) as session:
+            check = await audit.verify_chain(session, anchor)
     finally:
         await engine.dispose()
     print(check)

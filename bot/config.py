@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Case store: Fernet keys for case texts, newest first, comma-separated (``wegweiser keys new``).
     case_data_key: SecretStr | None = None
     retention_days: int = Field(default=182, ge=1, le=3650)
+    # Audit log: HMAC keys for its chain, newest first, comma-separated; where its head is anchored.
+    audit_key: SecretStr | None = None
+    audit_anchor_file: Path | None = None
     # The staff desk: where it listens, and the address staff open (behind a TLS proxy in production).
     desk_host: str = "127.0.0.1"
     desk_port: int = Field(default=8081, ge=1, le=65535)
@@ -137,6 +140,20 @@ class Settings(BaseSettings):
         if self.case_data_key is None:
             return []
         return [key.strip() for key in self.case_data_key.get_secret_value().split(",") if key.strip()]
+
+    def audit_keys(self) -> list[str]:
+        """The configured audit keys, newest first (empty when none is set)."""
+        if self.audit_key is None:
+            return []
+        return [key.strip() for key in self.audit_key.get_secret_value().split(",") if key.strip()]
+
+    @field_validator("audit_key")
+    @classmethod
+    def _long_audit_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        keys = value.get_secret_value().split(",") if value is not None else []
+        if any(0 < len(key.strip()) < 32 for key in keys):
+            raise ValueError("each key needs at least 32 characters; create one with `wegweiser keys new`")
+        return value
 
     def resolved_desk_url(self) -> str:
         """The desk's public address (ending in /desk)."""

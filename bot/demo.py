@@ -45,9 +45,9 @@ DEMO_PEOPLE = (
 )
 
 
-def demo_case_key(data_dir: Path) -> str:
-    """The demo's own case-data key, kept in its data directory (never used outside the demo)."""
-    path = data_dir / "demo-case-data.key"
+def demo_case_key(data_dir: Path, name: str = "demo-case-data.key") -> str:
+    """The demo's own case-data (or audit) key, kept in its data directory (never used outside the demo)."""
+    path = data_dir / name
     if not path.exists():
         path.write_text(new_key(), encoding="ascii")
         path.chmod(0o600)
@@ -61,7 +61,8 @@ def demo_database_url(settings: Settings) -> str:
 
 
 def demo_settings(settings: Settings, running: RunningSandbox) -> Settings:
-    """The operator's settings, pointed at the sandbox, a demo database and a demo key of its own."""
+    """The operator's settings, pointed at the sandbox, a demo database and demo keys of its own (no
+    audit anchor file: the demo's audit log must not be anchored next to the real one)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings.model_copy(
         update={
@@ -70,6 +71,8 @@ def demo_settings(settings: Settings, running: RunningSandbox) -> Settings:
             "database_url": demo_database_url(settings),
             "desk_url": f"{running.base_url}/desk",
             "case_data_key": SecretStr(demo_case_key(settings.data_dir)),
+            "audit_key": SecretStr(demo_case_key(settings.data_dir, "demo-audit.key")),
+            "audit_anchor_file": None,
         }
     )
 

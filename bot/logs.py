@@ -79,5 +79,10 @@ def configure_logging(level: str = "INFO", secrets: tuple[str, ...] = (), log_fo
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # uvicorn's own handlers print exception messages (posted form values among them) verbatim; its
+    # records go to the root handler instead (the web servers also pass log_config=None to uvicorn).
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.asgi"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
     for name, floor in PAYLOAD_LOGGERS.items():
         logging.getLogger(name).setLevel(max(floor, root.level))

@@ -120,10 +120,10 @@ class WebServer:
             host=host,
             port=port,
             log_level="warning",
+            log_config=None,  # uvicorn's loggers go through the privacy formatter (bot/logs.py)
             access_log=False,
             lifespan="off",
             proxy_headers=True,
-            log_config=None,  # uvicorn's own records go through Wegweiser's logging and its filter
         )
         self._server = _EmbeddedServer(config)
         self._setting = setting

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from desk.auth import COOKIE, Visitor, checked_form, services_of, visitor
 from desk.i18n import DEFAULT, DeskTexts
@@ -22,21 +22,54 @@ from storage.db import session_scope
 log = logging.getLogger(__name__)
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    """No framing, no scripts from elsewhere, no referrer (sign-in links stay out of other logs),
-    no caching of pages with case data."""
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+# Auto-submits the sign-in form; a file of the desk's own, so the CSP needs no inline script.
+SIGN_IN_SCRIPT = 'document.getElementById("sign-in").submit();\n'
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-            "frame-ancestors 'none'"
-        )
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+
+class SecurityHeaders:
+    """No framing, no scripts from elsewhere, no referrer (sign-in links stay out of other logs),
+    no browser features, no caching of pages with case data, and HTTPS only once it is used.
+
+    It wraps the whole desk, error handling included, so 500 pages carry the headers too."""
+
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+        self.app = app
+        self.https = https
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        https = self.https or scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+                headers["X-Frame-Options"] = "DENY"
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["Permissions-Policy"] = PERMISSIONS_POLICY
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+                if https:
+                    headers["Strict-Transport-Security"] = "max-age=31536000"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class Desk(Starlette):
+    """The desk's Starlette app, with the security headers outside its error handling."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), https=self.state.services.secure_cookies)
 
 
 def base_path(request: Request) -> str:
@@ -44,23 +77,53 @@ def base_path(request: Request) -> str:
     return request.scope.get("root_path", "").rstrip("/") or ""
 
 
-async def sign_in(request: Request) -> Response:
-    """Open a session with a link from the bot (single use, ten minutes)."""
+def _link_not_valid(request: Request) -> Response:
+    texts = DeskTexts(DEFAULT, services_of(request).zone)
+    return page(
+        request,
+        "message.html",
+        texts,
+        status=403,
+        title=texts.gettext("Sign-in link not valid"),
+        message=texts.gettext(
+            "This sign-in link has expired or was already used. Send /desk to the bot for a new one."
+        ),
+    )
+
+
+async def sign_in_page(request: Request) -> Response:
+    """GET of the link from the bot: a page whose form signs in (sent at once by the desk's own
+    script, or by the button). The GET spends nothing, so a link preview cannot use the link up, and
+    the sign-in itself is a same-site POST, so the session cookie is sent on the way to the desk
+    even when the link was opened from another site (Telegram Web, a mail client)."""
     services = services_of(request)
+    token = request.path_params["token"]
     async with session_scope(services.sessions) as session:
-        opened = await desk_access.redeem_sign_in(session, request.path_params["token"], services.clock())
+        usable = await desk_access.sign_in_usable(session, token, services.clock())
+    if not usable:
+        return _link_not_valid(request)
+    texts = DeskTexts(DEFAULT, services.zone)
+    return page(request, "signin.html", texts, title=texts.gettext("Sign in to the desk"), token=token)
+
+
+async def sign_in_script(_request: Request) -> Response:
+    return Response(SIGN_IN_SCRIPT, media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
+
+
+async def sign_in(request: Request) -> Response:
+    """Open a session with a link from the bot (single use, ten minutes). Only the desk's own sign-in
+    page may send this form: a browser that says the form came from another site is refused, so
+    nobody can sign someone else in to their own session."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        raise HTTPException(403)
+    services = services_of(request)
+    token = (await request.form()).get("token")
+    if not isinstance(token, str) or not token:
+        return _link_not_valid(request)
+    async with session_scope(services.sessions) as session:
+        opened = await desk_access.redeem_sign_in(session, token, services.clock())
     if opened is None:
-        texts = DeskTexts(DEFAULT, services.zone)
-        return page(
-            request,
-            "message.html",
-            texts,
-            status=403,
-            title=texts.gettext("Sign-in link not valid"),
-            message=texts.gettext(
-                "This sign-in link has expired or was already used. Send /desk to the bot for a new one."
-            ),
-        )
+        return _link_not_valid(request)
     response = RedirectResponse(f"{base_path(request)}/", status_code=303)
     response.set_cookie(
         COOKIE,
@@ -163,15 +226,16 @@ def create_desk(services: DeskServices, page_routes: list[BaseRoute] | None = No
     """The desk, to be mounted (usually at /desk) on the web server."""
     from desk import pages
 
-    app = Starlette(
+    app = Desk(
         routes=[
             Route("/", home),
-            Route("/signin/{token}", sign_in),
+            Route("/signin", sign_in, methods=["POST"]),
+            Route("/signin.js", sign_in_script),
+            Route("/signin/{token}", sign_in_page),
             Route("/signout", sign_out, methods=["POST"]),
             Route("/language", choose_language, methods=["POST"]),
             *(page_routes if page_routes is not None else pages.routes()),
         ],
-        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: on_http_error, Exception: on_server_error},
     )
     app.state.services = services

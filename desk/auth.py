@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
@@ -68,6 +69,8 @@ async def admin(request: Request) -> Visitor:
 async def checked_form(request: Request, who: Visitor) -> dict[str, str]:
     """The posted form, after checking its CSRF token against the session's (403 otherwise)."""
     form = await request.form()
-    if form.get("csrf") != who.csrf_token:
+    sent = form.get("csrf")
+    # Compared in constant time, as bytes: a str with non-ASCII characters cannot be compared so.
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), who.csrf_token.encode()):
         raise HTTPException(403, "csrf")
     return {key: value for key, value in form.items() if isinstance(value, str)}

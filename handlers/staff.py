@@ -3,6 +3,9 @@ commands (/agenda, /hours) live in ``handlers.advisor`` and use the same refusal
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler
 
@@ -29,14 +32,29 @@ async def refuse(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(refusal(context.t))
 
 
+def too_many_links(t: Translator, retry_after: timedelta) -> str:
+    minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
+    return t.npgettext(
+        "staff",
+        "You asked for many sign-in links just now. Please send /desk again in {n} minute.",
+        "You asked for many sign-in links just now. Please send /desk again in {n} minutes.",
+        minutes,
+    )
+
+
 async def desk(update: Update, context: BotContext) -> None:
     """/desk: a single-use sign-in link to the staff desk, valid for ten minutes."""
     viewer = context.viewer
     if viewer is None or not is_allowed(context, Role.ADVISOR, Role.ADMIN):
         await refuse(update, context)
         return
-    async with session_scope(context.runtime.sessions) as session:
-        token = await desk_access.issue_sign_in(session, viewer.person_id, context.now())
+    try:
+        async with session_scope(context.runtime.sessions) as session:
+            token = await desk_access.issue_sign_in(session, viewer.person_id, context.now())
+    except desk_access.TooManySignIns as limited:
+        if update.effective_message:
+            await update.effective_message.reply_text(too_many_links(context.t, limited.retry_after))
+        return
     link = f"{context.runtime.desk_url}/signin/{token}"
     if update.effective_message:
         await update.effective_message.reply_text(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -46,6 +46,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
@@ -65,6 +66,15 @@ class NestedUnitOfWork(RuntimeError):
 
 
 _in_unit_of_work: ContextVar[bool] = ContextVar("in_unit_of_work", default=False)
+_AFTER_COMMIT = "wegweiser.after_commit"
+
+
+def after_commit(session: AsyncSession, follow_up: Callable[[AsyncEngine], Awaitable[None]]) -> None:
+    """Run ``follow_up`` with the engine once this unit of work has committed, outside any
+    transaction (housekeeping such as a checkpoint); it is skipped when the unit of work fails."""
+    pending = session.info.setdefault(_AFTER_COMMIT, [])
+    if follow_up not in pending:
+        pending.append(follow_up)
 
 
 @asynccontextmanager
@@ -78,6 +88,8 @@ async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
             try:
                 yield session
                 await session.commit()
+                for follow_up in session.info.pop(_AFTER_COMMIT, ()):
+                    await follow_up(session.bind)
             except BaseException:
                 await session.rollback()
                 raise

@@ -17,11 +17,22 @@ from storage.models import CalendarFeed, DeskSession, DeskSignIn, Person, Role
 
 SIGN_IN_VALID = timedelta(minutes=10)
 IDLE_TIMEOUT = timedelta(minutes=30)
+SIGN_IN_LIMIT = 5  # links a staff member gets within SIGN_IN_WINDOW
+SIGN_IN_WINDOW = timedelta(minutes=10)
 STAFF = (Role.ADVISOR, Role.ADMIN)
 
 
 class NotStaff(PermissionError):
     """Only advisors and admins use the desk."""
+
+
+class TooManySignIns(Exception):
+    """A staff member asked for more sign-in links than the limit allows; ``retry_after`` says
+    when the next one will be given."""
+
+    def __init__(self, retry_after: timedelta):
+        super().__init__(f"retry after {retry_after}")
+        self.retry_after = retry_after
 
 
 def _hash(token: str) -> str:
@@ -34,9 +45,20 @@ async def _staff(session: AsyncSession, person_id: int) -> Person | None:
 
 
 async def issue_sign_in(session: AsyncSession, person_id: int, now: datetime) -> str:
-    """A new sign-in token for a staff member (the raw token goes into the link, once)."""
+    """A new sign-in token for a staff member (the raw token goes into the link, once); at most
+    :data:`SIGN_IN_LIMIT` within :data:`SIGN_IN_WINDOW`, else :class:`TooManySignIns`."""
     if await _staff(session, person_id) is None:
         raise NotStaff(person_id)
+    recent = (
+        await session.scalars(
+            select(DeskSignIn.created_at)
+            .where(DeskSignIn.person_id == person_id, DeskSignIn.created_at > now - SIGN_IN_WINDOW)
+            .order_by(DeskSignIn.created_at.desc())
+            .limit(SIGN_IN_LIMIT)
+        )
+    ).all()
+    if len(recent) >= SIGN_IN_LIMIT:
+        raise TooManySignIns(recent[-1] + SIGN_IN_WINDOW - now)
     token = secrets.token_urlsafe(32)
     session.add(
         DeskSignIn(
@@ -44,6 +66,17 @@ async def issue_sign_in(session: AsyncSession, person_id: int, now: datetime) ->
         )
     )
     return token
+
+
+async def sign_in_usable(session: AsyncSession, token: str, now: datetime) -> bool:
+    """Whether a sign-in token would open a session now (it is not spent by asking)."""
+    sign_in = await session.get(DeskSignIn, _hash(token))
+    return (
+        sign_in is not None
+        and sign_in.used_at is None
+        and sign_in.expires_at > now
+        and await _staff(session, sign_in.person_id) is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -119,6 +152,20 @@ async def end_sessions_of(session: AsyncSession, person_id: int) -> None:
     """End every desk session and unused sign-in link of a person (staff role removed)."""
     await session.execute(delete(DeskSession).where(DeskSession.person_id == person_id))
     await session.execute(delete(DeskSignIn).where(DeskSignIn.person_id == person_id))
+
+
+@dataclass(frozen=True)
+class Purged:
+    sign_ins: int
+    sessions: int
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> Purged:
+    """Delete sign-in links past their expiry (used or not) and sessions idle past the timeout:
+    neither can open anything any more. A link stays until then, so it still counts for the limit."""
+    sign_ins = await session.execute(delete(DeskSignIn).where(DeskSignIn.expires_at <= now))
+    sessions = await session.execute(delete(DeskSession).where(DeskSession.last_seen <= now - IDLE_TIMEOUT))
+    return Purged(int(sign_ins.rowcount or 0), int(sessions.rowcount or 0))
 
 
 async def issue_calendar_feed(session: AsyncSession, person_id: int, now: datetime) -> str:

@@ -119,3 +119,9 @@ async def withdraw_invite(session: AsyncSession, admin_id: int, invite_id: int) 
         delete(StaffInvite).where(StaffInvite.id == invite_id, StaffInvite.used_at.is_(None))
     )
     return bool(result.rowcount)
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> int:
+    """Delete invitations past their expiry, used or not (the role they gave stays); returns how many."""
+    result = await session.execute(delete(StaffInvite).where(StaffInvite.expires_at <= now))
+    return int(result.rowcount or 0)

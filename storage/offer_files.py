@@ -47,6 +47,10 @@ CSV_COLUMNS = BASE_COLUMNS + tuple(
     f"{name}_{language}" for language in SUPPORTED_LANGUAGES for name in TEXT_COLUMNS
 )
 KNOWN_KEYS = frozenset(BASE_COLUMNS) | {"texts"}
+UNREADABLE = {
+    "encoding": "the file is neither UTF-8 nor Windows-1252 text; save it as CSV (UTF-8) or YAML",
+    "csv": "the file is not a CSV table (columns separated by commas, semicolons or tabs)",
+}
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed, 5x faster
 
 
@@ -66,6 +70,15 @@ class ImportRejected(ValueError):
     def __init__(self, problems: list[Problem]):
         super().__init__(f"{len(problems)} problem(s)")
         self.problems = problems
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read at all; nothing was imported. ``reason``: "encoding" (neither UTF-8
+    nor Windows-1252 text) or "csv" (not a table of comma-, semicolon- or tab-separated values)."""
+
+    def __init__(self, reason: str):
+        super().__init__(UNREADABLE[reason])
+        self.reason = reason
 
 
 @dataclass
@@ -119,8 +132,30 @@ def _yaml_offers(text: str) -> Iterator[RawOffer]:
         yield RawOffer(line, item, lines)
 
 
+def decoded(data: bytes) -> str:
+    """A file's text: UTF-8 (with or without BOM) first, then Windows-1252, as German Excel saves
+    "CSV (Trennzeichen-getrennt)"; :class:`UnreadableFile` when it is neither."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile("encoding")
+
+
+def delimiter_of(text: str) -> str:
+    """The column separator whose reading of the header line finds the most known columns
+    (a comma when none finds any: the unknown columns are then reported)."""
+    header = text.split("\n", 1)[0]
+    known = {
+        delimiter: len(set(next(csv.reader([header], delimiter=delimiter), [])) & set(CSV_COLUMNS))
+        for delimiter in (",", ";", "\t")
+    }
+    return max(known, key=lambda delimiter: known[delimiter]) if any(known.values()) else ","
+
+
 def _csv_offers(text: str) -> Iterator[RawOffer]:
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter_of(text))
     unknown = set(reader.fieldnames or ()) - set(CSV_COLUMNS)
     if unknown:
         raise ImportRejected([Problem(1, sorted(unknown)[0], "unknown column")])
@@ -145,13 +180,17 @@ def _csv_offers(text: str) -> Iterator[RawOffer]:
 
 
 def read_offer_file(path: Path) -> list[RawOffer]:
-    """The offers in a ``.yaml``/``.yml`` or ``.csv`` file, not yet validated."""
-    text = path.read_text(encoding="utf-8-sig")
+    """The offers in a ``.yaml``/``.yml`` or ``.csv`` file, not yet validated; :class:`UnreadableFile`
+    when the file cannot be read as text or as a table."""
+    text = decoded(path.read_bytes())
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         return list(_yaml_offers(text))
     if suffix == ".csv":
-        return list(_csv_offers(text))
+        try:
+            return list(_csv_offers(text))
+        except csv.Error:
+            raise UnreadableFile("csv") from None
     raise ImportRejected([Problem(1, "file", "use a .yaml, .yml or .csv file")])
 
 
@@ -207,16 +246,20 @@ def _clean(raw: RawOffer, problems: list[Problem]) -> CleanOffer | None:
         if raw_value in (None, ""):
             fields[key] = None
             continue
+        if isinstance(raw_value, str) and raw_value.count(",") == 1 and "." not in raw_value:
+            raw_value = raw_value.replace(",", ".")  # a decimal comma, as German Excel writes it
         try:
             number = float(raw_value)
         except (TypeError, ValueError):
             problem(key, "must be a number like 48.867")
+            fields[key] = None
             continue
         limit = 90 if key == "latitude" else 180
         if not -limit <= number <= limit:
             problem(key, f"must be between -{limit} and {limit}")
         fields[key] = number
-    if (fields.get("latitude") is None) != (fields.get("longitude") is None):
+    given = {key for key in ("latitude", "longitude") if values.get(key) not in (None, "")}
+    if len(given) == 1:  # one of them missing; a wrong one was reported above
         problem("longitude", "latitude and longitude go together")
     texts: dict[str, dict[str, Any]] = {}
     raw_texts = values.get("texts") or {}

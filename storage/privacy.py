@@ -8,16 +8,18 @@ appear by first name only).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage import audit
 from storage.consent import Purpose, withdraw_consent
+from storage.db import after_commit
 from storage.models import (
     Appointment,
     AppointmentSlot,
@@ -37,6 +39,7 @@ from storage.models import (
 )
 from storage.reminders import BEFORE
 
+log = logging.getLogger(__name__)
 CASE_RECORDS = (NeedAssessment, Goal, Review, CaseNote, Referral)
 
 
@@ -274,4 +277,21 @@ async def delete_everything(
         now=now,
         detail=None,
     )
+    after_commit(session, forget_deleted_bytes)
     return Deletion(tuple(cancelled), removed)
+
+
+async def forget_deleted_bytes(engine: AsyncEngine) -> None:
+    """After a deletion has committed, on SQLite: copy the pages that ``secure_delete`` zeroed into
+    the database file and empty the write-ahead log, whose older frames still hold the deleted rows.
+    A failure is logged and left to SQLite's next automatic checkpoint. (PostgreSQL: nothing here.)"""
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            # On the driver's connection: SQLAlchemy would open a transaction, inside which SQLite
+            # cannot checkpoint.
+            await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except Exception as error:  # the deletion itself stands; only the clean-up is late
+        log.warning("checkpoint after a deletion failed: %s", type(error).__name__)

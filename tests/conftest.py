@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.sandbox import Sandbox, new_world, serve
+from storage import audit
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from tests.support.databases import (
@@ -17,7 +18,7 @@ from tests.support.databases import (
     empty_all_tables,
     postgres_available,
 )
-from tests.support.harness import BotUnderTest, Clock, settings_for
+from tests.support.harness import TEST_AUDIT_KEY, BotUnderTest, Clock, settings_for
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +53,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> SessionFactory:
-    return create_session_factory(engine)
+    return audit.use_keys(create_session_factory(engine), [TEST_AUDIT_KEY])
 
 
 @pytest.fixture

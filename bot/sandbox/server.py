@@ -350,6 +350,7 @@ async def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> Run
         host=host,
         port=port,
         log_level="warning",
+        log_config=None,  # uvicorn's loggers go through the privacy formatter (bot/logs.py)
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=1,

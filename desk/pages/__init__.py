@@ -1,11 +1,31 @@
-"""The desk's pages, one module each; ``routes()`` lists them all."""
+"""The desk's pages, one module per feature; ``routes()`` lists them all."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from desk.pages import admin_pages, agenda, calendar, cases, report
+from desk.pages import (
+    agenda,
+    audit_log,
+    calendar,
+    case_forms,
+    cases,
+    offer_transfer,
+    offers,
+    report,
+    staff,
+)
 
 
 def routes() -> list[BaseRoute]:
-    return [*cases.routes(), *agenda.routes(), *admin_pages.routes(), *report.routes(), *calendar.routes()]
+    return [
+        *cases.routes(),
+        *case_forms.routes(),
+        *agenda.routes(),
+        *offer_transfer.routes(),
+        *offers.routes(),
+        *staff.routes(),
+        *audit_log.routes(),
+        *report.routes(),
+        *calendar.routes(),
+    ]

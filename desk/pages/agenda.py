@@ -19,6 +19,8 @@ from starlette.routing import BaseRoute, Route
 
 from desk.auth import Visitor, advisor, checked_form, services_of
 from desk.i18n import DeskTexts
+from desk.pages import case_texts
+from desk.pages.common import EARLIEST, LATEST, local_today, root
 from desk.render import page
 from storage import booking, desk_access
 from storage.db import session_scope
@@ -31,24 +33,11 @@ RECORDABLE = (AppointmentStatus.BOOKED, AppointmentStatus.ATTENDED, AppointmentS
 
 def labels(texts: DeskTexts) -> dict[str, dict[str, str]]:
     """Translated names of the codes appointments use (the same texts as on the case page)."""
+    on_case_page = case_texts.labels(texts)
     return {
-        "kind": {"first": texts.gettext("First consultation"), "follow_up": texts.gettext("Follow-up")},
-        "topic": {
-            "housing": texts.gettext("Housing"),
-            "work": texts.gettext("Work"),
-            "language": texts.gettext("Language"),
-            "family": texts.gettext("Family"),
-            "health": texts.gettext("Health"),
-            "papers": texts.gettext("Papers and residence"),
-            "money": texts.gettext("Money"),
-            "other": texts.gettext("Something else"),
-        },
-        "status": {
-            "booked": texts.gettext("Booked"),
-            "attended": texts.gettext("Attended"),
-            "no_show": texts.gettext("Did not come"),
-            "cancelled": texts.gettext("Cancelled"),
-        },
+        "kind": on_case_page["kind"],
+        "topic": on_case_page["topic"],
+        "status": on_case_page["appointment"],
     }
 
 
@@ -95,7 +84,7 @@ def period_of(view: str | None, day: str | None, today: date) -> Period:
         chosen_day = date.fromisoformat(day) if day else today
     except ValueError:
         chosen_day = today
-    if not date(2000, 1, 1) <= chosen_day <= date(2100, 12, 31):
+    if not EARLIEST <= chosen_day <= LATEST:
         chosen_day = today
     if chosen_view == "day":
         return Period("day", chosen_day, chosen_day, chosen_day)
@@ -112,15 +101,6 @@ class Entry:
     @property
     def recordable(self) -> bool:
         return self.begun and self.appointment.status in RECORDABLE
-
-
-def _root(request: Request) -> str:
-    return request.scope.get("root_path", "").rstrip("/")
-
-
-def _today(request: Request) -> date:
-    services = services_of(request)
-    return services.clock().astimezone(services.zone).date()
 
 
 def _title(texts: DeskTexts, period: Period) -> str:
@@ -171,7 +151,7 @@ async def render_agenda(
         section="agenda",
         title=_title(texts, period),
         period=period,
-        today=_today(request),
+        today=local_today(request),
         days=days,
         count=len(rows),
         labels=labels(texts),
@@ -186,7 +166,7 @@ async def render_agenda(
 async def agenda_page(request: Request) -> Response:
     who = await advisor(request)
     params = request.query_params
-    period = period_of(params.get("view"), params.get("date"), _today(request))
+    period = period_of(params.get("view"), params.get("date"), local_today(request))
     return await render_agenda(request, who, period, notice=notices(who.texts).get(params.get("done", "")))
 
 
@@ -194,7 +174,7 @@ async def record_outcome(request: Request) -> Response:
     """Attended or did not come: only for the advisor's own appointments that have begun."""
     who = await advisor(request)
     form = await checked_form(request, who)
-    period = period_of(form.get("view"), form.get("date"), _today(request))
+    period = period_of(form.get("view"), form.get("date"), local_today(request))
     attended = OUTCOMES.get(form.get("value", ""))
     if attended is None:
         problem = who.texts.gettext("Please choose “attended” or “did not come”.")
@@ -214,11 +194,11 @@ async def record_outcome(request: Request) -> Response:
         return await render_agenda(request, who, period, status=409, problem=problem)
     # Back to the period the form came from, rebuilt from parsed values (never echoed).
     done = "attended" if attended else "no_show"
-    return RedirectResponse(f"{_root(request)}/agenda?{period.query(done=done)}", status_code=303)
+    return RedirectResponse(f"{root(request)}/agenda?{period.query(done=done)}", status_code=303)
 
 
 def routes() -> list[BaseRoute]:
     return [
         Route("/agenda", agenda_page),
-        Route("/appointments/{appointment_id:int}/outcome", record_outcome, methods=["POST"]),
+        Route("/appointments/{appointment_id:id}/outcome", record_outcome, methods=["POST"]),
     ]

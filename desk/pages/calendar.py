@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from desk.auth import advisor, checked_form, services_of
 from desk.pages.agenda import period_of, render_agenda
+from desk.pages.common import root
 from storage import booking, desk_access
 from storage.db import session_scope
 from storage.models import AppointmentKind
@@ -45,8 +46,7 @@ async def revoke_feed(request: Request) -> Response:
     await checked_form(request, who)
     async with session_scope(services_of(request).sessions) as session:
         await desk_access.revoke_calendar_feed(session, who.person.id)
-    root = request.scope.get("root_path", "").rstrip("/")
-    return RedirectResponse(f"{root}/agenda?done=feed_revoked#calendar", status_code=303)
+    return RedirectResponse(f"{root(request)}/agenda?done=feed_revoked#calendar", status_code=303)
 
 
 async def calendar_feed(request: Request) -> Response:

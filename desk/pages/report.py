@@ -13,40 +13,26 @@ from starlette.routing import BaseRoute, Route
 
 from desk.auth import Visitor, services_of, visitor
 from desk.i18n import DeskTexts
+from desk.pages.common import day_param, local_today
 from desk.render import page
 from storage import report
 from storage.db import session_scope
-
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 class PeriodProblem(ValueError):
     """The requested period cannot be reported; the message is for the page."""
 
 
-def _day(value: str | None) -> date | None:
-    try:
-        day = date.fromisoformat(value.strip()) if value and value.strip() else None
-    except ValueError:
-        return None
-    return day if day is not None and EARLIEST <= day <= LATEST else None
-
-
 def requested_period(texts: DeskTexts, params: dict[str, str], today: date) -> tuple[date, date]:
     """The period from ``from`` and ``to`` (default: this month so far)."""
     raw_start, raw_end = params.get("from", ""), params.get("to", "")
-    start = _day(raw_start) if raw_start else today.replace(day=1)
-    end = _day(raw_end) if raw_end else today
+    start = day_param(raw_start) if raw_start else today.replace(day=1)
+    end = day_param(raw_end) if raw_end else today
     if start is None or end is None:
         raise PeriodProblem(texts.gettext("Please enter both dates as real calendar dates."))
     if start > end:
         raise PeriodProblem(texts.gettext("The period must not end before it starts."))
     return start, end
-
-
-def _today(request: Request) -> date:
-    services = services_of(request)
-    return services.clock().astimezone(services.zone).date()
 
 
 def _form(request: Request, who: Visitor, status: int = 200, **context: object) -> Response:
@@ -66,7 +52,7 @@ async def report_page(request: Request) -> Response:
     who = await visitor(request)
     params = dict(request.query_params)
     try:
-        start, end = requested_period(who.texts, params, _today(request))
+        start, end = requested_period(who.texts, params, local_today(request))
     except PeriodProblem as problem:
         return _form(
             request,
@@ -94,7 +80,7 @@ async def report_csv(request: Request) -> Response:
     who = await visitor(request)
     params = dict(request.query_params)
     try:
-        start, end = requested_period(who.texts, params, _today(request))
+        start, end = requested_period(who.texts, params, local_today(request))
     except PeriodProblem as problem:
         return _form(
             request,

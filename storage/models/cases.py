@@ -99,8 +99,9 @@ class Referral(Base):
 
 class AuditEntry(Base):
     """Who did what to which case, when. Append-only (database triggers refuse changes) and
-    tamper-evident: each row carries the hash of the previous one, and a unique previous hash
-    keeps the chain a single line even when two instances append at once."""
+    tamper-evident: each row carries a keyed hash (HMAC) over its content and the previous row's
+    hash, and a unique previous hash keeps the chain a single line even when two instances append
+    at once."""
 
     __tablename__ = "audit_log"
 
@@ -113,3 +114,4 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(String(200))  # never personal data
     previous_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(16))  # the HMAC key's fingerprint; None: legacy SHA-256

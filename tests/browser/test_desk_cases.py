@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from desk.i18n import DeskTexts
-from desk.pages.cases import notices
+from desk.pages.case_texts import notices
 from storage import cases, people
 from storage.db import session_scope
 from storage.models import AuditEntry, CaseNote, Goal, Review, Role
@@ -67,7 +67,7 @@ async def test_an_advisor_plans_a_case_in_the_browser_and_the_admin_sees_the_aud
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     link = await sign_in_link(bot, ANNA, "Anna")
     await page.goto(link)
-    assert "/signin/" not in page.url
+    await page.wait_for_url(f"{base}/agenda")
 
     # Take the case on from the unassigned list.
     await page.goto(f"{base}/cases")

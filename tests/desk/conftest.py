@@ -16,6 +16,7 @@ from storage.models import Case, Role
 from tests.support.harness import BotUnderTest
 
 _LINK = re.compile(r"https?://\S+/signin/[A-Za-z0-9_-]+")
+_TOKEN = re.compile(r'name="token" value="([^"]+)"')
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -35,9 +36,19 @@ async def desk_client(
     await bot.make_staff(telegram_id, role, name)
     link = await sign_in_link(bot, telegram_id, name)
     client = httpx.AsyncClient(follow_redirects=False, timeout=15)
-    response = await client.get(link)
+    response = await sign_in_with(client, link)
     assert response.status_code == 303, response.text
     return client, f"{bot.running.base_url}/desk"
+
+
+async def sign_in_with(client: httpx.AsyncClient, link: str) -> httpx.Response:
+    """Open the link's page and send its sign-in form, as the page's script does in a browser."""
+    page = await client.get(link)
+    if page.status_code != 200:
+        return page
+    found = _TOKEN.search(page.text)
+    assert found, "no sign-in form on the link's page"
+    return await client.post(link.split("/signin/")[0] + "/signin", data={"token": found.group(1)})
 
 
 def csrf_of(html: str) -> str:

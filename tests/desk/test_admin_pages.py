@@ -23,7 +23,7 @@ from locales import Translator
 from locales.status import translation_status
 from storage import audit
 from storage.db import session_scope
-from storage.models import Offer, OfferChange, OfferStatus, Person, Role
+from storage.models import Offer, OfferChange, OfferStatus, OfferText, Person, Role
 from tests.desk.conftest import DeskClient, csrf_of
 from tests.support.harness import BotUnderTest
 
@@ -573,3 +573,31 @@ async def test_strangers_get_the_sign_in_page(bot: BotUnderTest) -> None:
         for path in ("/offers", "/staff", "/audit"):
             response = await stranger.get(f"{bot.running.base_url}/desk{path}")
             assert response.status_code == 401
+
+
+async def test_a_csv_from_german_excel_is_imported_and_an_unreadable_file_refused_in_one_line(
+    bot: BotUnderTest, desk: DeskClient
+) -> None:
+    client, base = await desk(JONAS, "Jonas Admin", Role.ADMIN)
+    csrf = csrf_of((await client.get(f"{base}/offers")).text)
+    excel = "slug;category;name_de;summary_de\r\ntreff;leisure;Begegnungscafé;Für alle\r\n".encode("cp1252")
+
+    imported = await client.post(
+        f"{base}/offers/import", data={"csrf": csrf}, files={"file": ("angebote.csv", excel, "text/csv")}
+    )
+    refused = await client.post(
+        f"{base}/offers/import",
+        data={"csrf": csrf},
+        files={"file": ("kaputt.csv", b"slug,category\n\x81\x8d,health\n", "text/csv")},
+    )
+
+    assert imported.status_code == 303
+    async with bot.sessions() as session:
+        names = (await session.scalars(select(OfferText.name).join(Offer).where(Offer.slug == "treff"))).all()
+    assert names == ["Begegnungscafé"]
+    assert refused.status_code == 400
+    assert re.findall(r"<li>", refused.text) == []
+    assert GERMAN.gettext(
+        "The file cannot be read: it is neither UTF-8 nor Windows-1252 text. In Excel, save it as "
+        "“CSV UTF-8” or “CSV (semicolon separated)”. Nothing was imported."
+    ) in unescape(refused.text)

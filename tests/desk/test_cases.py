@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.app import desk_services
 from desk.app import create_desk
 from desk.i18n import DeskTexts
-from desk.pages.cases import consent_first, no_key, notices, problems
+from desk.pages.case_texts import consent_first, no_key, notices, problems
 from storage import people
 from storage.models import (
     AuditEntry,
@@ -28,7 +28,7 @@ from storage.models import (
     Review,
     Role,
 )
-from tests.desk.conftest import DeskClient, case_of, csrf_of, sign_in_link
+from tests.desk.conftest import DeskClient, case_of, csrf_of, sign_in_link, sign_in_with
 from tests.support.harness import BotUnderTest
 
 GERMAN = DeskTexts("de", ZoneInfo("Europe/Berlin"))
@@ -395,7 +395,7 @@ async def test_without_the_case_data_key_texts_stay_sealed_and_are_not_written(
     bot.running.mount("/keyless", create_desk(keyless))
     link = (await sign_in_link(bot, ANNA)).replace("/desk/signin/", "/keyless/signin/")
     async with httpx.AsyncClient(timeout=15) as keyless_client:
-        assert (await keyless_client.get(link, follow_redirects=False)).status_code == 303
+        assert (await sign_in_with(keyless_client, link)).status_code == 303
         keyless_url = f"{bot.running.base_url}/keyless/cases/{case.id}"
 
         sealed = await keyless_client.get(keyless_url)

@@ -19,7 +19,7 @@ from desk.i18n import DeskTexts
 from storage import people
 from storage.db import session_scope
 from storage.models import Role
-from tests.desk.conftest import DeskClient, csrf_of, sign_in_link
+from tests.desk.conftest import DeskClient, csrf_of, sign_in_link, sign_in_with
 from tests.support.harness import BotUnderTest
 
 GERMAN = DeskTexts("de", ZoneInfo("Europe/Berlin"))
@@ -37,8 +37,8 @@ async def test_a_sign_in_link_works_once(bot: BotUnderTest) -> None:
     link = await sign_in_link(bot, ANNA)
 
     async with httpx.AsyncClient(timeout=15) as first, httpx.AsyncClient(timeout=15) as second:
-        opened = await first.get(link)
-        reused = await second.get(link)
+        opened = await sign_in_with(first, link)
+        reused = await sign_in_with(second, link)
         cases = await first.get(link.split("/signin/")[0] + "/cases")
         not_signed_in = await second.get(link.split("/signin/")[0] + "/cases")
 
@@ -56,7 +56,7 @@ async def test_an_expired_sign_in_link_is_refused(bot: BotUnderTest) -> None:
     bot.clock.advance(timedelta(minutes=11))
 
     async with httpx.AsyncClient(timeout=15) as client:
-        refused = await client.get(link)
+        refused = await sign_in_with(client, link)
         cases = await client.get(link.split("/signin/")[0] + "/cases")
 
     assert refused.status_code == 403
@@ -111,7 +111,7 @@ async def test_the_session_cookie_is_http_only_and_same_site(bot: BotUnderTest) 
     link = await sign_in_link(bot, ANNA)
 
     async with httpx.AsyncClient(timeout=15) as client:
-        opened = await client.get(link)
+        opened = await sign_in_with(client, link)
 
     cookie = opened.headers["set-cookie"].lower()
     assert cookie.startswith("wegweiser_desk=")

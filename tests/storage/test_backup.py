@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from storage import cases
+from storage import audit, cases
 from storage.crypto import CaseCipher, new_key
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.key_rotation import ENCRYPTED_COLUMNS
@@ -19,6 +19,7 @@ from storage.migrate import upgrade_to_head
 from tests.support.case_data import add_case, add_person
 from tests.support.cli import operator_environment, without_database_line
 from tests.support.databases import create_postgres_database, drop_postgres_database, empty_all_tables
+from tests.support.harness import TEST_AUDIT_KEY
 
 KEY = new_key()
 TEXTS = [
@@ -38,7 +39,8 @@ async def populate(url: str) -> None:
             await empty_all_tables(engine)
         cipher = CaseCipher([KEY])
         now = datetime(2026, 3, 2, 10, tzinfo=UTC)
-        async with session_scope(create_session_factory(engine)) as session:
+        sessions = audit.use_keys(create_session_factory(engine), [TEST_AUDIT_KEY])
+        async with session_scope(sessions) as session:
             advisor = await add_person(session, 9001, "Anna Berger")
             person = await add_person(session, 9002)
             case = await add_case(session, person)
@@ -96,6 +98,7 @@ def test_a_backup_restores_into_a_fresh_database_with_every_case_text_readable(
 ) -> None:
     operator_environment(monkeypatch, tmp_path)
     monkeypatch.setenv("WEGWEISER_CASE_DATA_KEY", KEY)
+    monkeypatch.setenv("WEGWEISER_AUDIT_KEY", TEST_AUDIT_KEY)
     asyncio.run(populate(database_url))
     backup_file = tmp_path / "wegweiser.backup"
 

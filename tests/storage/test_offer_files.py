@@ -179,3 +179,57 @@ async def test_the_sample_directory_is_valid_complete_and_marked_as_example(sess
     assert len(categories) == 10
     assert all(offer.example for offer in offers)
     assert {"de", "en", "ar", "uk"} <= languages
+
+
+async def test_a_csv_saved_by_german_excel_is_imported(sessions: SessionFactory, tmp_path: Path) -> None:
+    excel = tmp_path / "angebote.csv"
+    rows = [
+        "slug;category;latitude;longitude;name_de;summary_de",
+        "beratung-sued;counselling;48,8654;9,0321;Beratungsstelle Süd;Hilfe für Familien – kostenlos",
+    ]
+    excel.write_bytes("\r\n".join(rows).encode("cp1252") + b"\r\n")
+
+    result = await import_file(sessions, excel)
+
+    async with sessions() as session:
+        offer = await session.scalar(select(Offer).where(Offer.slug == "beratung-sued"))
+        assert offer is not None
+        text = await session.scalar(select(OfferText).where(OfferText.offer_id == offer.id))
+    assert result.created == ["beratung-sued"]
+    assert (offer.latitude, offer.longitude) == (48.8654, 9.0321)
+    assert text is not None and (text.name, text.summary) == (
+        "Beratungsstelle Süd",
+        "Hilfe für Familien – kostenlos",
+    )
+
+
+async def test_a_file_that_is_no_text_is_refused_in_one_line(
+    sessions: SessionFactory, tmp_path: Path
+) -> None:
+    binary = tmp_path / "offers.csv"
+    binary.write_bytes(b"slug,category\n\x81\x8d\x8f\x90\x9d,health\n")  # not UTF-8, not Windows-1252
+
+    with pytest.raises(offer_files.UnreadableFile) as refused:
+        await import_file(sessions, binary)
+
+    assert refused.value.reason == "encoding"
+    assert "\n" not in str(refused.value)
+    assert await count(sessions, Offer) == 0
+
+
+async def test_one_bad_coordinate_is_one_problem(sessions: SessionFactory, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.csv"
+    broken.write_text(
+        "slug,category,latitude,longitude,name_de,summary_de\n"
+        "one,health,north,9.03,Arzt,Hilfe\n"
+        "two,health,48.86,,Arzt,Hilfe\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(offer_files.ImportRejected) as rejected:
+        await import_file(sessions, broken)
+
+    assert [(problem.line, problem.field) for problem in rejected.value.problems] == [
+        (2, "latitude"),
+        (3, "longitude"),
+    ]

@@ -19,12 +19,13 @@ from bot.app import build_application, desk_services, polling
 from bot.config import Settings, load_settings
 from bot.sandbox import ChatMessage, RunningSandbox, World
 from desk.app import create_desk
-from storage import offer_files, people
+from storage import audit, offer_files, people
 from storage.db import SessionFactory, create_engine, create_session_factory, session_scope
 from storage.models import Role
 
 PROCESSING_TIMEOUT = 15.0
 TEST_CASE_KEY = "0Hn1MHk7nZq5Xk3b7aQ8mJ8b3n0pD0Wg2h1mYxk3QeU="  # a fixed Fernet key for tests only
+TEST_AUDIT_KEY = "test-audit-key-for-tests-only-0123456789"  # signs the audit chain in tests
 OFFERS_FIXTURE = Path(__file__).parent.parent / "fixtures" / "offers.yaml"
 
 
@@ -70,7 +71,9 @@ class BotUnderTest:
         self.application: TrackingApplication | None = None
         self._stack: AsyncExitStack | None = None
         self._engine = create_engine(settings.resolved_database_url())
-        self.sessions: SessionFactory = create_session_factory(self._engine)
+        self.sessions: SessionFactory = audit.use_keys(
+            create_session_factory(self._engine), settings.audit_keys()
+        )
 
     async def start(self) -> None:
         application = build_application(
@@ -189,4 +192,5 @@ def settings_for(database_url: str, api_url: str, token: str, data_dir: str) -> 
         reminder_interval_seconds=3600,
         desk_url=api_url.removesuffix("/bot") + "/desk",
         case_data_key=TEST_CASE_KEY,
+        audit_key=TEST_AUDIT_KEY,
     )

@@ -79,3 +79,35 @@ def test_staff_add_says_when_it_changes_a_member_s_role(capsys: pytest.CaptureFi
 
     assert main(["staff", "add", "424242", "--role", "admin", "--name", "Anna Berger"]) == 0
     assert capsys.readouterr().out.strip() == "424242 was advisor and is now admin: Anna Berger"
+
+
+def test_offers_import_reads_german_excel_and_refuses_an_unreadable_file_in_one_line(
+    capsys: pytest.CaptureFixture[str], isolated_settings: Path
+) -> None:
+    excel = isolated_settings / "angebote.csv"
+    excel.write_bytes(
+        "slug;category;name_de;summary_de\r\ntreff;leisure;Begegnungscafé;Für alle\r\n".encode("cp1252")
+    )
+    unreadable = isolated_settings / "kaputt.csv"
+    unreadable.write_bytes(b"slug,category\n\x81\x8d,health\n")
+
+    assert main(["offers", "import", str(excel)]) == 0
+    assert "1 new" in capsys.readouterr().out
+    assert main(["offers", "import", str(unreadable)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "neither UTF-8 nor Windows-1252" in err and "Traceback" not in err
+
+
+def test_run_without_an_audit_key_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WEGWEISER_TELEGRAM_TOKEN", "123:abc")
+    monkeypatch.setenv("WEGWEISER_CASE_DATA_KEY", "0Hn1MHk7nZq5Xk3b7aQ8mJ8b3n0pD0Wg2h1mYxk3QeU=")
+    monkeypatch.delenv("WEGWEISER_AUDIT_KEY", raising=False)
+
+    assert main(["run"]) == 2
+    assert "WEGWEISER_AUDIT_KEY is not set" in capsys.readouterr().err
+
+    monkeypatch.setenv("WEGWEISER_AUDIT_KEY", "too-short")
+    assert main(["run"]) == 2
+    assert "WEGWEISER_AUDIT_KEY: each key needs at least 32 characters" in capsys.readouterr().err

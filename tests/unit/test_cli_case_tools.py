@@ -21,9 +21,17 @@ from storage.key_rotation import ENCRYPTED_COLUMNS
 from storage.models import Case, CaseNote, NeedAssessment, Review
 from tests.support.case_data import add_appointment, add_case, add_goal, add_person, local
 from tests.support.cli import without_database_line
+from tests.support.harness import TEST_AUDIT_KEY
 
 T = TypeVar("T")
-SETTINGS = ("TELEGRAM_TOKEN", "DATABASE_URL", "TIMEZONE", "CASE_DATA_KEY", "RETENTION_DAYS")
+SETTINGS = (
+    "TELEGRAM_TOKEN",
+    "DATABASE_URL",
+    "TIMEZONE",
+    "CASE_DATA_KEY",
+    "RETENTION_DAYS",
+    "AUDIT_ANCHOR_FILE",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +39,7 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     for name in SETTINGS:
         monkeypatch.delenv(f"WEGWEISER_{name}", raising=False)
     monkeypatch.setenv("WEGWEISER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("WEGWEISER_AUDIT_KEY", TEST_AUDIT_KEY)
     monkeypatch.chdir(tmp_path)
     assert main(["db", "upgrade"]) == 0
     return tmp_path
@@ -42,7 +51,9 @@ def in_database(tmp_path: Path, work: Callable[[AsyncSession], Awaitable[T]]) ->
     async def run() -> T:
         engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'wegweiser.sqlite3'}")
         try:
-            async with session_scope(create_session_factory(engine)) as session:
+            async with session_scope(
+                audit.use_keys(create_session_factory(engine), [TEST_AUDIT_KEY])
+            ) as session:
                 return await work(session)
         finally:
             await engine.dispose()
@@ -287,3 +298,37 @@ def test_report_explains_a_wrong_date(capsys: pytest.CaptureFixture[str]) -> Non
 
     assert exit_.value.code == 2
     assert "'31.03.2026' is not a date like 2026-01-31" in capsys.readouterr().err
+
+
+def test_audit_check_with_an_anchor_fails_when_the_newest_entries_were_removed(
+    capsys: pytest.CaptureFixture[str], isolated_settings: Path
+) -> None:
+    async def three_entries(session: AsyncSession) -> None:
+        for minute in range(3):
+            await audit.record(
+                session,
+                actor_id=7,
+                actor_role="advisor",
+                action="case.read",
+                case_number="W-ABCDEF",
+                now=local(2026, 3, 2) + timedelta(minutes=minute),
+            )
+
+    in_database(isolated_settings, three_entries)
+    assert main(["audit", "check"]) == 0
+    anchor = capsys.readouterr().out.split("anchor ")[1].strip()
+    anchor_file = isolated_settings / "anchors.txt"
+    anchor_file.write_text(f"2026-03-02T06:00:00+00:00 {anchor}\n")
+
+    async def remove_the_newest(session: AsyncSession) -> None:
+        await session.execute(text("DROP TRIGGER audit_log_no_delete"))
+        await session.execute(text("DELETE FROM audit_log WHERE id = 3"))
+
+    in_database(isolated_settings, remove_the_newest)
+
+    assert main(["audit", "check"]) == 0  # what is left still fits together...
+    capsys.readouterr()
+    assert main(["audit", "check", "--anchor", anchor]) == 1  # ...but the anchor counted more
+    assert "entries were removed" in capsys.readouterr().out
+    assert main(["audit", "check", "--anchor", str(anchor_file)]) == 1
+    assert main(["audit", "check", "--anchor", "not-an-anchor"]) == 2

@@ -50,6 +50,7 @@ def postgres_server() -> str:
 def ready_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEGWEISER_TELEGRAM_TOKEN", TOKEN)
     monkeypatch.setenv("WEGWEISER_CASE_DATA_KEY", new_key())
+    monkeypatch.setenv("WEGWEISER_AUDIT_KEY", new_key())
     monkeypatch.setenv("WEGWEISER_DESK_PORT", str(free_port()))
     monkeypatch.setenv("WEGWEISER_METRICS_PORT", "0")
 

@@ -24,6 +24,7 @@ def test_run_starts_with_one_line_becomes_ready_and_stops_cleanly(tmp_path: Path
             WEGWEISER_TELEGRAM_TOKEN=world.token,
             WEGWEISER_TELEGRAM_API_URL=running.api_url,
             WEGWEISER_CASE_DATA_KEY=new_key(),
+            WEGWEISER_AUDIT_KEY=new_key(),
             WEGWEISER_DATA_DIR=str(tmp_path / "data"),
             WEGWEISER_DESK_PORT=str(desk_port),
             WEGWEISER_METRICS_PORT=str(metrics_port),
