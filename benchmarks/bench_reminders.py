@@ -146,11 +146,13 @@ async def seed_reminders(
     count: int,
     kinds: Sequence[str],
     starts_at: Callable[[int], datetime],
+    per_person: int = 1,
 ) -> int:
-    """``count`` pending reminders of ``kinds`` (in turn) on one booked appointment per person,
-    each with its own person and case; returns the number of reminders."""
+    """``count`` pending reminders of ``kinds`` (in turn) on booked appointments, ``per_person``
+    appointments for each person, each person with their own case; returns the number of reminders."""
     appointments = math.ceil(count / len(kinds))
-    languages = [LANGUAGES[index % len(LANGUAGES)] for index in range(appointments)]
+    people = math.ceil(appointments / per_person)
+    languages = [LANGUAGES[index % len(LANGUAGES)] for index in range(people)]
     async with engine.begin() as connection:
         person_ids = await insert_rows(
             connection,
@@ -163,7 +165,7 @@ async def seed_reminders(
                     "first_seen": now - timedelta(days=10),
                     "last_seen": now - timedelta(days=1),
                 }
-                for index in range(appointments)
+                for index in range(people)
             ],
         )
         case_ids = await insert_rows(
@@ -183,18 +185,19 @@ async def seed_reminders(
             ],
         )
         rows = []
-        for index, (person_id, case_id) in enumerate(zip(person_ids, case_ids, strict=True)):
+        for index in range(appointments):
             starts = starts_at(index)
+            person_id, case_id = person_ids[index // per_person], case_ids[index // per_person]
             rows.append(
                 {
                     "case_id": case_id,
                     "person_id": person_id,
-                    "advisor_id": advisors[index % len(advisors)],
+                    "advisor_id": advisors[index // per_person % len(advisors)],
                     "starts_at": starts,
                     "ends_at": starts + timedelta(minutes=60),
                     "kind": "first",
                     "topic": TOPICS[index % len(TOPICS)],
-                    "language": languages[index],
+                    "language": languages[index // per_person],
                     "interpreter": index % 3 == 0,
                     "status": AppointmentStatus.BOOKED.value,
                     "booked_at": now - timedelta(days=3),
@@ -362,7 +365,8 @@ class Drain:
 async def drain(bot: RunningBot, database: Database, expected: int, now: datetime) -> Drain:
     """Run the dispatcher job until nothing due is pending (or far more runs than needed)."""
     job = bot.dispatcher
-    most_runs = 2 * math.ceil(expected / reminder_jobs.BATCH) + 3
+    # A run keeps going while reminders are due, within its time budget.
+    most_runs = 2 * math.ceil(expected / (reminder_jobs.RUN_BUDGET_SECONDS * 30)) + 3
     runs: list[float] = []
     left = expected
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -393,7 +397,7 @@ class Report:
 def runs_line(result: Drain) -> str:
     runs = result.runs
     return (
-        f"{len(runs)} dispatcher runs (batches of {reminder_jobs.BATCH}): per run "
+        f"{len(runs)} dispatcher runs (window of {reminder_jobs.WINDOW}): per run "
         f"p50 {ms(percentile(runs, 50))} ms, max {ms(max(runs, default=float('nan')))} ms"
     )
 
@@ -410,7 +414,7 @@ async def part_fast(
     async with fresh_database(args.database_url, scratch, "fast") as database:
         started = time.perf_counter()
         advisors = await seed_advisors(database.engine, now)
-        # Appointments within the next 24 hours, so "before_24h" is due and still worth sending.
+        # Appointments tomorrow, within the last hour before 24 hours ahead: "before_24h" is due and true.
         seeded = await seed_reminders(
             database.engine,
             now,
@@ -418,7 +422,7 @@ async def part_fast(
             people[0],
             count,
             ("before_24h",),
-            lambda index: now + timedelta(hours=24) - timedelta(minutes=30) * (index % 46),
+            lambda index: now + timedelta(hours=24) - timedelta(minutes=index % 46),
         )
         report.line(
             f"   seeded {count} people, cases, appointments and {seeded} reminders "
@@ -482,7 +486,7 @@ async def part_limited(
             people[0],
             count,
             ("before_24h",),
-            lambda index: now + timedelta(hours=24) - timedelta(minutes=30) * (index % 46),
+            lambda index: now + timedelta(hours=24) - timedelta(minutes=index % 46),
         )
         settings = bench_settings(
             TOKENS["limited"], api_url, scratch, database.url, reminder_interval_seconds=3600
@@ -491,15 +495,16 @@ async def part_limited(
         async with polling(bot.application):
             result = await drain(bot, database, count, now)
             statuses = await status_counts(database.engine)
-            # Two reminders due for the same person: the appointment starts within 2 hours.
+            # Two reminders due for the same person: two appointments that start in about 2 hours.
             await seed_reminders(
                 database.engine,
                 now,
                 advisors,
                 pairs[0],
                 2 * SAME_CHAT_PEOPLE,
-                ("before_24h", "before_2h"),
-                lambda index: now + timedelta(minutes=60 + 15 * (index % 4)),
+                ("before_2h",),
+                lambda index: now + timedelta(hours=2, minutes=-5 * (index % 2)),
+                per_person=2,
             )
             pair_result = await drain(bot, database, 2 * SAME_CHAT_PEOPLE, now)
             pair_statuses = await status_counts(database.engine)

@@ -6,12 +6,12 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
@@ -22,8 +22,8 @@ from telegram.ext import (
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
 from bot.metrics import Metrics
-from bot.web import WebServer, web_app
-from desk.services import DeskServices
+from bot.rate_limit import AnnouncingRateLimiter
+from bot.request import AiohttpRequest
 from handlers import (
     admin,
     advisor,
@@ -51,6 +51,10 @@ from storage import audit, health, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
+
+if TYPE_CHECKING:
+    from bot.web import WebServer
+    from desk.services import DeskServices
 
 log = logging.getLogger(__name__)
 # /readyz fails when Telegram has not answered for this long (long polling asks every few seconds).
@@ -108,6 +112,8 @@ def build_application(
         await upgrade_to_head(engine)
         await set_command_menus(application, runtime)
         if serve_desk:
+            from bot.web import WebServer, web_app  # the desk's code is loaded only when it is served
+
             desk = desk_services(runtime, application.bot.username)
             servers.append(WebServer(web_app(desk, readiness), settings.desk_host, settings.desk_port))
             if settings.metrics_port:
@@ -144,11 +150,13 @@ def build_application(
     if rate_limited:
         # One message every 1/30 s rather than PTB's default bucket of 30 per second, which starts
         # full and so lets ~60 messages through in the first second of a burst.
-        smooth = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=5)
+        smooth = AnnouncingRateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=5)
         builder = builder.rate_limiter(rate_limiter or smooth)
     application = (
         builder.application_class(application_class)
         .token(settings.telegram_token.get_secret_value())
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url_for(settings.telegram_api_url))
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
@@ -188,6 +196,8 @@ async def readiness_problems(runtime: Runtime, metrics: Metrics) -> list[str]:
 
 def desk_services(runtime: Runtime, bot_username: str | None) -> DeskServices:
     """What the staff desk needs, from the same runtime the bot uses."""
+    from desk.services import DeskServices
+
     return DeskServices(
         sessions=runtime.sessions,
         zone=runtime.zone,

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -26,16 +26,17 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes
 from telegram.request import BaseRequest, RequestData
 
 from storage import health
 from storage.db import SessionFactory, session_scope
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
 
 log = logging.getLogger(__name__)
 UPDATE_KINDS = (
@@ -179,7 +180,10 @@ class Metrics:
         self.dispatcher_lag.set(figures.lag_seconds)
 
     def web_app(self, sessions: SessionFactory) -> Starlette:
-        """``/metrics`` for Prometheus."""
+        """``/metrics`` for Prometheus (the web framework is loaded only when metrics are served)."""
+        from starlette.applications import Starlette
+        from starlette.responses import Response
+        from starlette.routing import Route
 
         async def metrics(_request: Request) -> Response:
             try:

@@ -13,6 +13,7 @@ from locales import Translator
 from storage.booking import BookingPolicy
 from storage.crypto import CaseCipher
 from storage.db import SessionFactory
+from storage.pending import Waiting
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Viewer:
     language: str
     role: str
     language_chosen: bool
+    waiting: Waiting | None = None  # for typed text: the open question it may answer (read by the gate)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict, dict, BotData]):

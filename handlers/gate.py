@@ -1,4 +1,5 @@
-"""The gate every update passes first (handler group -1): deduplicate, load the person, set language.
+"""The gate every update passes first (handler group -1): only people in their private chat with
+the bot get further; each update is handled once; the person is known and their language set.
 
 It also records when a person blocks or unblocks the bot (``my_chat_member`` updates).
 """
@@ -7,43 +8,69 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ChatMemberUpdated, Update
-from telegram.ext import ApplicationHandlerStop, BaseHandler, ChatMemberHandler, TypeHandler
+from telegram import Chat, ChatMemberUpdated, Update
+from telegram.ext import ApplicationHandlerStop, BaseHandler, ChatMemberHandler, TypeHandler, filters
 
 from handlers.context import BotContext, Viewer
 from locales import supported_language
-from storage import people, updates
+from storage import admission, people, updates
 from storage.db import session_scope
 
 GATE_GROUP = -1
 log = logging.getLogger(__name__)
 
 
+def from_a_person_in_private(update: Update) -> bool:
+    """Whether the update comes from a person (not a bot, a channel or an anonymous group admin)
+    in their private chat with the bot, and is not a service message. Wegweiser talks to people
+    one to one: anything it said in a group or channel could leak what it knows about someone."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or user.is_bot or chat is None or chat.type != Chat.PRIVATE:
+        return False
+    message = update.message or update.edited_message
+    if message is None:
+        return update.callback_query is not None or update.my_chat_member is not None
+    return message.sender_chat is None and not filters.StatusUpdate.ALL.check_update(update)
+
+
+def _typed_text(update: Update) -> bool:
+    message = update.message or update.edited_message
+    return message is not None and message.text is not None and not message.text.startswith("/")
+
+
 async def admit_update(update: Update, context: BotContext) -> None:
-    """Drop an update seen before; load or create the person and remember who they are."""
+    """Stop what is not from a person in private; drop an update seen before; know the person."""
+    if not from_a_person_in_private(update):
+        raise ApplicationHandlerStop
     runtime = context.runtime
     user = update.effective_user
+    assert user is not None
     async with session_scope(runtime.sessions) as session:
-        if not await updates.claim_update(session, update.update_id, context.now()):
-            log.info("update %s was delivered twice; handled once", update.update_id)
-            raise ApplicationHandlerStop
-        if user is None or user.is_bot or update.my_chat_member is not None:
-            return
-        chat = update.effective_chat
-        if chat is not None and chat.type != chat.PRIVATE:
-            # Wegweiser talks to people one to one; group chats could leak what it says.
-            raise ApplicationHandlerStop
-        person = await people.ensure_person(session, user.id, context.now())
-        if person.language is None and (phone_language := supported_language(user.language_code)):
+        if update.my_chat_member is not None:
+            admitted = await updates.claim_update(session, update.update_id, context.now())
+        else:
+            phone_language = supported_language(user.language_code)
             # Remembered at once, so reminders reach people who never sent /start in their language.
-            await people.set_language(session, person, phone_language)
-        chosen = person.language
+            admitted = await admission.admit(
+                session,
+                update.update_id,
+                user.id,
+                context.now(),
+                phone_language,
+                read_waiting=_typed_text(update),
+            )
+    if not admitted:
+        log.info("update %s was delivered twice; handled once", update.update_id)
+        raise ApplicationHandlerStop
+    if isinstance(admitted, admission.Admission):
+        person = admitted.person
         context.viewer = Viewer(
             person_id=person.id,
             telegram_id=person.telegram_id,
-            language=chosen or supported_language(user.language_code) or runtime.default_language,
+            language=person.language or supported_language(user.language_code) or runtime.default_language,
             role=person.role,
-            language_chosen=chosen is not None,
+            language_chosen=person.language is not None,
+            waiting=admitted.waiting,
         )
 
 

@@ -26,7 +26,7 @@ from storage import offers
 from storage.db import session_scope
 from storage.models import Category, Offer
 from storage.offers import OfferUnavailable
-from storage.search import query_words
+from storage.search import query_words, shown_query
 
 CATEGORY_CODES = tuple(category.value for category in Category)
 CATEGORIES = Action("cats")
@@ -268,14 +268,14 @@ async def search(update: Update, context: BotContext) -> None:
         return
     async with session_scope(context.runtime.sessions) as session:
         found = await offers.search_offers(session, text, local_today(context))
-    shown_query = text.strip()[:60] + ("…" if len(text.strip()) > 60 else "")
+    shown = shown_query(text)
     if not found:
         await message.reply_text(
             t.pgettext(
                 "offers",
                 "I found no offer for “{query}”. Try another word, browse the topics, or ask the "
                 "integration management in a consultation.",
-                query=shown_query,
+                query=shown,
             ),
             reply_markup=InlineKeyboardMarkup(
                 [
@@ -306,7 +306,7 @@ async def search(update: Update, context: BotContext) -> None:
             "I found {n} offer for “{query}”:",
             "I found {n} offers for “{query}”:",
             len(found),
-            query=shown_query,
+            query=shown,
         )
         + with_untranslated_note(t, found),
         reply_markup=InlineKeyboardMarkup(rows),

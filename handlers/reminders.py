@@ -2,17 +2,23 @@
 waiting-list offers. The database decides what is due (``storage.reminders``); this module only
 turns claimed rows into messages.
 
-Sends go through the bot's rate limiter (Telegram's ~30 messages/s overall); one chat gets at most
-one reminder per second.
+The dispatcher keeps a small window of reminders claimed (at most :data:`WINDOW`): it claims as
+many as the window has room for, loads their texts' data for the whole claim in three queries,
+sends through the bot's rate limiter (Telegram's ~30 messages/s overall; one chat gets at most one
+reminder per second), and records every outcome right after its send. One recorder writes the
+stamp "going out" before each send and the outcome after it, committing whatever has arrived since
+its last commit (a few milliseconds): a crash can repeat only the reminders in flight at that
+instant, once (see ``storage.reminders``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections import defaultdict
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
@@ -24,13 +30,15 @@ from handlers.appointments import CANCEL, CONFIRMED, MOVE, offer_freed_times
 from handlers.context import BotContext
 from locales import Translator
 from storage import people, reminders
-from storage.appointment_views import AppointmentView, load_view
-from storage.db import session_scope
-from storage.models import ReminderStatus
+from storage.advisors import default_place
+from storage.appointment_views import AppointmentView
+from storage.db import SessionFactory, read_scope, session_scope
+from storage.reminders import DueReminder, Outcome
 
 log = logging.getLogger(__name__)
-BATCH = 200
-PARALLEL_SENDS = 30
+# Reminders claimed and not yet recorded, at most. Only those whose request has left the rate
+# limiter's queue are in doubt after a crash; the others simply become due again.
+WINDOW = 50
 SAME_CHAT_SPACING = 1.0
 JOB_ID = "reminder-dispatcher"
 RUN_BUDGET_SECONDS = 20.0
@@ -73,43 +81,47 @@ def reminder_keyboard(t: Translator, appointment_id: int) -> InlineKeyboardMarku
     )
 
 
-async def _send_one(context: BotContext, reminder_id: int, kind: str, appointment_id: int) -> None:
-    """Send one claimed reminder and record how it ended."""
+async def _send_one(
+    context: BotContext, due: DueReminder, going_out: Callable[[], Awaitable[None]]
+) -> Outcome:
+    """Send one claimed reminder; how it ended. ``going_out`` is awaited right before the message
+    leaves for Telegram: by the rate limiter when it can say when (after the reminder's turn in
+    the queue), else here."""
     runtime = context.runtime
-    async with session_scope(runtime.sessions) as session:
-        view = await load_view(session, appointment_id, runtime.municipality)
-    status = ReminderStatus.SENT
+    kind = due.reminder.kind
+    view = AppointmentView(
+        due.appointment, due.case, due.person, due.advisor, due.place or default_place(runtime.municipality)
+    )
     try:
-        if view is None:
-            status = ReminderStatus.DROPPED
-        elif kind == reminders.OUTCOME:
-            if not await advisor.send_outcome_prompt(context, view):
-                status = ReminderStatus.FAILED
-        else:
-            person = view.person
-            if person is None or person.blocked_at is not None:
-                status = ReminderStatus.FAILED
-            else:
-                t = Translator(person.language or runtime.default_language, runtime.zone)
-                await context.bot.send_message(
-                    person.telegram_id,
-                    reminder_text(t, view, kind),
-                    reply_markup=reminder_keyboard(t, appointment_id),
-                )
+        if kind == reminders.OUTCOME:
+            await going_out()
+            return Outcome.SENT if await advisor.send_outcome_prompt(context, view) else Outcome.FAILED
+        person = view.person
+        if person is None or person.blocked_at is not None:
+            return Outcome.FAILED
+        t = Translator(person.language or runtime.default_language, runtime.zone)
+        announces = getattr(context.bot.rate_limiter, "announces", False)
+        if not announces:
+            await going_out()
+        await context.bot.send_message(
+            person.telegram_id,
+            reminder_text(t, view, kind),
+            reply_markup=reminder_keyboard(t, view.appointment.id),
+            rate_limit_args=going_out if announces else None,
+        )
     except Forbidden:
-        status = ReminderStatus.FAILED
-        if kind != reminders.OUTCOME:  # the outcome question goes to the advisor, not the person
-            await _person_unreachable(context, view)
-    except (RetryAfter, NetworkError) as error:
-        log.warning("reminder %s will be retried: %s", reminder_id, type(error).__name__)
-        async with session_scope(runtime.sessions) as session:
-            await reminders.retry_later(session, reminder_id)
-        return
+        await _person_unreachable(context, view)
+        return Outcome.FAILED
+    except RetryAfter:
+        log.warning("reminder %s will be retried: Telegram asked to wait", due.reminder.id)
+        return Outcome.RETRY
+    except NetworkError as error:
+        log.warning("reminder %s may not have arrived: %s", due.reminder.id, type(error).__name__)
+        return Outcome.UNCERTAIN
     except TelegramError as error:
-        log.warning("reminder %s failed: %s", reminder_id, type(error).__name__)
-        status = ReminderStatus.FAILED
-    async with session_scope(runtime.sessions) as session:
-        await reminders.finish(session, reminder_id, status, context.now())
+        log.warning("reminder %s failed: %s", due.reminder.id, type(error).__name__)
+        return Outcome.FAILED
+    return Outcome.SENT
 
 
 async def _person_unreachable(context: BotContext, view: AppointmentView | None) -> None:
@@ -137,50 +149,170 @@ async def _person_unreachable(context: BotContext, view: AppointmentView | None)
         )
 
 
+class OutcomeRecorder:
+    """Writes what happens to claimed reminders as it happens: :meth:`attempt` returns once the
+    reminder is stamped as going out, :meth:`record` once its outcome is stored. Each commit takes
+    everything that arrived meanwhile (one short transaction each time)."""
+
+    def __init__(self, sessions: SessionFactory, clock: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._attempts: dict[int, asyncio.Future[None]] = {}
+        self._outcomes: dict[int, tuple[Outcome, asyncio.Future[None]]] = {}
+        self._arrived = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[OutcomeRecorder]:
+        self._task = asyncio.create_task(self._write())
+        try:
+            yield self
+        finally:
+            self._closing = True
+            self._arrived.set()
+            await self._task
+
+    async def attempt(self, reminder_id: int) -> None:
+        """Stamp the reminder as going out now; returns once that is committed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._attempts[reminder_id] = future
+        self._arrived.set()
+        await future
+
+    async def record(self, reminder_id: int, outcome: Outcome) -> None:
+        """Store how the reminder ended; returns once that is committed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outcomes[reminder_id] = (outcome, future)
+        self._arrived.set()
+        await future
+
+    async def _write(self) -> None:
+        while True:
+            await self._arrived.wait()
+            self._arrived.clear()
+            attempts, self._attempts = self._attempts, {}
+            outcomes, self._outcomes = self._outcomes, {}
+            futures = [*attempts.values(), *(future for _, future in outcomes.values())]
+            if futures:
+                try:
+                    async with session_scope(self._sessions) as session:
+                        now = self._clock()
+                        if attempts:
+                            await reminders.mark_attempted(session, list(attempts), now)
+                        if outcomes:
+                            await reminders.record_outcomes(
+                                session,
+                                {reminder_id: outcome for reminder_id, (outcome, _) in outcomes.items()},
+                                now,
+                            )
+                except Exception as error:  # each sender sees the failure of its own write
+                    for future in futures:
+                        future.set_exception(error)
+                else:
+                    for future in futures:
+                        future.set_result(None)
+            if self._closing and not self._attempts and not self._outcomes:
+                return
+
+
+class _Run:
+    """One run of the dispatcher: a window of claimed reminders, refilled as outcomes are recorded."""
+
+    def __init__(self, context: BotContext, recorder: OutcomeRecorder) -> None:
+        self.context = context
+        self.recorder = recorder
+        self.held = 0  # claimed, outcome not yet committed
+        self.sent = 0
+        self.room = asyncio.Condition()
+        self.chats: dict[int, tuple[asyncio.Lock, list[float]]] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def claim(self) -> list[DueReminder] | None:
+        """Claim as many due reminders as the window has room for (``None``: nothing due)."""
+        async with self.room:
+            await self.room.wait_for(lambda: self.held <= WINDOW // 2)
+            room = WINDOW - self.held
+        runtime = self.context.runtime
+        now = self.context.now()
+        async with session_scope(runtime.sessions) as session:
+            claimed = await reminders.claim_due(session, now, room)
+        if not claimed:
+            return None
+        async with read_scope(runtime.sessions) as session:
+            loaded = await reminders.load_claimed(session, claimed)
+        self.held += len(loaded)  # a reminder whose appointment was deleted meanwhile is gone with it
+        return loaded
+
+    def start(self, due: DueReminder) -> None:
+        task = asyncio.create_task(self._deliver(due))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _deliver(self, due: DueReminder) -> None:
+        runtime = self.context.runtime
+        try:
+            if not reminders.still_true(due, self.context.now(), runtime.zone):
+                await self.recorder.record(due.reminder.id, Outcome.DROPPED)
+                return
+            outcome = await self._in_turn(_chat_of(due), lambda: self._send(due))
+            await self.recorder.record(due.reminder.id, outcome)
+            self.sent += outcome == Outcome.SENT
+        except Exception:
+            log.exception("reminder %s: outcome not recorded; it is resent after a while", due.reminder.id)
+        finally:
+            async with self.room:
+                self.held -= 1
+                self.room.notify_all()
+
+    async def _send(self, due: DueReminder) -> Outcome:
+        return await _send_one(self.context, due, lambda: self.recorder.attempt(due.reminder.id))
+
+    async def _in_turn(self, chat: int, send: Callable[[], Awaitable[Outcome]]) -> Outcome:
+        """One message per chat at a time, and at least a second after the previous one."""
+        lock, last = self.chats.setdefault(chat, (asyncio.Lock(), [0.0]))
+        async with lock:
+            wait = last[0] + SAME_CHAT_SPACING - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                return await send()
+            finally:
+                last[0] = time.monotonic()
+
+    async def finish(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks))
+
+
+def _chat_of(due: DueReminder) -> int:
+    if due.reminder.kind == reminders.OUTCOME:
+        return due.advisor.telegram_id if due.advisor is not None else 0
+    return due.person.telegram_id if due.person is not None else 0
+
+
 async def dispatch_reminders(context: BotContext) -> int:
-    """Job: claim what is due, drop what is no longer worth sending, send the rest; batch after
-    batch while full batches keep coming (a backlog after downtime), within a time budget so one
-    run never overlaps the next. Returns how many messages went out."""
-    started = time.monotonic()
-    sent = 0
-    while True:
-        claimed_count, went_out = await _dispatch_batch(context)
-        sent += went_out
-        if claimed_count < BATCH or time.monotonic() - started > RUN_BUDGET_SECONDS:
-            return sent
-
-
-async def _dispatch_batch(context: BotContext) -> tuple[int, int]:
+    """Job: release what a crashed process left, then keep the window full while reminders are
+    due (a backlog after downtime), within a time budget so one run never overlaps the next.
+    Returns how many messages went out."""
     runtime = context.runtime
-    now = context.now()
+    started = time.monotonic()
     async with session_scope(runtime.sessions) as session:
-        await reminders.release_stuck(session, now)
-        claimed = await reminders.claim_due(session, now, BATCH)
-    if not claimed:
-        return 0, 0
-    async with session_scope(runtime.sessions) as session:
-        due = await reminders.load_claimed(session, claimed)
-        to_send = []
-        for item in due:
-            if reminders.still_worth_sending(item, now):
-                to_send.append(item)
-            else:
-                await reminders.finish(session, item.reminder.id, ReminderStatus.DROPPED, now)
-    by_chat: dict[int | None, list] = defaultdict(list)
-    for item in to_send:
-        outcome = item.reminder.kind == reminders.OUTCOME
-        by_chat[item.appointment.advisor_id if outcome else item.appointment.person_id].append(item)
-    gate = asyncio.Semaphore(PARALLEL_SENDS)
-
-    async def send_chat(items: list) -> None:
-        for position, item in enumerate(items):
-            if position:
-                await asyncio.sleep(SAME_CHAT_SPACING)
-            async with gate:
-                await _send_one(context, item.reminder.id, item.reminder.kind, item.appointment.id)
-
-    await asyncio.gather(*(send_chat(items) for items in by_chat.values()))
-    return len(claimed), len(to_send)
+        resent, dropped = await reminders.release_stuck(session, context.now())
+    if resent or dropped:
+        log.warning("reminders left by a stopped dispatcher: %s due again, %s dropped", resent, dropped)
+    async with OutcomeRecorder(runtime.sessions, context.now).running() as recorder:
+        run = _Run(context, recorder)
+        try:
+            while time.monotonic() - started < RUN_BUDGET_SECONDS:
+                claimed = await run.claim()
+                if claimed is None:
+                    break
+                for due in claimed:
+                    run.start(due)
+        finally:
+            await run.finish()
+    return run.sent
 
 
 async def offer_waiting_list(context: BotContext) -> None:

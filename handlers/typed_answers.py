@@ -1,7 +1,8 @@
 """Free text: the answer to a question the bot is waiting for, or else a search.
 
 The waiting state lives in the database (``storage.pending``), so a restart between the bot's
-question and the person's answer loses nothing.
+question and the person's answer loses nothing. The gate reads it in its own transaction
+(``Viewer.waiting``), so typed text costs one write transaction, not one per lookup.
 """
 
 from __future__ import annotations
@@ -25,11 +26,7 @@ def handlers(answers: Mapping[str, AnswerHandler], otherwise: TextHandler) -> li
 
     async def on_text(update: Update, context: BotContext) -> None:
         """Typed text: an awaited answer, or else ``otherwise``."""
-        viewer = context.viewer
-        waiting = None
-        if viewer is not None:
-            async with session_scope(context.runtime.sessions) as session:
-                waiting = await pending.waiting_for(session, viewer.person_id, context.now())
+        waiting = context.viewer.waiting if context.viewer is not None else None
         if waiting is not None and waiting.kind in answers:
             await answers[waiting.kind](update, context, waiting)
         else:

@@ -2,14 +2,17 @@
 
 Catalogs are read from the committed ``.po`` files and compiled in memory on first use, so a plain
 ``pip install`` (editable or not) needs no build step. A compiled ``messages.mo`` beside a ``.po``
-(as ``pybabel compile`` writes it) is used instead when it is at least as new.
+(as ``pybabel compile`` writes it) is used instead when it is at least as new; the first compile
+writes one there when it can, so later starts skip parsing the ``.po`` files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 import html
 import io
+import os
 import re
 import unicodedata
 from datetime import date, datetime, time, tzinfo
@@ -67,13 +70,17 @@ def catalog_path(language: str, domain: str = DOMAIN) -> Path:
 
 def _compile(po_path: Path) -> gettext.GNUTranslations:
     mo_path = po_path.with_suffix(".mo")
-    if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+    po_time = po_path.stat().st_mtime
+    if mo_path.exists() and mo_path.stat().st_mtime >= po_time:
         with mo_path.open("rb") as handle:
             return gettext.GNUTranslations(handle)
     with po_path.open("rb") as handle:
         catalog = read_po(handle)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
+    with contextlib.suppress(OSError):  # a read-only installation compiles in memory every time
+        mo_path.write_bytes(buffer.getvalue())
+        os.utime(mo_path, (po_time, po_time))  # as new as the .po it was read from, no newer
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
 
@@ -91,6 +98,7 @@ def is_rtl(language: str) -> bool:
     return language in RIGHT_TO_LEFT
 
 
+@cache
 def _babel_locale(language: str) -> Locale:
     return Locale.parse(language)
 

@@ -1,7 +1,16 @@
-"""Engine and session factory for SQLite and PostgreSQL, and the unit of work (``session_scope``)."""
+"""Engine and session factory for SQLite and PostgreSQL, and the units of work: ``session_scope``
+for a step that may write, ``read_scope`` for one that only reads.
+
+On SQLite one write transaction runs at a time: ``session_scope`` waits its turn on an in-process
+lock (first come, first served) and then takes the write lock with ``BEGIN IMMEDIATE``, while
+``read_scope`` reads a consistent snapshot on another pooled connection with a plain ``BEGIN``
+(WAL lets readers and the writer pass each other). PostgreSQL needs neither.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -9,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,16 +27,24 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SessionFactory = async_sessionmaker[AsyncSession]
+SQLITE_CONNECTIONS = 5  # one writer at a time, the others read
+READ_ONLY = "wegweiser_read_only"
+
+_write_turns: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+_readers: weakref.WeakKeyDictionary[Engine, AsyncEngine] = weakref.WeakKeyDictionary()
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and write-serialising transactions."""
     if url.startswith("sqlite"):
         # SQLite lets one writer in at a time and makes the others poll with growing sleeps;
-        # one pooled connection queues them in FIFO order in-process instead, which is faster.
-        kwargs.setdefault("pool_size", 1)
+        # writers queue in FIFO order in-process instead (see ``session_scope``), readers do not wait.
+        kwargs.setdefault("pool_size", SQLITE_CONNECTIONS)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", 30)
+        # Sessions and connections end their transactions themselves; a rollback on every return
+        # to the pool would cost one more trip to aiosqlite's thread per unit of work.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -39,12 +57,16 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def _configure_sqlite(engine: AsyncEngine) -> None:
     # pysqlite's own transaction handling defers BEGIN and upgrades read locks to write locks
     # late, which fails at once under concurrency. BEGIN IMMEDIATE takes the write lock up
-    # front and waits (busy timeout) instead: one writer at a time, never a lost update.
+    # front and waits (busy timeout) instead: one writer at a time, never a lost update. Work that
+    # only reads (``read_scope``) begins with a plain BEGIN and never takes the write lock.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a power cut (not a crash
+        # of the program) may lose the last commits, never corrupt the database (see README).
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -52,7 +74,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    _write_turns[engine.sync_engine] = asyncio.Lock()
+    _readers[engine.sync_engine] = engine.execution_options(**{READ_ONLY: True})
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
@@ -77,24 +103,53 @@ def after_commit(session: AsyncSession, follow_up: Callable[[AsyncEngine], Await
         pending.append(follow_up)
 
 
+def _engine_of(factory: SessionFactory) -> AsyncEngine | None:
+    bind = factory.kw.get("bind")
+    return bind if isinstance(bind, AsyncEngine) else None
+
+
 @asynccontextmanager
 async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commit when the block succeeds, roll back when it raises."""
+    """One unit of work: commit when the block succeeds, roll back when it raises. On SQLite it
+    waits for its turn to write first (one writer at a time, in arrival order)."""
     if _in_unit_of_work.get():
         raise NestedUnitOfWork("finish the open unit of work before starting another")
     token = _in_unit_of_work.set(True)
+    engine = _engine_of(factory)
+    turn = _write_turns.get(engine.sync_engine) if engine is not None else None
     try:
-        async with factory() as session:
-            try:
-                yield session
-                await session.commit()
-                for follow_up in session.info.pop(_AFTER_COMMIT, ()):
-                    await follow_up(session.bind)
-            except BaseException:
-                await session.rollback()
-                raise
+        if turn is not None:
+            await turn.acquire()
+        try:
+            async with factory() as session:
+                try:
+                    yield session
+                    await session.commit()
+                    for follow_up in session.info.pop(_AFTER_COMMIT, ()):
+                        await follow_up(session.bind)
+                except BaseException:
+                    await session.rollback()
+                    raise
+        finally:
+            if turn is not None:
+                turn.release()
     finally:
         _in_unit_of_work.reset(token)
+
+
+@asynccontextmanager
+async def read_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
+    """Work that only reads: a consistent snapshot that never waits for a writer (on SQLite a
+    plain ``BEGIN`` on a reading connection). Nothing written in it is kept; what it loaded stays
+    readable afterwards."""
+    engine = _engine_of(factory)
+    reader = _readers.get(engine.sync_engine) if engine is not None else None
+    async with factory(bind=reader) if reader is not None else factory() as session:
+        try:
+            yield session
+        finally:
+            session.expunge_all()
+            await session.rollback()
 
 
 def insert_ignoring_conflicts(session: AsyncSession, table: Any, index_elements: list[str]) -> Any:

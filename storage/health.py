@@ -7,14 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.crypto import CaseCipher, UnreadableText
 from storage.key_rotation import ENCRYPTED_COLUMNS
-from storage.migrate import alembic_config
+from storage.migrate import head_revisions
 from storage.models import CaseKeyCanary, Person, Reminder, ReminderStatus, Role
 
 CANARY_TEXT = "wegweiser case key canary"
@@ -31,14 +29,14 @@ class SchemaState:
 
 
 async def schema_state(connection: AsyncConnection) -> SchemaState:
-    """The revisions the database is at, and the newest ones this version of Wegweiser knows."""
-
-    def read(sync: Connection) -> SchemaState:
-        current = MigrationContext.configure(sync).get_current_heads()
-        head = ScriptDirectory.from_config(alembic_config()).get_heads()
-        return SchemaState(tuple(sorted(current)), tuple(sorted(head)))
-
-    return await connection.run_sync(read)
+    """The revisions the database is at, and the newest ones this version of Wegweiser knows (read
+    from the revision files, so asking does not load Alembic)."""
+    exists = await connection.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))
+    current: set[str] = set()
+    if exists:
+        rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+        current = {row[0] for row in rows}
+    return SchemaState(tuple(sorted(current)), tuple(sorted(head_revisions())))
 
 
 async def case_key_fits(session: AsyncSession, cipher: CaseCipher, now: datetime) -> bool:

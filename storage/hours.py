@@ -10,8 +10,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import cache
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    from holidays import HolidayBase
+
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INTERVAL = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-4]):([0-5]\d)$")
@@ -82,7 +85,9 @@ def format_hours_line(hours: Hours | None) -> str:
 
 
 @cache
-def _public_holidays(year: int) -> holidays.HolidayBase:
+def _public_holidays(year: int) -> HolidayBase:
+    import holidays  # loaded when first needed, not at start-up
+
     return holidays.country_holidays("DE", subdiv="BW", years=year)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,12 +10,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from storage import people
+from storage import people, search_index
 from storage.hours import HoursError, parse_hours
 from storage.models import Category, Offer, OfferChange, OfferStatus, OfferText, Person, Role
-from storage.search import SearchIndex
 
 FALLBACK_LANGUAGES = ("de", "en")
 STALE_AFTER = timedelta(days=180)
@@ -134,69 +132,19 @@ async def offer_for_people(session: AsyncSession, offer_id: int, today: date) ->
 
 # ---- search ----------------------------------------------------------------------------------
 
-_indexes: dict[str, tuple[tuple[Any, ...], SearchIndex]] = {}
-_building = asyncio.Lock()
-
-
-async def _search_index(session: AsyncSession) -> SearchIndex:
-    """The search index for this database. Every change to the directory writes an
-    :class:`OfferChange`; the number of changes and the newest id tell whether the cached index is
-    current on any instance (the count also catches a transaction that commits late on
-    PostgreSQL). Archived and ended offers stay indexed and are filtered when searching. Only one
-    rebuild runs at a time, in a worker thread, so the bot keeps answering meanwhile."""
-    cache_key = str(session.bind.url) if session.bind else ""
-    changes, newest = (
-        await session.execute(select(func.count(OfferChange.id), func.max(OfferChange.id)))
-    ).one()
-    key = (changes, newest, await session.scalar(select(func.count(Offer.id))))
-    cached = _indexes.get(cache_key)
-    if cached and cached[0] == key:
-        return cached[1]
-    async with _building:
-        cached = _indexes.get(cache_key)
-        if cached and cached[0] == key:
-            return cached[1]
-        rows = await session.execute(
-            select(
-                OfferText.offer_id,
-                OfferText.name,
-                OfferText.summary,
-                OfferText.audience,
-                OfferText.tags,
-                Offer.slug,
-            ).join(Offer, Offer.id == OfferText.offer_id)
-        )
-        documents = [
-            (
-                offer_id,
-                " ".join(
-                    filter(None, (name, summary, audience, " ".join(tags or ()), slug.replace("-", " ")))
-                ),
-            )
-            for offer_id, name, summary, audience, tags, slug in rows.all()
-        ]
-        index = await asyncio.to_thread(SearchIndex.build, documents)
-        _indexes[cache_key] = (key, index)
-        return index
-
 
 async def search_offers(session: AsyncSession, query: str, today: date, limit: int = 8) -> list[Offer]:
-    """Visible offers matching what the person typed, best first. Ranked ids are loaded a few at a
-    time until ``limit`` visible ones are found, so archived and ended offers never hide matches."""
-    index = await _search_index(session)
-    ranked = [offer_id for offer_id, _ in index.search(query)]
-    found: list[Offer] = []
-    chunk = limit * 2
-    for start in range(0, len(ranked), chunk):
-        ids = ranked[start : start + chunk]
-        result = await session.scalars(
-            select(Offer).options(selectinload(Offer.texts)).where(Offer.id.in_(ids), is_visible(today))
-        )
-        by_id = {offer.id: offer for offer in result.all()}
-        found.extend(by_id[offer_id] for offer_id in ids if offer_id in by_id)
-        if len(found) >= limit:
-            break
-    return found[:limit]
+    """Visible offers matching what the person typed, best first (see :mod:`storage.search`). Building
+    the whole index never holds this session's transaction; only the offers shown are loaded (in one
+    query), and their visibility is checked again here."""
+    ids = await search_index.matching_offer_ids(session, query, today, limit)
+    if not ids:
+        return []
+    result = await session.scalars(
+        select(Offer).options(joinedload(Offer.texts)).where(Offer.id.in_(ids), is_visible(today))
+    )
+    by_id = {offer.id: offer for offer in result.unique().all()}
+    return [by_id[offer_id] for offer_id in ids if offer_id in by_id]
 
 
 # ---- admins ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import insert_ignoring_conflicts
 from storage.errors import DomainError
 from storage.models import CalendarFeed, DeskSession, DeskSignIn, Person, Role
+from storage.person_cache import forget_after_commit
 
 STAFF_ROLES = (Role.ADVISOR, Role.ADMIN)
 
@@ -59,6 +60,7 @@ async def set_language(session: AsyncSession, person: Person, language: str) -> 
 
 async def mark_blocked(session: AsyncSession, telegram_id: int, now: datetime) -> bool:
     """Record that the person blocked the bot; returns whether they were known."""
+    forget_after_commit(session, telegram_id)
     result = await session.execute(
         update(Person)
         .where(Person.telegram_id == telegram_id, Person.blocked_at.is_(None))

@@ -37,6 +37,7 @@ from storage.models import (
     Review,
     WaitingListEntry,
 )
+from storage.person_cache import forget_after_commit
 from storage.reminders import BEFORE
 
 log = logging.getLogger(__name__)
@@ -265,6 +266,7 @@ async def delete_everything(
     await remove("consents", delete(Consent).where(Consent.person_id == person_id))
     await remove("pending_inputs", delete(PendingInput).where(PendingInput.person_id == person_id))
     await remove("people", delete(Person).where(Person.id == person_id))
+    forget_after_commit(session, person.telegram_id)
     for gone in (person, case, *appointments):
         if gone is not None:
             session.expunge(gone)

@@ -1,24 +1,43 @@
 """Reminders as rows: scheduled with their appointment, claimed atomically when due, sent once.
 
 One repeating job calls :func:`claim_due`. Claiming moves rows from ``pending`` to ``sending`` in
-one statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several instances never take the same
-row. After sending, a row is ``sent``; a reminder whose appointment has begun or was cancelled is
-``dropped``; a person who blocked the bot makes it ``failed``. A row left in ``sending`` by a crash
-is released again after a while: a reminder may then, in that rare case, arrive twice rather than
-never.
+one statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and stamps the attempt (``claimed_at``),
+so several instances never take the same row. The dispatcher records each outcome right after the
+send (:func:`record_outcomes`): ``sent``; ``dropped`` when its text is no longer true (the
+appointment was cancelled, has begun, or "tomorrow" has become "today"); ``failed`` when the person
+blocked the bot.
+
+Crashes. Just before its message goes out, a reminder is stamped ``attempted_at`` (committed
+first, :func:`mark_attempted`), and its outcome is committed right after. A row still ``sending``
+:data:`STUCK_AFTER` after its claim belongs to a process that died. If it was never attempted, it
+simply becomes due again. If it was attempted, it may or may not have reached Telegram: the first
+time it is sent again; if it was in doubt once before, it is dropped. A timeout while sending counts
+the same way. So a reminder arrives at most twice, and twice only when a crash or a timeout hit it
+while in flight.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.consent import Purpose, valid_consent
-from storage.models import Appointment, AppointmentStatus, Reminder, ReminderStatus
+from storage.models import (
+    AdvisorProfile,
+    Appointment,
+    AppointmentStatus,
+    Case,
+    Person,
+    Reminder,
+    ReminderStatus,
+)
 
 BEFORE = {"before_24h": timedelta(hours=24), "before_2h": timedelta(hours=2)}
 OUTCOME = "outcome"
@@ -57,7 +76,7 @@ async def schedule_for(session: AsyncSession, appointment: Appointment, now: dat
             )
         else:
             reminder.due_at, reminder.status, reminder.attempts = due, status, 0
-            reminder.claimed_at = reminder.sent_at = None
+            reminder.claimed_at = reminder.sent_at = reminder.attempted_at = reminder.uncertain_at = None
 
 
 async def drop_for(session: AsyncSession, appointment_id: int) -> None:
@@ -85,61 +104,141 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 100) -> l
     result = await session.execute(
         update(Reminder)
         .where(Reminder.id.in_(due.scalar_subquery()))
-        .values(status=ReminderStatus.SENDING, claimed_at=now, attempts=Reminder.attempts + 1)
+        .values(
+            status=ReminderStatus.SENDING, claimed_at=now, attempted_at=None, attempts=Reminder.attempts + 1
+        )
         .returning(Reminder.id),
         execution_options={"synchronize_session": False},
     )
     return sorted(row[0] for row in result.all())
 
 
-async def release_stuck(session: AsyncSession, now: datetime) -> int:
-    """Give reminders back that a crashed instance claimed but never finished."""
-    result = await session.execute(
+async def release_stuck(session: AsyncSession, now: datetime) -> tuple[int, int]:
+    """Rows a crashed process left in ``sending``: due again if never attempted; resent once if
+    attempted; dropped if attempted and in doubt once before. Returns (due again, dropped)."""
+    stuck = (Reminder.status == ReminderStatus.SENDING, Reminder.claimed_at < now - STUCK_AFTER)
+    attempted = Reminder.attempted_at.is_not(None)
+    dropped = await session.execute(
         update(Reminder)
-        .where(Reminder.status == ReminderStatus.SENDING, Reminder.claimed_at < now - STUCK_AFTER)
-        .values(status=ReminderStatus.PENDING)
+        .where(*stuck, attempted, Reminder.uncertain_at.is_not(None))
+        .values(status=ReminderStatus.DROPPED)
     )
-    return int(result.rowcount or 0)
+    in_doubt = await session.execute(
+        update(Reminder).where(*stuck, attempted).values(status=ReminderStatus.PENDING, uncertain_at=now)
+    )
+    untouched = await session.execute(update(Reminder).where(*stuck).values(status=ReminderStatus.PENDING))
+    return int(in_doubt.rowcount or 0) + int(untouched.rowcount or 0), int(dropped.rowcount or 0)
+
+
+async def mark_attempted(session: AsyncSession, reminder_ids: Sequence[int], now: datetime) -> None:
+    """Stamp claimed reminders whose messages are about to go out (commit before sending)."""
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(reminder_ids), Reminder.status == ReminderStatus.SENDING)
+        .values(attempted_at=now),
+        execution_options={"synchronize_session": False},
+    )
 
 
 @dataclass(frozen=True)
 class DueReminder:
-    """A claimed reminder with what is needed to decide whether and what to send."""
+    """A claimed reminder with everything its message needs."""
 
     reminder: Reminder
     appointment: Appointment
+    case: Case
+    person: Person | None
+    advisor: Person | None
+    place: str | None  # the advisor's own place, if they set one
 
 
 async def load_claimed(session: AsyncSession, ids: Sequence[int]) -> list[DueReminder]:
-    """The claimed reminders with their appointments, ready to send."""
-    rows = await session.execute(
-        select(Reminder, Appointment)
-        .join(Appointment, Appointment.id == Reminder.appointment_id)
-        .where(Reminder.id.in_(ids))
-        .order_by(Reminder.due_at)
-    )
-    return [DueReminder(reminder, appointment) for reminder, appointment in rows.all()]
-
-
-def still_worth_sending(due: DueReminder, now: datetime) -> bool:
-    """A reminder for a cancelled or already begun appointment is dropped, never sent late."""
-    if due.reminder.kind == OUTCOME:
-        return due.appointment.status == AppointmentStatus.BOOKED
-    return due.appointment.status == AppointmentStatus.BOOKED and due.appointment.starts_at > now
-
-
-async def finish(session: AsyncSession, reminder_id: int, status: ReminderStatus, now: datetime) -> None:
-    """Record how a claimed reminder ended (sent, dropped or failed)."""
-    values: dict[str, object] = {"status": status}
-    if status == ReminderStatus.SENT:
-        values["sent_at"] = now
-    await session.execute(update(Reminder).where(Reminder.id == reminder_id).values(**values))
-
-
-async def retry_later(session: AsyncSession, reminder_id: int) -> None:
-    """A passing failure (network, 429): try again on the next round, a limited number of times."""
-    reminder = await session.get(Reminder, reminder_id)
-    if reminder is not None:
-        reminder.status = (
-            ReminderStatus.FAILED if reminder.attempts >= MAX_ATTEMPTS else ReminderStatus.PENDING
+    """The claimed reminders with their appointment, case, person, advisor and place, in three
+    queries for the whole batch, oldest due first."""
+    rows = (
+        await session.execute(
+            select(Reminder, Appointment, Case)
+            .join(Appointment, Appointment.id == Reminder.appointment_id)
+            .join(Case, Case.id == Appointment.case_id)
+            .where(Reminder.id.in_(ids))
+            .order_by(Reminder.due_at, Reminder.id)
         )
+    ).all()
+    wanted = {a.person_id for _, a, _ in rows} | {a.advisor_id for _, a, _ in rows}
+    wanted.discard(None)
+    people = {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(wanted)))}
+    advisors = {a.advisor_id for _, a, _ in rows if a.advisor_id is not None}
+    places = {
+        profile.person_id: profile.place
+        for profile in await session.scalars(
+            select(AdvisorProfile).where(AdvisorProfile.person_id.in_(advisors))
+        )
+    }
+    return [
+        DueReminder(
+            reminder,
+            appointment,
+            case_,
+            people.get(appointment.person_id) if appointment.person_id else None,
+            people.get(appointment.advisor_id) if appointment.advisor_id else None,
+            places.get(appointment.advisor_id) if appointment.advisor_id else None,
+        )
+        for reminder, appointment, case_ in rows
+    ]
+
+
+TWO_HOURS_LATE_BY_AT_MOST = timedelta(minutes=30)
+
+
+def still_true(due: DueReminder, now: datetime, zone: ZoneInfo) -> bool:
+    """Whether the reminder's text is still true now, so it may be sent; otherwise it is dropped,
+    never sent late. "Tomorrow" (24 hours before) holds while the appointment is on the next local
+    day and the 2-hour reminder is not due yet; "in 2 hours" holds for half an hour after it is due.
+    A reminder for a cancelled appointment is never true."""
+    appointment = due.appointment
+    if appointment.status != AppointmentStatus.BOOKED:
+        return False
+    if due.reminder.kind == OUTCOME:
+        return True
+    ahead = appointment.starts_at - now
+    if due.reminder.kind == "before_24h":
+        tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+        return appointment.starts_at.astimezone(zone).date() == tomorrow and ahead > BEFORE["before_2h"]
+    return BEFORE["before_2h"] - TWO_HOURS_LATE_BY_AT_MOST <= ahead
+
+
+class Outcome(StrEnum):
+    """How sending a claimed reminder ended."""
+
+    SENT = "sent"
+    DROPPED = "dropped"  # its text is no longer true, or its appointment is gone
+    FAILED = "failed"  # the person blocked the bot, or Telegram refused it
+    RETRY = "retry"  # Telegram asked to wait: certainly not delivered, tried again later
+    UNCERTAIN = "uncertain"  # a timeout or network failure: maybe delivered, resent at most once
+
+
+async def record_outcomes(session: AsyncSession, outcomes: Mapping[int, Outcome], now: datetime) -> None:
+    """Record how claimed reminders ended, one UPDATE per kind of outcome."""
+    by_outcome: dict[Outcome, list[int]] = defaultdict(list)
+    for reminder_id, outcome in outcomes.items():
+        by_outcome[outcome].append(reminder_id)
+    for outcome, ids in by_outcome.items():
+        statement = update(Reminder).where(Reminder.id.in_(ids), Reminder.status == ReminderStatus.SENDING)
+        if outcome == Outcome.SENT:
+            statement = statement.values(status=ReminderStatus.SENT, sent_at=now)
+        elif outcome == Outcome.RETRY:
+            statement = statement.values(
+                status=case(
+                    (Reminder.attempts >= MAX_ATTEMPTS, ReminderStatus.FAILED), else_=ReminderStatus.PENDING
+                )
+            )
+        elif outcome == Outcome.UNCERTAIN:
+            statement = statement.values(
+                status=case(
+                    (Reminder.uncertain_at.is_not(None), ReminderStatus.DROPPED), else_=ReminderStatus.PENDING
+                ),
+                uncertain_at=now,
+            )
+        else:
+            statement = statement.values(status=ReminderStatus(outcome.value))
+        await session.execute(statement, execution_options={"synchronize_session": False})

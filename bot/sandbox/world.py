@@ -229,6 +229,13 @@ class World:
         self.pending_updates.append(self.sent_updates[update_id])
         await self._notify()
 
+    async def inject_update(self, kind: str, payload: dict[str, Any]) -> int:
+        """Deliver an update written by hand (a group message, a channel post, a service message),
+        for tests of what the bot must leave alone; returns its update id."""
+        update_id = self._queue_update(kind, payload)
+        await self._notify()
+        return update_id
+
     # ---- the person side ---------------------------------------------------------------------
 
     def add_person(

@@ -160,6 +160,10 @@ class Reminder(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its message was handed to Telegram in the current claim (stamped just before sending).
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a crash or a timeout left it unknown whether Telegram got it; it is then resent once.
+    uncertain_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WaitingListEntry(Base):

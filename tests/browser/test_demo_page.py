@@ -115,7 +115,8 @@ def test_rtl_bubbles_and_separate_chats(demo, desktop: Page, page_errors: list[s
     # Free text is a search: the bot lists the language courses of the sample directory, named in
     # Arabic where the directory has Arabic texts; its bubble sits on the left.
     answer = messages(desktop, "bot").first
-    expect(answer.get_by_test_id("inline-button").filter(has_text="دورة لغة ألمانية")).to_have_count(1)
+    adults_course = answer.get_by_test_id("inline-button").filter(has_text="دورة لغة ألمانية للبالغين")
+    expect(adults_course).to_have_count(1)
     answer_text = answer.get_by_test_id("message-text").inner_text()
     expected = "rtl" if ARABIC_LETTER.search(answer_text) else "ltr"
     assert direction(answer) == expected

@@ -482,18 +482,18 @@ async def test_local_time_is_right_on_the_day_summer_time_begins(consultations: 
     assert "09:00–10:00" in jana.last.text
 
 
-async def test_one_dispatcher_run_works_through_a_backlog_batch_by_batch(
+async def test_one_dispatcher_run_works_through_a_backlog_window_by_window(
     consultations: BotUnderTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from handlers import reminders as dispatcher
 
-    monkeypatch.setattr(dispatcher, "BATCH", 1)
+    monkeypatch.setattr(dispatcher, "WINDOW", 2)
     people_and_times = [(8020, "Jana", (10, 0)), (8021, "Lena", (11, 0)), (8022, "Mila", (14, 0))]
     for telegram_id, name, at in people_and_times:
         person = consultations.person(telegram_id, name, "de")
         await book_through_the_bot(person, "de", at=at)
         await person.tap(t("de").pgettext("booking", "✅ Book this appointment"))
-    consultations.clock.current = local(3, 7, 0)  # every 24-hour reminder is due, no 2-hour one yet
+    consultations.clock.current = local(2, 15, 0)  # every 24-hour reminder is due, no 2-hour one yet
 
     await consultations.run_job("reminder-dispatcher")
 

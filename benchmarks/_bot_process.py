@@ -1,0 +1,156 @@
+"""A bot in its own process, for ``bench_production``: Wegweiser as ``wegweiser run`` builds it, a
+bare default python-telegram-bot echo bot, or a send-only floor. Settings come from the
+environment (``WEGWEISER_*``); the Bot API is the stand-in in the benchmark's process.
+
+    python -m benchmarks._bot_process wegweiser [--no-rate-limiter] [--stats FILE] [--profile FILE]
+    python -m benchmarks._bot_process echo [--stats FILE] [--profile FILE]
+    python -m benchmarks._bot_process floor --chats FIRST COUNT --window N
+
+``--stats FILE``: on SIGUSR1 the process writes how many SQL statements it has run so far.
+``--profile FILE``: a cProfile profile of the whole run, written when the process ends (SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import signal
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+ECHO_TAP = "echo:tap"
+
+
+class StatementCounter:
+    """Counts every SQL statement any engine of this process runs."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        event.listen(Engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args: Any) -> None:
+        self.count += 1
+
+    def dump_on_signal(self, path: Path) -> None:
+        def dump(_signal: int, _frame: object) -> None:
+            path.write_text(json.dumps({"statements": self.count, "written": time.time()}))
+
+        signal.signal(signal.SIGUSR1, dump)
+
+
+def echo_application(token: str, api_url: str) -> Application:
+    """A bare default PTB bot: echoes text with one button; a tap answers and edits the message."""
+
+    async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None and update.effective_message.text is not None
+        await update.effective_message.reply_text(
+            update.effective_message.text,
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("tap", callback_data=ECHO_TAP)]]),
+        )
+
+    async def tapped(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        await query.edit_message_text(f"{query.message.text if query.message else ''} ✓")
+
+    application = ApplicationBuilder().token(token).base_url(api_url).concurrent_updates(16).build()
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    application.add_handler(CallbackQueryHandler(tapped))
+    return application
+
+
+async def send_only(token: str, api_url: str, first: int, count: int, window: int) -> None:
+    """The floor: ``count`` messages shaped like reminders (HTML text, three buttons), one per chat,
+    ``window`` at a time, through the bot Wegweiser builds (same transport, same defaults) and
+    nothing else: no database, no texts to translate."""
+    from telegram import LinkPreviewOptions
+    from telegram.constants import ParseMode
+    from telegram.ext import Defaults, ExtBot
+
+    from bot.request import AiohttpRequest
+
+    defaults = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+    bot = ExtBot(token, base_url=api_url, request=AiohttpRequest(), defaults=defaults)
+    await bot.initialize()
+    slots = asyncio.Semaphore(window)
+    text = (
+        "⏰ <b>Your consultation starts in 2 hours.</b>\n"
+        "Tuesday, 3 March 2026, 09:00–10:00\n📍 Rathaus, Zimmer 3"
+    )
+
+    async def one(chat_id: int) -> None:
+        keyboard = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton("✅ I will come", callback_data=f"ap:ok:{chat_id}")],
+                [
+                    InlineKeyboardButton("↔ Move", callback_data=f"ap:mv:{chat_id}"),
+                    InlineKeyboardButton("✖ Cancel", callback_data=f"ap:cx:{chat_id}"),
+                ],
+            ]
+        )
+        async with slots:
+            await bot.send_message(chat_id, text, reply_markup=keyboard)
+
+    await asyncio.gather(*(one(first + index) for index in range(count)))
+    await bot.shutdown()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("kind", choices=("wegweiser", "echo", "floor"))
+    parser.add_argument("--no-rate-limiter", action="store_true")
+    parser.add_argument("--stats", type=Path)
+    parser.add_argument("--profile", type=Path)
+    parser.add_argument("--chats", type=int, nargs=2, metavar=("FIRST", "COUNT"), default=(0, 0))
+    parser.add_argument("--window", type=int, default=10)
+    args = parser.parse_args(argv)
+    token = os.environ["WEGWEISER_TELEGRAM_TOKEN"]
+    api_url = os.environ["WEGWEISER_TELEGRAM_API_URL"]
+    if args.kind == "floor":
+        asyncio.run(send_only(token, api_url, args.chats[0], args.chats[1], args.window))
+        return
+    counter = StatementCounter()
+    if args.stats:
+        counter.dump_on_signal(args.stats)
+    profile = cProfile.Profile() if args.profile else None
+    if profile:
+        profile.enable()
+    try:
+        if args.kind == "echo":
+            echo_application(token, api_url).run_polling(allowed_updates=["message", "callback_query"])
+        else:
+            from bot.app import build_application, run_polling
+            from bot.config import load_settings
+            from bot.logs import configure_logging
+
+            settings = load_settings()
+            configure_logging(settings.log_level, secrets=(token,))
+            run_polling(build_application(settings, rate_limited=not args.no_rate_limiter, serve_desk=True))
+    finally:
+        if profile:
+            profile.disable()
+            profile.dump_stats(args.profile)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,554 @@
+"""Wegweiser as it runs in production: its own process (``benchmarks._bot_process``, which builds the
+Application as ``wegweiser run`` does, desk included), talking HTTP to the Bot API stand-in served by
+this process, which also plays the people. One run prints:
+
+- start-up: from spawning the process to its first ``getUpdates``; RSS when idle;
+- throughput against a bare default python-telegram-bot echo bot on the same stand-in (runs
+  alternated, limiter lifted): updates/s, p50/p95, CPU ms and SQL statements per update, ratio;
+- light load with the production limiter (5 people, one message a second each): p50/p95;
+- the reminder dispatcher (limiter lifted): reminders/s beside a send-only floor of the same run
+  (the same transport sending the same number of messages, nothing else), CPU and SQL per reminder;
+- RSS with 5,000 offers after searches, and with 100,000 stored reminders.
+
+    .venv/bin/python -m benchmarks.bench_production                      # SQLite
+    .venv/bin/python -m benchmarks.bench_production \\
+        --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test   # PostgreSQL (a throwaway database)
+
+``--profile DIR`` writes a cProfile profile of each Wegweiser process (``python -m pstats FILE``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from benchmarks._common import (
+    add_people,
+    check_database_url,
+    guard_loopback,
+    machine_line,
+    ms,
+    percentile,
+)
+from benchmarks.bench_foundation import STEPS, echo_scenario, run_round, send, wegweiser_scenario
+from benchmarks.bench_offers import generate, write_directory
+from benchmarks.bench_reminders import recording_people, seed_advisors, seed_reminders
+from bot.sandbox import RunningSandbox, Sandbox, World, new_world, serve
+from bot.sandbox import server as sandbox_server
+from storage import offer_files
+from storage.crypto import new_key
+from storage.db import create_engine, create_session_factory, session_scope
+from storage.migrate import upgrade_to_head
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRST_PERSON = 70_000_001
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SEARCHES = ("Deutschkurs", "Arzt", "Fußball", "курс німецької", "Almanca kursu", "Kita", "Wohnung", "ሓኪም")
+
+
+# ---- the stand-in: when each bot polls first --------------------------------------------------
+
+
+class FirstPolls:
+    """Notes when each bot token first calls getUpdates after being armed."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, asyncio.Future[float]] = {}
+        original = sandbox_server.METHODS["getupdates"]
+
+        async def noted(world: World, params: dict[str, Any], uploads: dict[str, Any]) -> Any:
+            future = self.seen.get(world.token)
+            if future is not None and not future.done():
+                future.set_result(time.perf_counter())
+            return await original(world, params, uploads)
+
+        sandbox_server.METHODS["getupdates"] = noted
+
+    def arm(self, token: str) -> asyncio.Future[float]:
+        self.seen[token] = asyncio.get_running_loop().create_future()
+        return self.seen[token]
+
+
+# ---- a bot process ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Child:
+    """A bot process: its CPU time, memory and SQL statements, read from outside."""
+
+    process: subprocess.Popen[bytes]
+    stats: Path
+    started: float
+    ready: float = 0.0
+
+    def cpu(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    async def statements(self) -> int:
+        before = self.stats.stat().st_mtime_ns if self.stats.exists() else 0
+        self.process.send_signal(signal.SIGUSR1)
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if self.stats.exists() and self.stats.stat().st_mtime_ns != before:
+                import json
+
+                return int(json.loads(self.stats.read_text())["statements"])
+        return -1
+
+    async def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            await asyncio.get_running_loop().run_in_executor(None, self.process.wait, 20)
+
+
+@dataclass
+class Lab:
+    """The stand-in, the scratch directory and the database every bot process of a run shares."""
+
+    running: RunningSandbox
+    polls: FirstPolls
+    scratch: Path
+    database_url: str
+    profile_dir: Path | None
+    case_key: str = field(default_factory=new_key)
+    audit_key: str = field(default_factory=new_key)
+    spawned: int = 0
+
+    async def spawn(self, kind: str, world: World, *options: str, **settings: str) -> Child:
+        """Start a bot process and wait for its first getUpdates (a floor process is not waited for)."""
+        self.spawned += 1
+        stats = self.scratch / f"stats-{self.spawned}.json"
+        arguments = [sys.executable, "-m", "benchmarks._bot_process", kind, "--stats", str(stats), *options]
+        if self.profile_dir is not None and kind == "wegweiser":
+            arguments += ["--profile", str(self.profile_dir / f"wegweiser-{self.spawned}.prof")]
+        env = {
+            **os.environ,
+            "WEGWEISER_TELEGRAM_TOKEN": world.token,
+            "WEGWEISER_TELEGRAM_API_URL": self.running.api_url,
+            "WEGWEISER_DATABASE_URL": self.database_url,
+            "WEGWEISER_DATA_DIR": str(self.scratch),
+            "WEGWEISER_CASE_DATA_KEY": self.case_key,
+            "WEGWEISER_AUDIT_KEY": self.audit_key,
+            "WEGWEISER_LOG_LEVEL": "WARNING",
+            "WEGWEISER_DESK_PORT": str(free_port()),
+            "NO_PROXY": "127.0.0.1,localhost,::1",
+            **{f"WEGWEISER_{name.upper()}": value for name, value in settings.items()},
+        }
+        first_poll = self.polls.arm(world.token)
+        log = (self.scratch / f"bot-{self.spawned}.log").open("ab")
+        started = time.perf_counter()
+        process = subprocess.Popen(arguments, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        child = Child(process, stats, started)
+        if kind != "floor":
+            child.ready = await asyncio.wait_for(first_poll, 120) - started
+        return child
+
+
+# ---- databases ----------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def fresh_database(base_url: str | None, scratch: Path, name: str) -> AsyncIterator[str]:
+    """A new, migrated database: a SQLite file, or a throwaway PostgreSQL database."""
+    if base_url is None:
+        url = f"sqlite+aiosqlite:///{scratch / (name + '.sqlite3')}"
+        await migrate(url)
+        yield url
+        return
+    admin = make_url(base_url)
+    database = f"bench_{name}_{secrets.token_hex(3)}"
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    await connection.execute(f'CREATE DATABASE "{database}"')
+    await connection.close()
+    url = admin.set(database=database).render_as_string(hide_password=False)
+    try:
+        await migrate(url)
+        yield url
+    finally:
+        connection = await asyncpg.connect(dsn)
+        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await connection.close()
+
+
+async def migrate(url: str) -> None:
+    engine = create_engine(url)
+    await upgrade_to_head(engine)
+    await engine.dispose()
+
+
+# ---- the parts ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Throughput:
+    name: str
+    updates: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    statements: int = 0
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.wall if self.wall else 0.0
+
+
+async def closed_loop(lab: Lab, kind: str, world: World, people: Sequence[int], rounds: int) -> Throughput:
+    """Every person: /start, /help, a tap — each waiting for the last reaction; a warm-up round first."""
+    scenario = wegweiser_scenario(world) if kind == "wegweiser" else echo_scenario(world)
+    options = ("--no-rate-limiter",) if kind == "wegweiser" else ()
+    child = await lab.spawn(kind, world, *options)
+    figures = Throughput(scenario.name)
+    try:
+        warm = await run_round(scenario, people, 60)
+        figures.failures += warm.failures
+        cpu, statements = child.cpu(), await child.statements()
+        for _ in range(rounds):
+            result = await run_round(scenario, people, 60)
+            figures.wall += result.wall
+            figures.failures += result.failures
+            for step in STEPS:
+                figures.latencies += result.latencies[step]
+        figures.updates = len(figures.latencies)
+        figures.cpu = child.cpu() - cpu
+        figures.statements = await child.statements() - statements
+    finally:
+        await child.stop()
+    return figures
+
+
+async def light_load(lab: Lab, world: World, people: Sequence[int], seconds: int) -> list[float]:
+    """Each person sends /help once a second (staggered); the production limiter is on."""
+    child = await lab.spawn("wegweiser", world)
+    latencies: list[float] = []
+    try:
+        for person_id in people:
+            await send(world, person_id, "/start", 60)
+
+        async def one(offset: float, person_id: int) -> None:
+            await asyncio.sleep(offset)
+            started = time.perf_counter()
+            for tick in range(seconds):
+                await asyncio.sleep(max(0.0, started + tick - time.perf_counter()))
+                latency, _ = await send(world, person_id, "/help", 30)
+                latencies.append(latency)
+
+        await asyncio.gather(*(one(index / len(people), pid) for index, pid in enumerate(people)))
+    finally:
+        await child.stop()
+    return latencies
+
+
+@dataclass
+class Dispatch:
+    count: int
+    span: float
+    cpu: float = 0.0
+    statements: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.span if self.span else 0.0
+
+
+async def arrivals_done(arrivals: list[tuple[float, int]], count: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while len(arrivals) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {len(arrivals)} of {count} messages arrived")
+        await asyncio.sleep(0.05)
+
+
+async def dispatcher(lab: Lab, count: int, round_: int) -> tuple[Dispatch, Dispatch]:
+    """``count`` due reminders sent by Wegweiser's dispatcher (limiter lifted), then the same number
+    of messages sent by the send-only floor, each to its own world and people."""
+    first = FIRST_PERSON + 1_000_000 * (round_ + 1)
+    now = datetime.now(UTC)
+    engine = create_engine(lab.database_url)
+    advisors = await seed_advisors(engine, now) if round_ == 0 else await existing_advisors(engine)
+    await seed_reminders(
+        engine, now, advisors, first, count, ["before_2h"], lambda index: now + timedelta(hours=2, seconds=-5)
+    )
+    await engine.dispose()
+    world = lab.running.sandbox.add_world(new_world(f"{300000000 + round_}:SANDBOX-bench-dispatch", "w"))
+    arrivals: list[tuple[float, int]] = []
+    recording_people(world, range(first, first + count), arrivals)
+    child = await lab.spawn("wegweiser", world, "--no-rate-limiter", reminder_interval_seconds="1")
+    cpu, statements = child.cpu(), await child.statements()
+    try:
+        await arrivals_done(arrivals, count, 600)
+        sent = Dispatch(count, arrivals[-1][0] - arrivals[0][0], child.cpu() - cpu)
+        sent.statements = await child.statements() - statements
+    finally:
+        await child.stop()
+    floor_world = lab.running.sandbox.add_world(new_world(f"{400000000 + round_}:SANDBOX-bench-floor", "f"))
+    floor_arrivals: list[tuple[float, int]] = []
+    recording_people(floor_world, range(first, first + count), floor_arrivals)
+    from handlers.reminders import WINDOW
+
+    floor = await lab.spawn("floor", floor_world, "--chats", str(first), str(count), "--window", str(WINDOW))
+    await arrivals_done(floor_arrivals, count, 600)
+    await asyncio.get_running_loop().run_in_executor(None, floor.process.wait, 60)
+    return sent, Dispatch(count, floor_arrivals[-1][0] - floor_arrivals[0][0])
+
+
+async def existing_advisors(engine: Any) -> list[int]:
+    from sqlalchemy import select
+
+    from storage.models import AdvisorProfile
+
+    async with engine.connect() as connection:
+        return list((await connection.scalars(select(AdvisorProfile.person_id))).all())
+
+
+async def memory_with_offers(
+    lab: Lab, world: World, offers: int, people: Sequence[int]
+) -> tuple[float, float]:
+    """RSS of a fresh process idle, and after searches over ``offers`` offers (all ten languages)."""
+    path = lab.scratch / "offers.csv"
+    write_directory(generate(offers, random.Random(1), datetime.now(UTC).date()), path)
+    engine = create_engine(lab.database_url)
+    async with session_scope(create_session_factory(engine)) as session:
+        await offer_files.import_offers(session, path, datetime.now(UTC))
+    await engine.dispose()
+    child = await lab.spawn("wegweiser", world)
+    try:
+        await asyncio.sleep(1)
+        idle = child.rss_mb()
+        for index, person_id in enumerate(people):
+            await send(world, person_id, "/start", 60)
+            for query in (SEARCHES[index % len(SEARCHES)], SEARCHES[(index + 3) % len(SEARCHES)]):
+                await send(world, person_id, query, 120)
+        await asyncio.sleep(1)
+        return idle, child.rss_mb()
+    finally:
+        await child.stop()
+
+
+async def memory_with_reminders(lab: Lab, world: World, stored: int) -> float:
+    """RSS of a fresh process whose dispatcher has run over ``stored`` future reminders."""
+    now = datetime.now(UTC)
+    engine = create_engine(lab.database_url)
+    advisors = await existing_advisors(engine) or await seed_advisors(engine, now)
+    await seed_reminders(
+        engine,
+        now,
+        advisors,
+        FIRST_PERSON + 50_000_000,
+        stored,
+        ["before_24h", "before_2h", "outcome"],
+        lambda index: now + timedelta(days=2 + index % 58, hours=index % 9),
+    )
+    await engine.dispose()
+    child = await lab.spawn("wegweiser", world, reminder_interval_seconds="1")
+    try:
+        await asyncio.sleep(3)  # a few dispatcher runs with nothing due
+        return child.rss_mb()
+    finally:
+        await child.stop()
+
+
+# ---- the run ------------------------------------------------------------------------------------
+
+
+def spread(values: Sequence[float], digits: int = 0) -> str:
+    """The median and the range of alternated runs."""
+    if not values:
+        return "–"
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+PARTS = ("start-up", "throughput", "light", "dispatcher", "memory")
+
+
+async def part_start_up(lab: Lab, wegweiser: World, echo: World) -> None:
+    starts: list[float] = []
+    echo_starts: list[float] = []
+    idle_rss = 0.0
+    for _ in range(3):
+        child = await lab.spawn("wegweiser", wegweiser)
+        starts.append(child.ready * 1000)
+        await asyncio.sleep(1)
+        idle_rss = child.rss_mb()
+        await child.stop()
+        bare = await lab.spawn("echo", echo)
+        echo_starts.append(bare.ready * 1000)
+        await bare.stop()
+    print(
+        f"start-up to first getUpdates (3 alternated): Wegweiser {spread(starts)} ms, bare PTB "
+        f"{spread(echo_starts)} ms, ratio {statistics.median(starts) / statistics.median(echo_starts):.2f}; "
+        f"Wegweiser RSS idle {idle_rss:.0f} MB",
+        flush=True,
+    )
+
+
+async def part_throughput(
+    lab: Lab, args: argparse.Namespace, wegweiser: World, echo: World, people: Sequence[int]
+) -> list[str]:
+    runs: dict[str, list[Throughput]] = {"echo": [], "wegweiser": []}
+    for _ in range(args.runs):
+        for name, world in (("echo", echo), ("wegweiser", wegweiser)):
+            runs[name].append(await closed_loop(lab, name, world, people, args.rounds))
+    print(
+        f"throughput, {args.people} people × {args.rounds} rounds × 3 steps, runs alternated "
+        f"({args.runs} each), limiter lifted; median (range):",
+        flush=True,
+    )
+    for name in ("echo", "wegweiser"):
+        done = runs[name]
+        print(
+            f"  {done[0].name:16} {spread([f.rate for f in done])} updates/s, "
+            f"p50 {spread([percentile(f.latencies, 50) * 1000 for f in done], 1)} ms, "
+            f"p95 {spread([percentile(f.latencies, 95) * 1000 for f in done], 1)} ms, "
+            f"CPU {spread([f.cpu / f.updates * 1000 for f in done], 2)} ms/update, "
+            f"SQL {spread([f.statements / f.updates for f in done], 2)} statements/update",
+            flush=True,
+        )
+    pairs = list(zip(runs["wegweiser"], runs["echo"], strict=True))
+    print(
+        f"  ratio Wegweiser/echo, same run: {spread([w.rate / e.rate for w, e in pairs], 2)} updates/s, "
+        f"{spread([(w.cpu / w.updates) / (e.cpu / e.updates) for w, e in pairs], 2)} CPU per update",
+        flush=True,
+    )
+    return [failure for done in runs.values() for figures in done for failure in figures.failures[:3]]
+
+
+async def part_light(lab: Lab, args: argparse.Namespace, wegweiser: World, people: Sequence[int]) -> None:
+    light = await light_load(lab, wegweiser, people[: args.light_people], args.light_seconds)
+    print(
+        f"light load, {args.light_people} people × 1 message/s × {args.light_seconds} s, production "
+        f"limiter: p50 {ms(percentile(light, 50))} ms, p95 {ms(percentile(light, 95))} ms, "
+        f"max {ms(max(light))} ms",
+        flush=True,
+    )
+
+
+async def part_dispatcher(lab: Lab, args: argparse.Namespace) -> None:
+    dispatched = [await dispatcher(lab, args.reminders, round_) for round_ in range(args.runs)]
+    print(
+        f"dispatcher, {args.reminders} due reminders, limiter lifted "
+        f"({args.runs} runs, each beside its floor):",
+        flush=True,
+    )
+    print(
+        f"  dispatcher {spread([d.rate for d, _ in dispatched])} reminders/s, "
+        f"CPU {spread([d.cpu / d.count * 1000 for d, _ in dispatched], 2)} ms/reminder, "
+        f"SQL {spread([d.statements / d.count for d, _ in dispatched], 2)} statements/reminder",
+        flush=True,
+    )
+    print(
+        f"  send-only floor {spread([f.rate for _, f in dispatched])} messages/s; "
+        f"ratio {spread([d.rate / f.rate for d, f in dispatched], 2)}",
+        flush=True,
+    )
+
+
+async def run(args: argparse.Namespace) -> int:
+    guard_loopback()
+    problems: list[str] = []
+    print(machine_line(("database", "postgresql" if args.database_url else "sqlite")), flush=True)
+    with tempfile.TemporaryDirectory(prefix="wegweiser-bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        wegweiser = new_world("100000001:SANDBOX-bench-wegweiser")
+        echo = new_world("100000002:SANDBOX-bench-echo")
+        people = list(range(FIRST_PERSON, FIRST_PERSON + args.people))
+        add_people(wegweiser, people)
+        add_people(echo, people)
+        running = await serve(Sandbox({wegweiser.token: wegweiser, echo.token: echo}))
+        try:
+            async with fresh_database(args.database_url, scratch, "main") as database_url:
+                lab = Lab(running, FirstPolls(), scratch, database_url, args.profile)
+                if "start-up" in args.parts:
+                    await part_start_up(lab, wegweiser, echo)
+                if "throughput" in args.parts:
+                    problems += await part_throughput(lab, args, wegweiser, echo, people)
+                if "light" in args.parts:
+                    await part_light(lab, args, wegweiser, people)
+                if "dispatcher" in args.parts:
+                    await part_dispatcher(lab, args)
+                if "memory" in args.parts:
+                    stored = await memory_with_reminders(lab, wegweiser, args.stored)
+                    print(f"RSS with {args.stored:,} stored reminders: {stored:.0f} MB", flush=True)
+            if "memory" in args.parts:
+                async with fresh_database(args.database_url, scratch, "offers") as offers_url:
+                    lab.database_url = offers_url
+                    idle, searched = await memory_with_offers(lab, wegweiser, args.offers, people[:4])
+                    print(
+                        f"RSS with {args.offers:,} offers: {idle:.0f} MB idle, "
+                        f"{searched:.0f} MB after searches",
+                        flush=True,
+                    )
+        finally:
+            await running.stop()
+        refused = [
+            (method, why) for world in running.sandbox.worlds.values() for method, why in world.refusals
+        ]
+        problems += [f"refused {method}: {why}" for method, why in refused[:5]]
+    for problem in problems:
+        print(f"PROBLEM: {problem}")
+    return 1 if problems else 0
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", help="PostgreSQL on this machine (a throwaway database is made)")
+    parser.add_argument("--people", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=2, help="alternated runs of each bot")
+    parser.add_argument("--light-people", type=int, default=5)
+    parser.add_argument("--light-seconds", type=int, default=10)
+    parser.add_argument("--reminders", type=int, default=2000)
+    parser.add_argument("--stored", type=int, default=100_000)
+    parser.add_argument("--offers", type=int, default=5000)
+    parser.add_argument("--profile", type=Path, help="a directory for cProfile profiles of Wegweiser")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to measure")
+    args = parser.parse_args(argv)
+    check_database_url(parser, args.database_url)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return asyncio.run(run(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

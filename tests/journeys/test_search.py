@@ -1,0 +1,80 @@
+"""Searching a large directory never holds up anyone else, and what people type is never echoed
+with their passport or phone number."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+from sqlalchemy import insert, select
+
+from storage.db import session_scope
+from storage.models import Offer, OfferText
+from tests.support.harness import BotUnderTest
+
+LANGUAGES = ("de", "en", "uk", "ru", "ar", "fa", "ps", "tr", "ku", "ti")
+
+
+async def add_large_directory(bot: BotUnderTest, count: int) -> None:
+    """``count`` made-up offers with texts in ten languages, written straight into the database."""
+    rng = random.Random(7)
+    vocabulary = [
+        "".join(rng.choice("bdfgklmnprstaeiou") for _ in range(rng.randint(5, 9))) for _ in range(800)
+    ]
+
+    def sentence(words: int) -> str:
+        return " ".join(rng.choices(vocabulary, k=words))
+
+    async with session_scope(bot.sessions) as session:
+        await session.execute(
+            insert(Offer),
+            [
+                {"slug": f"made-up-{number}", "category": "leisure", "updated_at": bot.clock.current}
+                for number in range(count)
+            ],
+        )
+        ids = (await session.scalars(select(Offer.id).where(Offer.slug.like("made-up-%")))).all()
+        await session.execute(
+            insert(OfferText),
+            [
+                {
+                    "offer_id": offer_id,
+                    "language": language,
+                    "name": sentence(3),
+                    "summary": sentence(20),
+                    "tags": [sentence(1) for _ in range(4)],
+                }
+                for offer_id in ids
+                for language in LANGUAGES
+            ],
+        )
+
+
+async def test_another_person_is_answered_while_the_first_search_builds_the_index(bot: BotUnderTest) -> None:
+    await bot.load_offers()
+    await add_large_directory(bot, 3000)
+    amira, jonas = bot.person(7100, "Amira", "ar"), bot.person(7101, "Jonas", "de")
+    await jonas.send("/start")
+
+    searching = asyncio.create_task(amira.send("Deutschkurs"))
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    (help_reply,) = await jonas.send("/help")
+    waited = time.monotonic() - started
+
+    assert not searching.done(), "Jonas was answered while the index was still being built"
+    assert waited < 3.0, f"Jonas waited {waited:.2f} s"
+    assert "/language" in help_reply.text
+    (results,) = await searching
+    assert any(button["text"] == "دورة لغة ألمانية للبالغين" for button in results.buttons)
+
+
+async def test_a_passport_number_typed_by_mistake_is_not_repeated(bot: BotUnderTest) -> None:
+    await bot.load_offers()
+    olena = bot.person(7102, "Olena", "uk")
+
+    (reply,) = await olena.send("Мій номер паспорта FA 123456789, телефон +49 151 2345 6789")
+
+    assert "123456789" not in reply.text and "2345 6789" not in reply.text
+    assert "•••" in reply.text
