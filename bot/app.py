@@ -19,6 +19,7 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot import once, webhook
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -47,7 +48,7 @@ from handlers import (
 )
 from handlers.context import BotContext, BotData, Runtime
 from locales import SUPPORTED_LANGUAGES, Translator
-from storage import audit, health, updates
+from storage import audit, health, jobs, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -104,9 +105,11 @@ def build_application(
     metrics = Metrics()
     metrics.time_pool(engine)
     servers: list[WebServer] = []
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
 
     async def readiness() -> list[str]:
-        return await readiness_problems(runtime, metrics)
+        # With a webhook Telegram calls us, and a quiet night has no Bot API calls to go by.
+        return await readiness_problems(runtime, metrics, expect_polling=not settings.webhook_url)
 
     async def on_start(application: Application) -> None:
         await upgrade_to_head(engine)
@@ -114,8 +117,14 @@ def build_application(
         if serve_desk:
             from bot.web import WebServer, web_app  # the desk's code is loaded only when it is served
 
+            routes = []
+            if settings.webhook_url and webhook_secret:
+                path = webhook.webhook_path(settings.webhook_url)
+                routes.append(webhook.webhook_route(path, application, webhook_secret, runtime.sessions))
             desk = desk_services(runtime, application.bot.username)
-            servers.append(WebServer(web_app(desk, readiness), settings.desk_host, settings.desk_port))
+            servers.append(
+                WebServer(web_app(desk, readiness, routes), settings.desk_host, settings.desk_port)
+            )
             if settings.metrics_port:
                 metrics_app = metrics.web_app(runtime.sessions)
                 servers.append(
@@ -125,6 +134,8 @@ def build_application(
                 )
             for server in servers:
                 await server.start()
+        if settings.webhook_url and webhook_secret:
+            await webhook.set_webhook(application.bot, settings.webhook_url, webhook_secret, ALLOWED_UPDATES)
         if application.job_queue is not None:
             application.job_queue.run_repeating(
                 forget_old_updates,
@@ -140,6 +151,18 @@ def build_application(
             retention_job.schedule_jobs(application.job_queue, runtime.zone)
             desk_housekeeping.schedule_jobs(application.job_queue, runtime.zone)
             audit_anchor.schedule_jobs(application.job_queue, runtime.zone, settings.audit_anchor_file)
+            # Several instances may run these schedules: each occurrence is claimed in the database.
+            once.claim_each_occurrence(
+                application.job_queue, once.instance_name(), except_jobs={reminders.JOB_ID}
+            )
+            if settings.webhook_url:
+                application.job_queue.run_repeating(
+                    requeue_stranded,
+                    interval=webhook.STRANDED_AFTER / 2,
+                    first=webhook.STRANDED_AFTER / 2,
+                    name=webhook.STRANDED_JOB,
+                    job_kwargs={"id": webhook.STRANDED_JOB, "replace_existing": True, "max_instances": 1},
+                )
 
     async def on_stop(_application: Application) -> None:
         for server in servers:
@@ -147,6 +170,8 @@ def build_application(
         await engine.dispose()
 
     builder = ApplicationBuilder()
+    if settings.webhook_url:
+        builder = builder.updater(None)  # updates arrive on the web server
     if rate_limited:
         # One message every 1/30 s rather than PTB's default bucket of 30 per second, which starts
         # full and so lets ~60 messages through in the first second of a burst.
@@ -167,7 +192,15 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .concurrent_updates(metrics.observe_updates(PerPersonUpdateProcessor(16)))
+        .concurrent_updates(
+            metrics.observe_updates(
+                webhook.PersonTurns(
+                    PerPersonUpdateProcessor(16), runtime.sessions, lambda: application.running
+                )
+                if settings.webhook_url
+                else PerPersonUpdateProcessor(16)
+            )
+        )
         .post_init(on_start)
         .post_shutdown(on_stop)
         .build()
@@ -178,8 +211,9 @@ def build_application(
     return application
 
 
-async def readiness_problems(runtime: Runtime, metrics: Metrics) -> list[str]:
-    """Why this instance should not receive traffic yet (empty when it is ready)."""
+async def readiness_problems(runtime: Runtime, metrics: Metrics, *, expect_polling: bool = True) -> list[str]:
+    """Why this instance should not receive traffic yet (empty when it is ready). Long polling asks
+    Telegram every few seconds, so a silent Telegram is a problem there; with a webhook it is not."""
     problems = []
     try:
         async with runtime.sessions() as session:
@@ -189,7 +223,7 @@ async def readiness_problems(runtime: Runtime, metrics: Metrics) -> list[str]:
     except Exception as error:  # any failure to ask means the database is not usable
         problems.append(f"database: unreachable ({type(error).__name__})")
     silence = metrics.seconds_since_telegram()
-    if silence is None or silence > TELEGRAM_SILENCE_LIMIT.total_seconds():
+    if expect_polling and (silence is None or silence > TELEGRAM_SILENCE_LIMIT.total_seconds()):
         problems.append("telegram: no answer recently")
     return problems
 
@@ -267,10 +301,16 @@ async def set_command_menus(application: Application, runtime: Runtime) -> None:
 
 
 async def forget_old_updates(context: BotContext) -> None:
-    """Job: drop processed update ids older than any redelivery."""
+    """Job: drop processed update ids older than any redelivery, and old job claims."""
     async with session_scope(context.runtime.sessions) as session:
         removed = await updates.forget_old_updates(session, context.now())
-    log.info("forgot %s processed update ids", removed)
+        runs = await jobs.forget_old_runs(session, context.now())
+    log.info("forgot %s processed update ids and %s job runs", removed, runs)
+
+
+async def requeue_stranded(context: BotContext) -> None:
+    """Job (webhook mode, every instance): handle updates an instance recorded but never started."""
+    await webhook.requeue_stranded(context.application, context.runtime.sessions)
 
 
 @asynccontextmanager

@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="read settings from FILE (default: $WEGWEISER_ENV_FILE, else ./.env when it exists)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot against Telegram (long polling)")
+    commands.add_parser(
+        "run", help="run the bot against Telegram (long polling, or webhook with WEGWEISER_WEBHOOK_URL)"
+    )
     demo = commands.add_parser(
         "demo", help="run the bot in the local sandbox with a chat page (its own database, never yours)"
     )
@@ -156,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in unknown_names(env_file):
         print(f"wegweiser: warning: {name} is not a Wegweiser setting and is ignored", file=sys.stderr)
     secret = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
-    configure_logging(settings.log_level, secrets=(secret,), log_format=settings.log_format)
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    configure_logging(settings.log_level, secrets=(secret, webhook_secret), log_format=settings.log_format)
     if args.command == "keys" and args.keys_command == "new":
         print(new_key())
         return 0
@@ -274,7 +277,12 @@ def run(settings: Settings) -> int:
     application = build_application(settings, serve_desk=True)
     log.info("%s", startup_line(settings, username))
     try:
-        run_polling(application)
+        if settings.webhook_url:
+            from bot.webhook import run_webhook
+
+            asyncio.run(run_webhook(application))
+        else:
+            run_polling(application)
     except AddressInUse as error:
         raise StartupProblem(str(error)) from None
     return 0
@@ -301,11 +309,12 @@ async def prepare_run(settings: Settings, cipher: CaseCipher) -> str:
 
 def startup_line(settings: Settings, username: str) -> str:
     """The one start-up line: version, mode, bot, database (masked), desk and metrics addresses."""
+    mode = f"webhook {settings.webhook_url}" if settings.webhook_url else "long polling"
     metrics = (
         f"http://{settings.metrics_host}:{settings.metrics_port}/metrics" if settings.metrics_port else "off"
     )
     return (
-        f"wegweiser {wegweiser_version()} starting: mode long polling, bot @{username}, "
+        f"wegweiser {wegweiser_version()} starting: mode {mode}, bot @{username}, "
         f"database {database_label(settings.resolved_database_url())}, "
         f"desk {settings.resolved_desk_url()} (listening on {settings.desk_host}:{settings.desk_port}), "
         f"metrics {metrics}"

@@ -4,13 +4,14 @@ the one named by ``--env-file`` or ``WEGWEISER_ENV_FILE``, else ``.env`` in the 
 from __future__ import annotations
 
 import os
+import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -22,6 +23,7 @@ PREFIX = "WEGWEISER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # WEGWEISER_* names that are not settings but are read elsewhere.
 OTHER_NAMES = {"WEGWEISER_ENV_FILE", "WEGWEISER_TEST_POSTGRES"}
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
 
 
 def default_data_dir() -> Path:
@@ -67,6 +69,10 @@ class Settings(BaseSettings):
     # Prometheus metrics on an address of their own (loopback by default); port 0 turns them off.
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9464, ge=0, le=65535)
+    # Webhook mode (several instances): the public https address Telegram posts updates to, and the
+    # secret it sends along (32 to 256 of A-Z, a-z, 0-9, _ and -). Unset: long polling.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -81,6 +87,26 @@ class Settings(BaseSettings):
         if value.upper() not in LOG_LEVELS:
             raise ValueError(f"{value!r} is not a log level; use one of {', '.join(LOG_LEVELS)}")
         return value.upper()
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url_is_public_https(cls, value: str | None) -> str | None:
+        if value is None or value.startswith("https://"):
+            return value
+        if value.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
+            return value  # the sandbox, on this machine only
+        raise ValueError("must be a public https:// address, e.g. https://bot.example.org/telegram")
+
+    @field_validator("webhook_secret", mode="after")
+    @classmethod
+    def _webhook_secret_is_strong(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            if info.data.get("webhook_url"):
+                raise ValueError("is required with WEGWEISER_WEBHOOK_URL (at least 32 characters)")
+            return None
+        if not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 32 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
     @field_validator("timezone")
     @classmethod

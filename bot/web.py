@@ -10,13 +10,13 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from desk.app import create_desk
@@ -45,10 +45,12 @@ def readiness_route(readiness: Readiness) -> Route:
     return Route("/readyz", ready)
 
 
-def web_app(desk: DeskServices, readiness: Readiness) -> ASGIApp:
+def web_app(desk: DeskServices, readiness: Readiness, routes: Sequence[BaseRoute] = ()) -> ASGIApp:
+    """The desk, /healthz and /readyz, plus ``routes`` (the webhook in webhook mode), access-logged."""
     return AccessLog(
         Starlette(
             routes=[
+                *routes,
                 Route("/healthz", health),
                 readiness_route(readiness),
                 Mount("/desk", app=create_desk(desk)),

@@ -148,9 +148,6 @@ async def tell(
     have not started the bot yet the message waits in the database (``True``: it will arrive)."""
     if person is None or person.blocked_at is not None:
         return False
-    if person.is_staff and person.not_started_at is not None:
-        await waiting.hold(sessions, person, text, kwargs.get("reply_markup"), now)
-        return True
     try:
         await bot.send_message(person.telegram_id, text, **kwargs)  # type: ignore[arg-type]
     except Forbidden as error:
@@ -163,4 +160,6 @@ async def tell(
     except TelegramError as error:
         log.warning("message not delivered: %s", type(error).__name__)
         return False
+    if person.not_started_at is not None:  # added before they wrote, but Telegram lets us write now
+        await waiting.reached(sessions, person)
     return True

@@ -35,6 +35,12 @@ async def hold(sessions: SessionFactory, person: Person, text: str, markup: obje
     log.info("a staff notification waits until its recipient starts the bot")
 
 
+async def reached(sessions: SessionFactory, person: Person) -> None:
+    """Telegram accepted a message for someone flagged as not started: they are reachable."""
+    async with session_scope(sessions) as session:
+        await outbox.started(session, person.telegram_id)
+
+
 async def deliver_waiting(update: Update, context: BotContext) -> None:
     """Send what waited for the staff member writing now, oldest first; each is deleted once sent."""
     user = update.effective_user

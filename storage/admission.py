@@ -70,9 +70,7 @@ async def _claim_and_upsert(
     }
     if postgres:
         claimed = (
-            insert(ProcessedUpdate)
-            .values(update_id=update_id, processed_at=now)
-            .on_conflict_do_nothing(index_elements=["update_id"])
+            updates.claim_statement(insert, update_id, now)
             .returning(ProcessedUpdate.update_id)
             .cte("claimed")
         )

@@ -6,6 +6,7 @@ that is found out with one query and the revision files' text, without loading A
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,9 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 if TYPE_CHECKING:
     from alembic.config import Config
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.*)$", re.MULTILINE)
 _QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
+# The key of the PostgreSQL advisory lock that lets one starting instance migrate at a time.
+MIGRATION_LOCK = 0x5765_6777
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -52,14 +56,30 @@ async def current_revisions(engine: AsyncEngine) -> set[str]:
         return set()
 
 
-async def upgrade_to_head(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision (a no-op when it already is)."""
+async def upgrade_to_head(engine: AsyncEngine) -> bool:
+    """Bring the schema to the newest revision (a no-op when it already is). On PostgreSQL the
+    migration holds an advisory lock until it commits, so instances starting together migrate one
+    after the other: the first upgrades, the others find the schema at head and do nothing.
+    Returns whether anything was migrated."""
     if await current_revisions(engine) == head_revisions():
-        return
-    from alembic import command
-
+        return False
     async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        before, after = await connection.run_sync(_upgrade)
+    if before != after:
+        log.info("migrated the database from %s to %s", before or "empty", after)
+    return before != after
+
+
+def _upgrade(connection: Connection) -> tuple[str | None, str | None]:
+    """Upgrade to head; the revisions before and after."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    before = MigrationContext.configure(connection).get_current_revision()
+    command.upgrade(alembic_config(connection), "head")
+    return before, MigrationContext.configure(connection).get_current_revision()
 
 
 async def downgrade_to_base(engine: AsyncEngine) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import people
@@ -45,6 +45,11 @@ async def not_started(session: AsyncSession, telegram_id: int, now: datetime) ->
     if person is not None and person.not_started_at is None:
         person.not_started_at = now
     return person
+
+
+async def started(session: AsyncSession, telegram_id: int) -> None:
+    """The bot can write to this person after all (Telegram accepted a message): clear the flag."""
+    await session.execute(update(Person).where(Person.telegram_id == telegram_id).values(not_started_at=None))
 
 
 async def waiting_for(session: AsyncSession, telegram_id: int) -> Sequence[WaitingNotification]:

@@ -1,31 +1,162 @@
-"""Idempotent update handling: each Telegram update id is processed once, even if delivered twice."""
+"""Idempotent update handling: each Telegram update id is handled once, even if delivered twice.
+
+With long polling one process fetches updates and the gate claims each id as it starts handling it.
+In webhook mode this table is also the inbox shared by every instance:
+
+1. the webhook route *records* the update (id, person, JSON) and commits before Telegram gets its 200,
+   so an acknowledged update can no longer be lost with a process;
+2. the instance that received it waits for the person's *turn* (no earlier update of the same person
+   still waiting or being handled anywhere), so one person's updates are handled in order even when
+   they reach different instances;
+3. the gate *claims* it (``handled_at``) exactly once, then the handlers run, and the turn ends;
+4. an update recorded by an instance that died before starting it is *stranded*: any instance picks
+   it up after a grace period and handles it.
+
+A process killed while a handler runs leaves its update claimed: it is never handled a second time
+(no double booking, no second message), and the person's turn lapses after ``TURN_LEASE``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from sqlalchemy import delete
+from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.db import insert_ignoring_conflicts
 from storage.models import ProcessedUpdate
 
 KEEP_PROCESSED_FOR = timedelta(days=2)
+TURN_LEASE = timedelta(seconds=20)
 
 
-async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
-    """Record the update as processed; ``False`` when it was already claimed before."""
+class Turn(StrEnum):
+    """Whether an instance may handle a recorded update now."""
+
+    TAKEN = "taken"  # this instance handles it now; end the turn afterwards
+    DONE = "done"  # it was handled already (a redelivery, or another instance got there first)
+    WAIT = "wait"  # an earlier update of the same person is not finished yet
+
+
+async def record_update(
+    session: AsyncSession, update_id: int, person_key: int | None, payload: str, now: datetime
+) -> bool:
+    """Keep a webhook update before Telegram is told it arrived; ``False`` when it was recorded before
+    (a redelivery), in which case it must not be handled again here."""
     result = await session.execute(
         insert_ignoring_conflicts(session, ProcessedUpdate, ["update_id"]).values(
-            update_id=update_id, processed_at=now
+            update_id=update_id, processed_at=now, payload=payload, person_key=person_key
         )
     )
     return bool(result.rowcount)
 
 
-async def forget_old_updates(session: AsyncSession, now: datetime) -> int:
-    """Drop update ids older than Telegram would ever redeliver; returns how many went."""
+def claim_statement(
+    insert: Callable[[type[ProcessedUpdate]], postgresql.Insert | sqlite.Insert],
+    update_id: int,
+    now: datetime,
+) -> postgresql.Insert | sqlite.Insert:
+    """The statement that claims an update (affects a row only when it was not claimed before): a
+    recorded webhook update gets its ``handled_at``; a polled one is inserted already claimed. For
+    statements that claim and do more at once (the gate's ``storage.admission``)."""
+    return (
+        insert(ProcessedUpdate)
+        .values(update_id=update_id, processed_at=now, handled_at=now)
+        .on_conflict_do_update(
+            index_elements=["update_id"],
+            set_={"handled_at": now},
+            where=ProcessedUpdate.handled_at.is_(None),
+        )
+    )
+
+
+async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
+    """Mark the update as being handled; ``False`` when it was claimed before."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = await session.execute(claim_statement(insert, update_id, now))
+    return bool(result.rowcount)
+
+
+async def take_turn(
+    session: AsyncSession,
+    update_id: int,
+    person_key: int | None,
+    now: datetime,
+    lease: timedelta = TURN_LEASE,
+) -> Turn:
+    """Let this instance handle a recorded update if it is the person's turn: nobody handles it yet
+    and no earlier update of the same person is waiting or being handled (a turn held by a process
+    that died lapses after ``lease``). One conditional UPDATE, so two instances never both win."""
+    earlier = aliased(ProcessedUpdate)
+    earlier_unfinished = (
+        exists()
+        .where(earlier.person_key == person_key, earlier.update_id < update_id)
+        .where(or_(earlier.handled_at.is_(None), earlier.busy_until > now))
+    )
     result = await session.execute(
-        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - KEEP_PROCESSED_FOR)
+        update(ProcessedUpdate)
+        .where(
+            ProcessedUpdate.update_id == update_id,
+            ProcessedUpdate.handled_at.is_(None),
+            or_(ProcessedUpdate.busy_until.is_(None), ProcessedUpdate.busy_until <= now),
+            ~earlier_unfinished,
+        )
+        .values(busy_until=now + lease)
+    )
+    if result.rowcount:
+        return Turn.TAKEN
+    handled_at = await session.scalar(
+        select(ProcessedUpdate.handled_at).where(ProcessedUpdate.update_id == update_id)
+    )
+    return Turn.DONE if handled_at is not None else Turn.WAIT
+
+
+async def end_turn(session: AsyncSession, update_id: int) -> None:
+    """The update is finished: the person's next update may be handled."""
+    await session.execute(
+        update(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id).values(busy_until=None)
+    )
+
+
+async def take_stranded(
+    session: AsyncSession, now: datetime, grace: timedelta, limit: int = 50
+) -> Sequence[str]:
+    """The JSON of recorded updates nobody started within ``grace`` (their instance died before it
+    got to them). Taking them moves their ``processed_at`` to now, so other instances leave them
+    alone for another ``grace``; ``SKIP LOCKED`` keeps two sweeps apart on PostgreSQL."""
+    stranded = (
+        select(ProcessedUpdate.update_id, ProcessedUpdate.payload)
+        .where(
+            ProcessedUpdate.payload.is_not(None),
+            ProcessedUpdate.handled_at.is_(None),
+            ProcessedUpdate.processed_at < now - grace,
+            or_(ProcessedUpdate.busy_until.is_(None), ProcessedUpdate.busy_until <= now),
+        )
+        .order_by(ProcessedUpdate.update_id)
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        stranded = stranded.with_for_update(skip_locked=True)
+    rows = (await session.execute(stranded)).all()
+    if rows:
+        await session.execute(
+            update(ProcessedUpdate)
+            .where(ProcessedUpdate.update_id.in_([row.update_id for row in rows]))
+            .values(processed_at=now)
+        )
+    return [row.payload for row in rows if row.payload is not None]
+
+
+async def forget_old_updates(session: AsyncSession, now: datetime) -> int:
+    """Drop handled update ids older than Telegram would ever redeliver; returns how many went."""
+    result = await session.execute(
+        delete(ProcessedUpdate).where(
+            ProcessedUpdate.processed_at < now - KEEP_PROCESSED_FOR, ProcessedUpdate.handled_at.is_not(None)
+        )
     )
     return int(result.rowcount or 0)

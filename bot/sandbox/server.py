@@ -88,18 +88,6 @@ async def _send_document(world: World, params: dict, uploads: dict) -> Any:
     return await world.send_document(params, await _upload(params, uploads))
 
 
-async def _set_webhook(world: World, params: dict, _uploads: dict) -> bool:
-    world.webhook_url = str(params.get("url") or "")
-    return True
-
-
-async def _delete_webhook(world: World, params: dict, _uploads: dict) -> bool:
-    world.webhook_url = ""
-    if str(params.get("drop_pending_updates")).lower() == "true":
-        world.pending_updates.clear()
-    return True
-
-
 def _sync(function: Callable[[World, dict[str, Any]], Any]) -> Handler:
     async def call(world: World, params: dict[str, Any], _uploads: dict) -> Any:
         return function(world, params)
@@ -119,15 +107,9 @@ METHODS: dict[str, Handler] = {
     "logout": _sync(lambda _world, _params: True),
     "close": _sync(lambda _world, _params: True),
     "getupdates": _async(World.get_updates),
-    "setwebhook": _set_webhook,
-    "deletewebhook": _delete_webhook,
-    "getwebhookinfo": _sync(
-        lambda world, _params: {
-            "url": world.webhook_url,
-            "has_custom_certificate": False,
-            "pending_update_count": len(world.pending_updates),
-        }
-    ),
+    "setwebhook": _async(World.set_webhook),
+    "deletewebhook": _async(World.delete_webhook),
+    "getwebhookinfo": _sync(lambda world, _params: world.webhook_info()),
     "sendmessage": _async(World.send_message),
     "editmessagetext": _async(World.edit_message_text),
     "editmessagereplymarkup": _async(World.edit_message_reply_markup),

@@ -14,11 +14,13 @@ import json
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sandbox import rules
 from bot.sandbox.rules import BotApiError, bad_request
+from bot.sandbox.webhook import DeliveryLog, WebhookDelivery, webhook_settings
 
 CALLBACK_QUERY_LIFETIME = 15 * 60
 CHAT_ACTIONS = frozenset(
@@ -143,6 +145,12 @@ class World:
     calls: list[str] = field(default_factory=list)
     refusals: list[tuple[str, str]] = field(default_factory=list)
     sent_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Webhook delivery (setWebhook): the running delivery, what it did, and its timing.
+    webhook: WebhookDelivery | None = None
+    webhook_log: DeliveryLog = field(default_factory=DeliveryLog)
+    webhook_timeout: float = 10.0
+    redelivery_delays: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+    listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._update_ids = itertools.count(1)
@@ -158,6 +166,8 @@ class World:
 
     async def _notify(self) -> None:
         self.version += 1
+        for listener in self.listeners:
+            listener()
         async with self._changed:
             self._changed.notify_all()
 
@@ -220,9 +230,54 @@ class World:
         return update_id
 
     async def close(self) -> None:
-        """Answer every waiting long poll at once, so the server can shut down promptly."""
+        """Answer every waiting long poll at once and stop webhook delivery, so the server can shut
+        down promptly."""
         self.closing = True
+        await self.stop_webhook()
         await self._notify()
+
+    async def set_webhook(self, params: dict[str, Any]) -> bool:
+        """``setWebhook``: deliver pending and new updates to the URL (an empty URL removes it)."""
+        if not params.get("url"):
+            return await self.delete_webhook(params)
+        settings = webhook_settings(params)
+        if self.webhook is not None and self.webhook.settings == settings:
+            return True  # several instances setting the same webhook change nothing
+        old, self.webhook = self.webhook, WebhookDelivery(self, settings)
+        self.webhook_url = settings.url
+        self.webhook.start()
+        if old is not None:
+            await old.stop()
+        return True
+
+    async def delete_webhook(self, params: dict[str, Any]) -> bool:
+        """``deleteWebhook``: back to getUpdates, optionally dropping what is pending."""
+        await self.stop_webhook()
+        self.webhook_url = ""
+        if str(params.get("drop_pending_updates")).lower() == "true":
+            self.pending_updates.clear()
+        return True
+
+    async def stop_webhook(self) -> None:
+        old, self.webhook = self.webhook, None
+        if old is not None:
+            await old.stop()
+
+    def webhook_info(self) -> dict[str, Any]:
+        """``getWebhookInfo``."""
+        info: dict[str, Any] = {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.pending_updates),
+        }
+        if self.webhook is not None:
+            info["max_connections"] = self.webhook.settings.max_connections
+            if self.webhook.settings.allowed_updates is not None:
+                info["allowed_updates"] = self.webhook.settings.allowed_updates
+        if self.webhook_log.last_error_date is not None:
+            info["last_error_date"] = self.webhook_log.last_error_date
+            info["last_error_message"] = self.webhook_log.last_error_message
+        return info
 
     async def redeliver(self, update_id: int) -> None:
         """Deliver an update again, as Telegram does when a bot crashed before confirming it."""

@@ -28,6 +28,7 @@ from storage.models.cases import (
 )
 from storage.models.desk import CalendarFeed, DeskSession, DeskSignIn
 from storage.models.invites import StaffInvite
+from storage.models.jobs import JobRun
 from storage.models.offers import Category, Offer, OfferChange, OfferStatus, OfferText
 from storage.models.operations import CaseKeyCanary, WaitingNotification
 from storage.models.people import PendingInput, Person, ProcessedUpdate, Role
@@ -54,6 +55,7 @@ __all__ = [
     "DeskSession",
     "DeskSignIn",
     "Goal",
+    "JobRun",
     "NeedAssessment",
     "Offer",
     "OfferChange",

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -43,12 +43,21 @@ class Person(Base):
 
 
 class ProcessedUpdate(Base):
-    """Telegram update ids seen recently, so a redelivered update is handled once."""
+    """Telegram update ids seen recently, so a redelivered update is handled once.
+
+    In webhook mode it is also the inbox: the update is recorded (with its ``payload``) before
+    Telegram gets its 200, ``handled_at`` is set when an instance starts handling it, and
+    ``busy_until`` marks the person's turn while that instance works on it (see ``storage.updates``)."""
 
     __tablename__ = "processed_updates"
+    __table_args__ = (Index("ix_processed_updates_person_key_update_id", "person_key", "update_id"),)
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    payload: Mapped[str | None] = mapped_column(Text)
+    person_key: Mapped[int | None] = mapped_column(BigInteger)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    busy_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PendingInput(Base):

@@ -34,6 +34,9 @@ async def test_a_booking_notice_waits_for_an_advisor_and_arrives_when_she_starts
     await amira.tap(t("ar").pgettext("booking", "✅ Book this appointment"))
 
     assert anna.chat == [], "Telegram does not let the bot write first"
+    # The bot tried once and Telegram refused, as it does for someone who never opened the bot.
+    assert bot.world.refusals == [("sendMessage", "Forbidden: bot can't initiate conversation with a user")]
+    bot.world.refusals.clear()
     async with bot.sessions() as session:
         stored = await people.person_by_telegram_id(session, ADVISOR)
         assert stored is not None

@@ -26,6 +26,16 @@ def without_database_line(err: str) -> str:
     )
 
 
+def problem_lines(err: str) -> list[str]:
+    """What the command said to the operator on stderr (``wegweiser: …``), without the database line
+    and without log records (a migration's progress, for example)."""
+    return [
+        line
+        for line in err.splitlines()
+        if line.startswith("wegweiser: ") and not line.startswith("wegweiser: database ")
+    ]
+
+
 def operator_environment(monkeypatch: pytest.MonkeyPatch, workdir: Path) -> None:
     """No WEGWEISER_* setting from outside the test, the data directory and cwd in ``workdir``."""
     for name in list(os.environ):

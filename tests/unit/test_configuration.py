@@ -16,8 +16,8 @@ from storage.crypto import new_key
 from tests.support.cli import (
     free_port,
     operator_environment,
+    problem_lines,
     sandbox_in_a_thread,
-    without_database_line,
 )
 from tests.support.databases import POSTGRES_ADMIN_DSN, postgres_available
 
@@ -34,7 +34,7 @@ def one_problem(capsys: pytest.CaptureFixture[str]) -> str:
     """The single problem line a failed command printed (besides the database line)."""
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err + captured.out
-    lines = without_database_line(captured.err).strip().splitlines()
+    lines = problem_lines(captured.err)
     assert len(lines) == 1, lines
     return lines[0]
 
@@ -170,7 +170,7 @@ def test_an_unreachable_postgresql_is_one_line_with_the_password_masked(
     captured = capsys.readouterr()
     assert "hunter2" not in captured.err + captured.out
     assert "postgresql://wegweiser:***@127.0.0.1" in captured.err
-    (line,) = without_database_line(captured.err).strip().splitlines()
+    (line,) = problem_lines(captured.err)
     assert line.startswith("wegweiser: WEGWEISER_DATABASE_URL: no PostgreSQL server answers at 127.0.0.1:")
 
 
@@ -220,7 +220,7 @@ def test_an_invalid_token_is_one_line_and_never_shown(
     captured = capsys.readouterr()
     everything = captured.out + captured.err + caplog.text
     assert TOKEN.split(":")[1] not in everything
-    (line,) = without_database_line(captured.err).strip().splitlines()
+    (line,) = problem_lines(captured.err)
     assert line.startswith("wegweiser: WEGWEISER_TELEGRAM_TOKEN: Telegram rejected the token")
 
 

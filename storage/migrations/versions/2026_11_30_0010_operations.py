@@ -2,7 +2,7 @@
 the "not started" flag on people, and invitations made by the operator.
 
 Revision ID: 0010_operations
-Revises: 0012_reminder_uncertain
+Revises: 0011_several_instances
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_operations"
-down_revision = "0012_reminder_uncertain"
+down_revision = "0011_several_instances"
 branch_labels = None
 depends_on = None
 
