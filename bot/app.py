@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -27,17 +27,26 @@ from bot.rate_limit import AnnouncingRateLimiter
 from bot.request import AiohttpRequest
 from handlers import (
     admin,
+    admin_edit,
     advisor,
+    advisor_answers,
+    advisor_cancel,
+    advisor_hours,
     appointments,
     audit_anchor,
     booking,
+    booking_confirm,
     case_digest,
+    commands,
     desk_housekeeping,
     errors,
     fallback,
     gate,
+    menu,
+    moving,
     offers,
     privacy,
+    privacy_export,
     referrals,
     reminders,
     retention_job,
@@ -47,7 +56,6 @@ from handlers import (
     waiting,
 )
 from handlers.context import BotContext, BotData, Runtime
-from locales import SUPPORTED_LANGUAGES, Translator
 from storage import audit, health, jobs, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
@@ -149,11 +157,13 @@ def build_application(
             reminders.schedule_jobs(application.job_queue, settings.reminder_interval_seconds)
             case_digest.schedule_jobs(application.job_queue, runtime.zone)
             retention_job.schedule_jobs(application.job_queue, runtime.zone)
+            commands.schedule_jobs(application.job_queue)  # staff's own command menus, now and on
             desk_housekeeping.schedule_jobs(application.job_queue, runtime.zone)
             audit_anchor.schedule_jobs(application.job_queue, runtime.zone, settings.audit_anchor_file)
-            # Several instances may run these schedules: each occurrence is claimed in the database.
+            # Several instances may run these schedules: each occurrence is claimed in the database
+            # (but the staff-menu sync, which each instance runs for the menus it has set itself).
             once.claim_each_occurrence(
-                application.job_queue, once.instance_name(), except_jobs={reminders.JOB_ID}
+                application.job_queue, once.instance_name(), except_jobs={reminders.JOB_ID, commands.SYNC_JOB}
             )
             if settings.webhook_url:
                 application.job_queue.run_repeating(
@@ -245,57 +255,47 @@ def desk_services(runtime: Runtime, bot_username: str | None) -> DeskServices:
 
 
 def register_handlers(application: Application) -> None:
-    """Every journey, in one visible list. Order matters within group 0: the first match wins,
-    so the catch-alls in ``fallback`` come last."""
+    """Every journey, in one visible list. Each button is its own action (``handlers.buttons``),
+    and the main menu routes through one table (``handlers.menu``), so the order of journeys does
+    not matter; only the catch-alls in ``fallback`` must come last."""
     application.add_handlers(gate.gate_handlers(), group=gate.GATE_GROUP)
+    application.add_handlers(errors.step_handlers(), group=errors.STEP_GROUP)
     application.add_handlers(
         [
             *gate.handlers(),
-            *offers.handlers(),  # before start: it takes the main menu's "offers" button
-            *referrals.handlers(),
-            *booking.handlers(),  # before start: it takes the main menu's "book" button
-            *advisor.handlers(),
-            *appointments.handlers(),  # before start: it takes the main menu's "appointments" button
-            *privacy.handlers(),  # before start: it takes the main menu's "privacy" button
             *start.handlers(),
+            *menu.handlers(),
+            *offers.handlers(),
+            *referrals.handlers(),
+            *booking.handlers(),
+            *booking_confirm.handlers(),
+            *appointments.handlers(),
+            *moving.handlers(),
+            *privacy.handlers(),
+            *privacy_export.handlers(),
+            *advisor.handlers(),
+            *advisor_cancel.handlers(),
+            *advisor_hours.handlers(),
             *staff.handlers(),
             *admin.handlers(),
+            *admin_edit.handlers(),
             # Free text answers an open question of a journey, or else it is a search.
             *typed_answers.handlers(
-                {**admin.TYPED_ANSWERS, **advisor.TYPED_ANSWERS}, otherwise=offers.search
+                {**admin_edit.TYPED_ANSWERS, **advisor_answers.TYPED_ANSWERS}, otherwise=offers.search
             ),
             *fallback.handlers(),
-        ]
+        ],
+        group=errors.JOURNEY_GROUP,
     )
     # After the journeys: what waited for a staff member who had not started the bot yet.
     application.add_handlers(waiting.handlers(), group=waiting.DELIVERY_GROUP)
     application.add_error_handler(errors.on_error)
 
 
-def command_menu(t: Translator) -> list[BotCommand]:
-    return [
-        BotCommand("start", t.pgettext("commands", "Start Wegweiser")),
-        BotCommand("menu", t.pgettext("commands", "Main menu")),
-        BotCommand("offers", t.pgettext("commands", "Offers and clubs")),
-        BotCommand("search", t.pgettext("commands", "Search offers, e.g. /search German course")),
-        BotCommand("book", t.pgettext("commands", "Book a consultation")),
-        BotCommand("appointments", t.pgettext("commands", "My appointments")),
-        BotCommand("privacy", t.pgettext("commands", "Privacy and my data")),
-        BotCommand("language", t.pgettext("commands", "Change the language")),
-        BotCommand("help", t.pgettext("commands", "Help")),
-    ]
-
-
 async def set_command_menus(application: Application, runtime: Runtime) -> None:
     """The command menu in every language, and in the default language for all other phones."""
     try:
-        for language in SUPPORTED_LANGUAGES:
-            await application.bot.set_my_commands(
-                command_menu(Translator(language, runtime.zone)), language_code=language
-            )
-        await application.bot.set_my_commands(
-            command_menu(Translator(runtime.default_language, runtime.zone))
-        )
+        await commands.set_public_menus(application.bot, runtime)
     except TelegramError as error:
         log.warning("could not set the command menus: %s", type(error).__name__)
 

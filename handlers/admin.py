@@ -1,31 +1,35 @@
-"""Admins keep the offer directory current in the bot: list, edit, archive, restore, mark verified,
-and a weekly digest of offers that need checking. Every change is recorded with who and when."""
+"""Admins keep the offer directory current in the bot: list, archive, restore, mark verified, and
+a weekly digest of offers that need checking. Editing an offer's fields is ``handlers.admin_edit``.
+Every change is recorded with who and when."""
 
 from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import time, tzinfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, JobQueue
+from telegram.ext import BaseHandler, JobQueue
 
+from handlers import buttons
 from handlers.appointment_texts import tell
+from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
 from handlers.durations import duration_text
-from handlers.keyboards import button_label, in_rows
+from handlers.keyboards import button_label
 from handlers.offer_cards import category_label, offer_name, weekly_hours
 from handlers.replies import show
-from handlers.typed_answers import AnswerHandler
 from locales import ENDONYMS, Translator
-from storage import offers, pending, people
+from storage import offers, people
 from storage.db import session_scope
-from storage.models import Category, Offer, OfferStatus
-from storage.offers import InvalidValue, NotAllowed, OfferUnavailable
-from storage.pending import Waiting
+from storage.models import Category, Offer, OfferStatus, Role
+from storage.offers import NotAllowed, OfferUnavailable
 
 log = logging.getLogger(__name__)
+ADMINS = (Role.ADMIN,)
 PAGE_SIZE = 8
 TYPED_FIELDS = ("address", "hours", "phone", "email", "website", "languages", "ends_on")
 TEXT_FIELDS = ("name", "summary", "audience", "cost", "details")
@@ -44,6 +48,16 @@ CHOOSE = Action(
 STATUS = Action("astat", (integer(), one_of(("archive", "restore"))))
 VERIFY = Action("aver", (integer(),))
 ATTENTION = Action("aatt")
+
+
+def refusal(t: Translator) -> str:
+    """What everyone but admins hears."""
+    return t.pgettext("admin", "Only admins can change the offer directory.")
+
+
+def admins_button(action: Action, step: buttons.Step) -> BaseHandler:
+    """An admins' button: everyone else hears the refusal; storage re-checks anyway."""
+    return buttons.button(action, step, roles=ADMINS, refusal=refusal)
 
 
 def field_label(t: Translator, field: str) -> str:
@@ -66,47 +80,8 @@ def field_label(t: Translator, field: str) -> str:
     return labels[field]
 
 
-def invalid_value_text(t: Translator, error: InvalidValue) -> str:
-    """Why a typed value was not accepted, in the admin's language."""
-    reasons = {
-        "empty": t.pgettext("admin", "This field must not be empty."),
-        "too_long": t.pgettext(
-            "admin", "This is too long: at most {limit} characters.", limit=error.limit or 0
-        ),
-        "hours": t.pgettext(
-            "admin", "Please write opening hours like this: mon 09:00-12:00, 14:00-16:00; thu 17:00-19:00"
-        ),
-        "phone": t.pgettext("admin", "Please write a phone number like this: +49 7150 123456"),
-        "email": t.pgettext("admin", "Please write an e-mail address like this: name@example.org"),
-        "website": t.pgettext("admin", "Please write a web address starting with https://"),
-        "languages": t.pgettext(
-            "admin", "Please write language codes separated by commas, like this: de, en, ar"
-        ),
-        "date": t.pgettext("admin", "Please write a date like this: 2026-12-31"),
-    }
-    return reasons.get(error.reason, t.pgettext("admin", "This value does not fit this field."))
-
-
-async def _refuse(update: Update, context: BotContext) -> None:
-    t = context.t
-    text = t.pgettext("admin", "Only admins can change the offer directory.")
-    if update.callback_query:
-        await update.callback_query.answer(text, show_alert=True)
-    elif update.effective_message:
-        await update.effective_message.reply_text(text)
-
-
-def _is_admin(context: BotContext) -> bool:
-    return context.viewer is not None and context.viewer.role == "admin"
-
-
-async def home(update: Update, context: BotContext) -> None:
+async def home(update: Update, context: BotContext, _fields: Fields = ()) -> None:
     """/admin: the directory at a glance."""
-    if not _is_admin(context):
-        await _refuse(update, context)
-        return
-    if update.callback_query:
-        await update.callback_query.answer()
     t = context.t
     today = context.now().astimezone(context.runtime.zone).date()
     async with session_scope(context.runtime.sessions) as session:
@@ -142,22 +117,14 @@ def _status_mark(offer: Offer, today_ended: bool) -> str:
     return "⏹ " if today_ended else ""
 
 
-async def offer_list(update: Update, context: BotContext) -> None:
+async def offer_list(update: Update, context: BotContext, fields: Fields) -> None:
     """Every offer, archived ones too, a page at a time."""
-    query = update.callback_query
-    fields = LIST.decode(query.data if query else None)
-    if query is None or fields is None:
-        return
-    if not _is_admin(context):
-        await _refuse(update, context)
-        return
-    await query.answer()
     t = context.t
     today = context.now().astimezone(context.runtime.zone).date()
     async with session_scope(context.runtime.sessions) as session:
         everything = list(await offers.all_offers(session))
     pages = max(1, -(-len(everything) // PAGE_SIZE))
-    page = min(int(fields[0]), pages - 1)
+    page = min(fields[0], pages - 1)
     rows = [
         [
             InlineKeyboardButton(
@@ -241,7 +208,7 @@ def admin_card_keyboard(t: Translator, offer: Offer) -> InlineKeyboardMarkup:
     )
 
 
-async def _show_admin_card(
+async def show_admin_card(
     update: Update, context: BotContext, offer_id: int, note: str | None = None
 ) -> None:
     t = context.t
@@ -266,200 +233,14 @@ async def _show_admin_card(
     await show(update, context, text, admin_card_keyboard(t, offer))
 
 
-async def card(update: Update, context: BotContext) -> None:
+async def card(update: Update, context: BotContext, fields: Fields) -> None:
     """One offer as admins see it, with what they can do."""
-    query = update.callback_query
-    fields = CARD.decode(query.data if query else None)
-    if query is None or fields is None:
-        return
-    if not _is_admin(context):
-        await _refuse(update, context)
-        return
-    await query.answer()
-    await _show_admin_card(update, context, int(fields[0]))
+    await show_admin_card(update, context, fields[0])
 
 
-async def edit_menu(update: Update, context: BotContext) -> None:
-    """Which field to change."""
-    query = update.callback_query
-    fields = EDIT.decode(query.data if query else None)
-    if query is None or fields is None:
-        return
-    if not _is_admin(context):
-        await _refuse(update, context)
-        return
-    await query.answer()
-    t = context.t
-    offer_id = int(fields[0])
-    names = (*TEXT_FIELDS, "category", *TYPED_FIELDS, "barrier_free")
-    buttons = [
-        InlineKeyboardButton(field_label(t, name), callback_data=FIELD.encode(offer_id, name))
-        for name in names
-    ]
-    rows = in_rows(buttons, 2)
-    rows.append([InlineKeyboardButton(t.pgettext("admin", "« Back"), callback_data=CARD.encode(offer_id))])
-    await show(
-        update, context, t.pgettext("admin", "What would you like to change?"), InlineKeyboardMarkup(rows)
-    )
-
-
-async def choose_field(update: Update, context: BotContext) -> None:
-    """A field was chosen: offer its choices, its languages, or ask for the new value."""
-    query = update.callback_query
-    fields = FIELD.decode(query.data if query else None)
-    if query is None or fields is None or context.viewer is None:
-        return
-    if not _is_admin(context):
-        await _refuse(update, context)
-        return
-    await query.answer()
-    t = context.t
-    offer_id, field = int(fields[0]), fields[1]
-    back = [InlineKeyboardButton(t.pgettext("admin", "« Back"), callback_data=EDIT.encode(offer_id))]
-    if field == "category":
-        rows = [
-            [
-                InlineKeyboardButton(
-                    category_label(t, c.value), callback_data=CHOOSE.encode(offer_id, field, c.value)
-                )
-            ]
-            for c in Category
-        ]
-        await show(
-            update, context, t.pgettext("admin", "Choose the topic:"), InlineKeyboardMarkup([*rows, back])
-        )
-        return
-    if field == "barrier_free":
-        rows = [
-            [
-                InlineKeyboardButton(
-                    t.pgettext("admin", "Yes"), callback_data=CHOOSE.encode(offer_id, field, "yes")
-                ),
-                InlineKeyboardButton(
-                    t.pgettext("admin", "No"), callback_data=CHOOSE.encode(offer_id, field, "no")
-                ),
-            ]
-        ]
-        await show(
-            update,
-            context,
-            t.pgettext("admin", "Is the place barrier-free?"),
-            InlineKeyboardMarkup([*rows, back]),
-        )
-        return
-    if field in TEXT_FIELDS:
-        async with session_scope(context.runtime.sessions) as session:
-            try:
-                offer = await offers.admin_offer(session, offer_id)
-            except OfferUnavailable:
-                await _show_admin_card(update, context, offer_id)
-                return
-        rows = [
-            [
-                InlineKeyboardButton(
-                    t.language_name(text.language),
-                    callback_data=TEXT_LANGUAGE.encode(offer_id, field, text.language),
-                )
-            ]
-            for text in offer.texts
-            if text.language in ENDONYMS
-        ]
-        await show(
-            update,
-            context,
-            t.pgettext("admin", "In which language? (Add new languages with a directory file.)"),
-            InlineKeyboardMarkup([*rows, back]),
-        )
-        return
-    await _ask_for_value(update, context, {"offer_id": offer_id, "field": field})
-
-
-async def choose_text_language(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    fields = TEXT_LANGUAGE.decode(query.data if query else None)
-    if query is None or fields is None:
-        return
-    if not _is_admin(context):
-        await _refuse(update, context)
-        return
-    await query.answer()
-    await _ask_for_value(
-        update, context, {"offer_id": int(fields[0]), "field": fields[1], "language": fields[2]}
-    )
-
-
-async def _ask_for_value(update: Update, context: BotContext, payload: dict) -> None:
-    assert context.viewer is not None
-    t = context.t
-    async with session_scope(context.runtime.sessions) as session:
-        await pending.wait_for_text(session, context.viewer.person_id, WAITING_KIND, payload, context.now())
-    hint = {
-        "hours": t.pgettext("admin", "Example: mon 09:00-12:00, 14:00-16:00; thu 17:00-19:00"),
-        "languages": t.pgettext("admin", "Example: de, en, ar"),
-        "ends_on": t.pgettext("admin", "Example: 2026-12-31"),
-    }.get(payload["field"], "")
-    text = t.pgettext(
-        "admin",
-        "Please send the new value for “{field}”. Send a single - to clear it. "
-        "/cancel stops without a change.",
-        field=field_label(t, payload["field"]),
-    )
-    await show(update, context, f"{text}\n{hint}".strip(), None)
-
-
-async def receive_value(update: Update, context: BotContext, waiting: Waiting) -> None:
-    """The typed new value: save it, or explain what is wrong and keep waiting."""
-    message = update.effective_message
-    if message is None or message.text is None or context.viewer is None:
-        return
-    t = context.t
-    payload = waiting.payload
-    value = "" if message.text.strip() == "-" else message.text
-    note = t.pgettext("admin", "✅ Saved.")
-    rejected: InvalidValue | None = None
-    async with session_scope(context.runtime.sessions) as session:
-        try:
-            if "language" in payload:
-                await offers.set_offer_text(
-                    session,
-                    context.viewer.telegram_id,
-                    payload["offer_id"],
-                    payload["language"],
-                    payload["field"],
-                    value,
-                    context.now(),
-                )
-            else:
-                await offers.set_offer_value(
-                    session,
-                    context.viewer.telegram_id,
-                    payload["offer_id"],
-                    payload["field"],
-                    value,
-                    context.now(),
-                )
-            await pending.stop_waiting(session, context.viewer.person_id)
-        except InvalidValue as error:
-            rejected = error
-        except (NotAllowed, OfferUnavailable):
-            await pending.stop_waiting(session, context.viewer.person_id)
-            note = t.pgettext("admin", "Not saved: the offer is gone or you are no longer an admin.")
-    if rejected is not None:
-        await message.reply_text(
-            t.pgettext(
-                "admin",
-                "Not saved. {reason}\nPlease try again, or /cancel.",
-                reason=invalid_value_text(t, rejected),
-            )
-        )
-        return
-    back = InlineKeyboardButton(
-        t.pgettext("admin", "« Back to the offer"), callback_data=CARD.encode(payload["offer_id"])
-    )
-    await message.reply_text(note, reply_markup=InlineKeyboardMarkup([[back]]))
-
-
-async def _apply(update: Update, context: BotContext, offer_id: int, change) -> None:
+async def apply_change(
+    update: Update, context: BotContext, offer_id: int, change: Callable[[AsyncSession], Awaitable[object]]
+) -> Answer:
     """Run one admin change; storage re-checks the role whatever the button said."""
     assert context.viewer is not None
     t = context.t
@@ -473,42 +254,18 @@ async def _apply(update: Update, context: BotContext, offer_id: int, change) -> 
         except OfferUnavailable:
             note = None
     if not allowed:
-        await _refuse(update, context)
-        return
-    if update.callback_query:
-        await update.callback_query.answer(
-            note or t.pgettext("admin", "This offer does not exist (any more).")
-        )
-    await _show_admin_card(update, context, offer_id, note)
+        raise Refused(refusal(t))
+    await show_admin_card(update, context, offer_id, note)
+    return Answer(note or t.pgettext("admin", "This offer does not exist (any more)."))
 
 
-async def set_choice(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    fields = CHOOSE.decode(query.data if query else None)
-    if query is None or fields is None or context.viewer is None:
-        return
-    offer_id, field, value = int(fields[0]), fields[1], fields[2]
-    if field == "category" and value in ("yes", "no"):
-        await query.answer(context.t.pgettext("admin", "This value does not fit this field."))
-        return
-    telegram_id, now = context.viewer.telegram_id, context.now()
-    await _apply(
-        update,
-        context,
-        offer_id,
-        lambda session: offers.set_offer_value(session, telegram_id, offer_id, field, value, now),
-    )
-
-
-async def set_status(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    fields = STATUS.decode(query.data if query else None)
-    if query is None or fields is None or context.viewer is None:
-        return
-    offer_id = int(fields[0])
+async def set_status(update: Update, context: BotContext, fields: Fields) -> Answer:
+    """Archive or restore an offer."""
+    assert context.viewer is not None
+    offer_id = fields[0]
     status = OfferStatus.ARCHIVED if fields[1] == "archive" else OfferStatus.ACTIVE
     telegram_id, now = context.viewer.telegram_id, context.now()
-    await _apply(
+    return await apply_change(
         update,
         context,
         offer_id,
@@ -516,15 +273,13 @@ async def set_status(update: Update, context: BotContext) -> None:
     )
 
 
-async def verify(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    fields = VERIFY.decode(query.data if query else None)
-    if query is None or fields is None or context.viewer is None:
-        return
-    offer_id = int(fields[0])
+async def verify(update: Update, context: BotContext, fields: Fields) -> Answer:
+    """Mark an offer as checked today."""
+    assert context.viewer is not None
+    offer_id = fields[0]
     telegram_id, now = context.viewer.telegram_id, context.now()
     today = now.astimezone(context.runtime.zone).date()
-    await _apply(
+    return await apply_change(
         update,
         context,
         offer_id,
@@ -577,12 +332,8 @@ def attention_keyboard(t: Translator, attention: offers.Freshness) -> InlineKeyb
     return InlineKeyboardMarkup(rows)
 
 
-async def needs_attention(update: Update, context: BotContext) -> None:
-    if not _is_admin(context):
-        await _refuse(update, context)
-        return
-    if update.callback_query:
-        await update.callback_query.answer()
+async def needs_attention(update: Update, context: BotContext, _fields: Fields) -> None:
+    """The offers that need checking, each a button to its card."""
     today = context.now().astimezone(context.runtime.zone).date()
     async with session_scope(context.runtime.sessions) as session:
         attention = await offers.offers_needing_attention(session, today)
@@ -627,20 +378,13 @@ def schedule_jobs(job_queue: JobQueue, zone: tzinfo) -> None:
     )
 
 
-TYPED_ANSWERS: dict[str, AnswerHandler] = {WAITING_KIND: receive_value}
-
-
 def handlers() -> list[BaseHandler]:
     return [
-        CommandHandler("admin", home),
-        CallbackQueryHandler(home, pattern=HOME.matches),
-        CallbackQueryHandler(offer_list, pattern=LIST.matches),
-        CallbackQueryHandler(card, pattern=CARD.matches),
-        CallbackQueryHandler(edit_menu, pattern=EDIT.matches),
-        CallbackQueryHandler(choose_field, pattern=FIELD.matches),
-        CallbackQueryHandler(choose_text_language, pattern=TEXT_LANGUAGE.matches),
-        CallbackQueryHandler(set_choice, pattern=CHOOSE.matches),
-        CallbackQueryHandler(set_status, pattern=STATUS.matches),
-        CallbackQueryHandler(verify, pattern=VERIFY.matches),
-        CallbackQueryHandler(needs_attention, pattern=ATTENTION.matches),
+        buttons.command("admin", home, roles=ADMINS, refusal=refusal),
+        admins_button(HOME, home),
+        admins_button(LIST, offer_list),
+        admins_button(CARD, card),
+        admins_button(STATUS, set_status),
+        admins_button(VERIFY, verify),
+        admins_button(ATTENTION, needs_attention),
     ]

@@ -12,6 +12,7 @@ from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
 from handlers import waiting
+from handlers.errors import is_block, is_network_blip
 from locales import Html, Translator
 from storage import people
 from storage.appointment_views import AppointmentView
@@ -120,8 +121,11 @@ def summary_lines(t: Translator, view: AppointmentView) -> str:
     )
 
 
-def advisor_notice(t: Translator, view: AppointmentView, event: str) -> str:
-    """What the advisor is told when a booking is made, cancelled or moved."""
+def advisor_notice(
+    t: Translator, view: AppointmentView, event: str, previous: tuple[datetime, datetime] | None = None
+) -> str:
+    """What the advisor is told when a booking is made, cancelled or moved (a move names the
+    ``previous`` time too)."""
     appointment = view.appointment
     headline = {
         "booked": t.pgettext("advisor", "📅 <b>New booking</b>"),
@@ -138,14 +142,22 @@ def advisor_notice(t: Translator, view: AppointmentView, event: str) -> str:
         topic=topic_label(t, appointment.topic),
         language=staff_language_text(t, appointment.language, appointment.interpreter),
     )
+    if event == "moved" and previous is not None:
+        details = t.pgettext(
+            "advisor",
+            "Before: {before}\nNow: {details}",
+            before=when_text(t, *previous),
+            details=Html(details),
+        )
     return f"{headline}\n{details}"
 
 
 async def tell(
     bot: Bot, sessions: SessionFactory, person: Person | None, text: str, now: datetime, **kwargs: object
 ) -> bool:
-    """Send to a person; a person who blocked the bot is marked and ``False`` returned. For staff who
-    have not started the bot yet the message waits in the database (``True``: it will arrive)."""
+    """Send to a person; ``False`` when it did not arrive (a person who blocked the bot is marked;
+    anything but a block or a network blip is logged as the bug it is). For staff who have not
+    started the bot yet the message waits in the database (``True``: it will arrive)."""
     if person is None or person.blocked_at is not None:
         return False
     try:
@@ -154,11 +166,20 @@ async def tell(
         if person.is_staff and waiting.cannot_initiate(error):
             await waiting.hold(sessions, person, text, kwargs.get("reply_markup"), now)
             return True
-        async with session_scope(sessions) as session:
-            await people.mark_blocked(session, person.telegram_id, now)
+        if is_block(error):
+            async with session_scope(sessions) as session:
+                await people.mark_blocked(session, person.telegram_id, now)
+        else:
+            log.error("message not delivered: %s", type(error).__name__, exc_info=error)
         return False
     except TelegramError as error:
-        log.warning("message not delivered: %s", type(error).__name__)
+        if is_block(error):
+            async with session_scope(sessions) as session:
+                await people.mark_blocked(session, person.telegram_id, now)
+        elif is_network_blip(error):
+            log.warning("message not delivered: %s", type(error).__name__)
+        else:  # a bug in what we sent, or a refusal we do not expect: never silent
+            log.error("message not delivered: %s", type(error).__name__, exc_info=error)
         return False
     if person.not_started_at is not None:  # added before they wrote, but Telegram lets us write now
         await waiting.reached(sessions, person)

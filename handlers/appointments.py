@@ -1,31 +1,23 @@
-"""My appointments: see what is booked, cancel (with an optional reason) or move to another time."""
+"""My appointments: see what is booked, cancel (with an optional reason), "I will come" from a
+reminder, and telling the waiting list about freed times. Moving is ``handlers.moving``."""
 
 from __future__ import annotations
 
 import html
-from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler
 
+from handlers import buttons
 from handlers.appointment_texts import summary_lines, tell, when_text
-from handlers.booking import (
-    CHOOSE_TIME,
-    START,
-    another_day_label,
-    day_code,
-    day_label,
-    day_of,
-    free_days,
-    minute_of,
-    moment_of,
-    notify_advisor,
-    refusal_text,
-)
+from handlers.booking import CHOOSE_TIME, START, refusal_text
+from handlers.booking_confirm import notify_advisor
+from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.days import minute_of
 from handlers.durations import duration_text
-from handlers.keyboards import MENU, back_to_menu, in_rows
+from handlers.keyboards import MENU
 from handlers.replies import show
 from locales import Translator
 from storage import booking, waiting_list
@@ -33,7 +25,6 @@ from storage.appointment_views import AppointmentView, load_view
 from storage.booking import CANCEL_REASONS, BookingRefused
 from storage.db import session_scope
 from storage.models import Person
-from storage.slots import Slot, free_slots
 
 LIST = Action("mine")
 DETAIL = Action("appt", (integer(),))
@@ -41,7 +32,6 @@ CANCEL = Action("pcan", (integer(),))
 CANCEL_FOR = Action("pcand", (integer(), one_of(CANCEL_REASONS)))
 MOVE = Action("pmove", (integer(),))
 MOVE_DAY = Action("pmday", (integer(), r"20[0-9]{6}"))
-MOVE_TO = Action("pmto", (integer(), integer(10)))
 MOVE_OK = Action("pmok", (integer(), integer(10), integer()))
 CONFIRMED = Action("pcome", (integer(),))
 
@@ -57,13 +47,24 @@ def reason_label(t: Translator, reason: str) -> str:
     return labels[reason]
 
 
-async def show_list(update: Update, context: BotContext) -> None:
+def book_or_menu(t: Translator) -> InlineKeyboardMarkup:
+    """Two ways on when nothing is booked (any more): book a consultation, or the main menu."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.pgettext("menu", "📅 Book a consultation"), callback_data=START.encode("-")
+                )
+            ],
+            [InlineKeyboardButton(t.pgettext("menu", "« Main menu"), callback_data=MENU.encode("home"))],
+        ]
+    )
+
+
+async def show_list(update: Update, context: BotContext, _fields: Fields = ()) -> None:
     """/appointments, or the menu button: the person's open appointments."""
-    if update.callback_query:
-        await update.callback_query.answer()
     viewer = context.viewer
-    if viewer is None:
-        return
+    assert viewer is not None
     t = context.t
     async with session_scope(context.runtime.sessions) as session:
         upcoming = await booking.open_appointments(session, viewer.person_id, context.now())
@@ -72,20 +73,7 @@ async def show_list(update: Update, context: BotContext) -> None:
             update,
             context,
             t.pgettext("appointments", "You have no open appointments."),
-            InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            t.pgettext("menu", "📅 Book a consultation"), callback_data=START.encode("-")
-                        )
-                    ],
-                    [
-                        InlineKeyboardButton(
-                            t.pgettext("menu", "« Main menu"), callback_data=MENU.encode("home")
-                        )
-                    ],
-                ]
-            ),
+            book_or_menu(t),
         )
         return
     rows = [
@@ -113,30 +101,20 @@ async def show_list(update: Update, context: BotContext) -> None:
     )
 
 
-async def _own_view(update: Update, context: BotContext, appointment_id: int) -> AppointmentView | None:
+async def own_view(context: BotContext, appointment_id: int) -> AppointmentView:
     """The person's own appointment, or a clear refusal (another person's id, or unknown)."""
     viewer = context.viewer
     assert viewer is not None
     async with session_scope(context.runtime.sessions) as session:
         view = await load_view(session, appointment_id, context.runtime.municipality)
     if view is None or view.appointment.person_id != viewer.person_id:
-        if update.callback_query:
-            await update.callback_query.answer(
-                context.t.pgettext("booking", "This appointment is not yours."), show_alert=True
-            )
-        return None
+        raise Refused(context.t.pgettext("booking", "This appointment is not yours."))
     return view
 
 
-async def show_detail(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    fields = DETAIL.decode(query.data if query else None)
-    if query is None or fields is None or context.viewer is None:
-        return
-    view = await _own_view(update, context, int(fields[0]))
-    if view is None:
-        return
-    await query.answer()
+async def show_detail(update: Update, context: BotContext, fields: Fields) -> None:
+    """One appointment, with "move" and "cancel"."""
+    view = await own_view(context, fields[0])
     t = context.t
     appointment = view.appointment
     if appointment.status != "booked" or appointment.starts_at <= context.now():
@@ -181,15 +159,9 @@ async def show_detail(update: Update, context: BotContext) -> None:
     )
 
 
-async def ask_reason(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    fields = CANCEL.decode(query.data if query else None)
-    if query is None or fields is None or context.viewer is None:
-        return
-    view = await _own_view(update, context, int(fields[0]))
-    if view is None:
-        return
-    await query.answer()
+async def ask_reason(update: Update, context: BotContext, fields: Fields) -> None:
+    """Cancelling, step 1: really, and why?"""
+    view = await own_view(context, fields[0])
     t = context.t
     rows = [
         [
@@ -219,13 +191,11 @@ async def ask_reason(update: Update, context: BotContext) -> None:
     )
 
 
-async def cancel(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    fields = CANCEL_FOR.decode(query.data if query else None)
+async def cancel(update: Update, context: BotContext, fields: Fields) -> None:
+    """Cancelling, step 2: cancelled; the advisor and the waiting list are told."""
     viewer = context.viewer
-    if query is None or fields is None or viewer is None:
-        return
-    appointment_id, reason = int(fields[0]), fields[1]
+    assert viewer is not None
+    appointment_id, reason = fields[0], fields[1]
     t = context.t
     refused = None
     async with session_scope(context.runtime.sessions) as session:
@@ -236,23 +206,12 @@ async def cancel(update: Update, context: BotContext) -> None:
         except BookingRefused as error:
             refused = error.reason
     if refused is not None:
-        await query.answer(refusal_text(t, refused, 0)[:200], show_alert=True)
-        return
-    await query.answer()
+        raise Refused(refusal_text(t, refused, 0))
     await show(
         update,
         context,
         t.pgettext("appointments", "Your appointment is cancelled. Thank you for letting us know."),
-        InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        t.pgettext("menu", "📅 Book a consultation"), callback_data=START.encode("-")
-                    )
-                ],
-                [InlineKeyboardButton(t.pgettext("menu", "« Main menu"), callback_data=MENU.encode("home"))],
-            ]
-        ),
+        book_or_menu(t),
     )
     await notify_advisor(context, appointment_id, "cancelled")
     await offer_freed_times(context)
@@ -296,168 +255,18 @@ async def offer_freed_times(context: BotContext) -> None:
         )
 
 
-async def move_days(update: Update, context: BotContext) -> None:
-    """Moving, step 1: days with free times of the same length."""
-    query = update.callback_query
-    fields = MOVE.decode(query.data if query else None)
-    if query is None or fields is None:
-        return
-    view = await _own_view(update, context, int(fields[0]))
-    if view is None:
-        return
-    await query.answer()
-    t = context.t
-    slots = await _free_for_move(context, view)
-    days = free_days(slots, context.runtime.zone)
-    back = [
-        InlineKeyboardButton(
-            t.pgettext("appointments", "↩ Keep the appointment"),
-            callback_data=DETAIL.encode(view.appointment.id),
-        )
-    ]
-    if not days:
-        await show(
-            update,
-            context,
-            t.pgettext("appointments", "Sorry, there is no other free time in the next weeks."),
-            InlineKeyboardMarkup([back]),
-        )
-        return
-    buttons = [
-        InlineKeyboardButton(
-            day_label(t, day), callback_data=MOVE_DAY.encode(view.appointment.id, day_code(day))
-        )
-        for day in days
-    ]
-    await show(
-        update,
-        context,
-        t.pgettext("appointments", "To which day would you like to move it?"),
-        InlineKeyboardMarkup([*in_rows(buttons, 3), back]),
-    )
-
-
-async def _free_for_move(context: BotContext, view: AppointmentView, day: date | None = None) -> list[Slot]:
-    appointment = view.appointment
-    async with session_scope(context.runtime.sessions) as session:
-        return await free_slots(
-            session,
-            context.runtime.policy,
-            context.now(),
-            appointment.person_id,
-            appointment.language,
-            appointment.interpreter,
-            day=day,
-            moving=appointment,
-        )
-
-
-async def move_times(update: Update, context: BotContext) -> None:
-    """Moving, step 2: free times on the chosen day."""
-    query = update.callback_query
-    fields = MOVE_DAY.decode(query.data if query else None)
-    if query is None or fields is None:
-        return
-    view = await _own_view(update, context, int(fields[0]))
-    day = day_of(fields[1])
-    if view is None:
-        return
-    await query.answer()
-    t = context.t
-    slots = await _free_for_move(context, view, day) if day else []
-    buttons = [
-        InlineKeyboardButton(
-            t.time(slot.starts_at),
-            callback_data=MOVE_OK.encode(view.appointment.id, minute_of(slot.starts_at), slot.advisor_id),
-        )
-        for slot in slots
-    ]
-    rows = in_rows(buttons, 4)
-    rows.append([InlineKeyboardButton(another_day_label(t), callback_data=MOVE.encode(view.appointment.id))])
-    rows.append(
-        [
-            InlineKeyboardButton(
-                t.pgettext("appointments", "↩ Keep the appointment"),
-                callback_data=DETAIL.encode(view.appointment.id),
-            )
-        ]
-    )
-    text = (
-        t.pgettext(
-            "appointments", "Free times on {date}. Tap one to move your appointment there:", date=t.date(day)
-        )
-        if slots and day
-        else refusal_text(t, "taken", 0)
-    )
-    await show(update, context, text, InlineKeyboardMarkup(rows))
-
-
-async def move(update: Update, context: BotContext) -> None:
-    """Moving, step 3: the new time is held before the old one is released."""
-    query = update.callback_query
-    fields = MOVE_OK.decode(query.data if query else None)
-    viewer = context.viewer
-    if query is None or fields is None or viewer is None:
-        return
-    appointment_id, minute, advisor_id = int(fields[0]), fields[1], int(fields[2])
-    t = context.t
-    refused = None
-    async with session_scope(context.runtime.sessions) as session:
-        try:
-            await booking.move(
-                session,
-                context.runtime.policy,
-                context.now(),
-                appointment_id,
-                viewer.person_id,
-                advisor_id,
-                moment_of(minute),
-            )
-        except BookingRefused as error:
-            refused = error.reason
-    if refused is not None:
-        await query.answer(refusal_text(t, refused, 0)[:200], show_alert=True)
-        return
-    await query.answer(t.pgettext("appointments", "Moved."))
-    async with session_scope(context.runtime.sessions) as session:
-        view = await load_view(session, appointment_id, context.runtime.municipality)
-    assert view is not None
-    await show(
-        update,
-        context,
-        t.pgettext("appointments", "✅ <b>Your appointment has been moved.</b>")
-        + "\n\n"
-        + summary_lines(t, view),
-        back_to_menu(t),
-    )
-    await notify_advisor(context, appointment_id, "moved")
-    await offer_freed_times(context)
-
-
-async def confirm_attendance(update: Update, context: BotContext) -> None:
+async def confirm_attendance(update: Update, context: BotContext, fields: Fields) -> Answer:
     """The "I will come" button of a reminder: a thank-you, nothing stored."""
-    query = update.callback_query
-    fields = CONFIRMED.decode(query.data if query else None)
-    if query is None or fields is None:
-        return
-    view = await _own_view(update, context, int(fields[0]))
-    if view is None:
-        return
-    await query.answer(context.t.pgettext("appointments", "Thank you, see you then!"))
+    await own_view(context, fields[0])
+    return Answer(context.t.pgettext("appointments", "Thank you, see you then!"))
 
 
 def handlers() -> list[BaseHandler]:
     return [
-        CommandHandler("appointments", show_list),
-        # "menu:appointments" comes from the main menu (handlers.keyboards).
-        CallbackQueryHandler(
-            show_list, pattern=lambda data: LIST.matches(data) or data == "menu:appointments"
-        ),
-        CallbackQueryHandler(show_detail, pattern=DETAIL.matches),
-        CallbackQueryHandler(ask_reason, pattern=CANCEL.matches),
-        CallbackQueryHandler(cancel, pattern=CANCEL_FOR.matches),
-        CallbackQueryHandler(move_days, pattern=MOVE.matches),
-        CallbackQueryHandler(move_times, pattern=MOVE_DAY.matches),
-        CallbackQueryHandler(move, pattern=MOVE_OK.matches),
-        CallbackQueryHandler(confirm_attendance, pattern=CONFIRMED.matches),
+        buttons.command("appointments", show_list),
+        buttons.button(LIST, show_list),
+        buttons.button(DETAIL, show_detail),
+        buttons.button(CANCEL, ask_reason),
+        buttons.button(CANCEL_FOR, cancel),
+        buttons.button(CONFIRMED, confirm_attendance),
     ]

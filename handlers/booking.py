@@ -1,31 +1,32 @@
-"""Booking a consultation: consent (once), topic, language or interpreter, day, time, summary, confirm.
+"""Booking a consultation: consent (once), topic, language or interpreter, day, time, summary.
+The last step, confirming, is ``handlers.booking_confirm``.
 
 Every step's button carries where the person is (topic, language, the offer it is about, the time),
-so a restart between two taps loses nothing; the last step re-checks everything in ``storage``.
+so a restart between two taps loses nothing; confirming re-checks everything in ``storage``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler
 
-from handlers import calendar_files
-from handlers.appointment_texts import advisor_notice, summary_lines, summary_text, tell, topic_label
+from handlers import buttons
+from handlers.appointment_texts import summary_text, topic_label
+from handlers.buttons import Answer, Fields
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
+from handlers.days import another_day_label, day_code, day_label, day_of, free_days, minute_of, moment_of
 from handlers.durations import duration_text
 from handlers.keyboards import MENU, back_to_menu, in_rows
 from handlers.replies import show
 from locales import ENDONYMS, SUPPORTED_LANGUAGES, Translator
-from storage import advisors, booking, consent, people, slots, waiting_list
-from storage.appointment_views import load_view
-from storage.booking import TOPICS, BookingRefused
+from storage import advisors, booking, consent, slots
+from storage.booking import TOPICS
 from storage.consent import Purpose
 from storage.db import session_scope
 from storage.models import Person
-from storage.reminders import BEFORE
 
 LANGUAGE_CHOICE = one_of((*SUPPORTED_LANGUAGES, "i"))  # "i": the person's language, with an interpreter
 ABOUT = r"-|0|[1-9][0-9]{0,8}"  # the offer the consultation is about, or "-"
@@ -40,47 +41,14 @@ CONFIRM = Action("bok", (TOPIC, LANGUAGE_CHOICE, integer(10), integer(), ABOUT))
 WAIT = Action("bwait", (TOPIC, LANGUAGE_CHOICE))
 # Days: a day of the window (YYYYMMDD), shared with moving (which carries the appointment instead).
 CHOOSE_DAY = Action("bday", (TOPIC, LANGUAGE_CHOICE, r"20[0-9]{6}", ABOUT))
-MAX_DAYS = 12
 
 
-def minute_of(moment: datetime) -> int:
-    return int(moment.timestamp() // 60)
-
-
-def moment_of(minute: str | int) -> datetime:
-    return datetime.fromtimestamp(int(minute) * 60, UTC)
-
-
-def day_code(day: date) -> str:
-    return day.strftime("%Y%m%d")
-
-
-def day_of(code: str) -> date | None:
-    try:
-        return datetime.strptime(code, "%Y%m%d").date()
-    except ValueError:
-        return None
-
-
-def free_days(free: list[slots.Slot], zone: tzinfo) -> list[date]:
-    """The first days (local dates) that have free times, for a day picker."""
-    return sorted({slot.starts_at.astimezone(zone).date() for slot in free})[:MAX_DAYS]
-
-
-def day_label(t: Translator, day: date) -> str:
-    return t.day(day)
-
-
-def another_day_label(t: Translator) -> str:
-    return t.pgettext("booking", "📅 Another day")
-
-
-def _language(choice: str, viewer_language: str) -> tuple[str, bool]:
+def language_of(choice: str, viewer_language: str) -> tuple[str, bool]:
     """The language code and whether an interpreter is needed, from a language button."""
     return (viewer_language, True) if choice == "i" else (choice, False)
 
 
-def _about(value: str) -> int | None:
+def offer_about(value: str) -> int | None:
     return None if value == "-" else int(value)
 
 
@@ -90,6 +58,11 @@ def cancel_row(t: Translator) -> list[InlineKeyboardButton]:
 
 def refusal_text(t: Translator, reason: str, max_open: int) -> str:
     """Why a booking step did not work, in the person's language."""
+    if reason == "too_soon":
+        return t.pgettext(
+            "booking",
+            "This time is now too soon to book online. Please choose a later one.",
+        )
     texts = {
         "taken": t.pgettext(
             "booking", "Sorry, this time was just taken by someone else. Please choose another one."
@@ -118,45 +91,53 @@ def refusal_text(t: Translator, reason: str, max_open: int) -> str:
     )
 
 
+def to_my_appointments(t: Translator) -> InlineKeyboardMarkup:
+    """One button: "My appointments"."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.pgettext("menu", "🗓 My appointments"), callback_data=MENU.encode("appointments")
+                )
+            ]
+        ]
+    )
+
+
+async def show_limit(update: Update, context: BotContext) -> None:
+    """The one "you have reached the limit" screen, wherever a booking meets the limit."""
+    t = context.t
+    await show(
+        update, context, refusal_text(t, "limit", context.runtime.policy.max_open), to_my_appointments(t)
+    )
+
+
 # ---- steps -----------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: BotContext) -> None:
+async def start(update: Update, context: BotContext, fields: Fields = ()) -> None:
     """/book, the menu button, or "ask for a consultation" on an offer card."""
-    query = update.callback_query
-    about = "-"
-    if query is not None:
-        fields = START.decode(query.data)
-        about = fields[0] if fields else "-"
-        await query.answer()
+    await begin(update, context, fields[0] if fields else "-")
+
+
+async def begin(update: Update, context: BotContext, about: str, note: str | None = None) -> None:
+    """The limit screen, the consent question (once), or the first question; ``note`` says why the
+    person is (back) here."""
     viewer = context.viewer
-    if viewer is None:
-        return
+    assert viewer is not None
     t = context.t
     async with session_scope(context.runtime.sessions) as session:
         agreed = await consent.valid_consent(session, viewer.person_id, Purpose.BOOKING)
         open_ones = await booking.open_appointments(session, viewer.person_id, context.now())
     if len(open_ones) >= context.runtime.policy.max_open:
-        await show(
-            update,
-            context,
-            refusal_text(t, "limit", context.runtime.policy.max_open),
-            InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            t.pgettext("menu", "🗓 My appointments"), callback_data=MENU.encode("appointments")
-                        )
-                    ]
-                ]
-            ),
-        )
+        await show_limit(update, context)
         return
     if agreed is None:
+        text = consent_text(t, context.runtime.municipality, context.runtime.retention)
         await show(
             update,
             context,
-            consent_text(t, context.runtime.municipality, context.runtime.retention),
+            f"{note}\n\n{text}" if note else text,
             InlineKeyboardMarkup(
                 [
                     [
@@ -203,16 +184,22 @@ def interpreter_note(t: Translator, language: str) -> str:
     )
 
 
-async def agree(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    fields = AGREE.decode(query.data if query else None)
+def consent_missing_text(t: Translator) -> str:
+    """Why someone who tapped an older booking button is asked for their consent again."""
+    return t.pgettext(
+        "booking",
+        "Nothing was booked: your consent to booking is not in force (any more). "
+        "To book, please agree below.",
+    )
+
+
+async def agree(update: Update, context: BotContext, fields: Fields) -> Answer | None:
+    """The answer to the consent question: yes (remembered, then the first question) or no."""
     viewer = context.viewer
-    if query is None or fields is None or viewer is None:
-        return
+    assert viewer is not None
     answer, about = fields
     t = context.t
     if answer == "no":
-        await query.answer()
         await show(
             update,
             context,
@@ -223,34 +210,30 @@ async def agree(update: Update, context: BotContext) -> None:
             ),
             back_to_menu(t),
         )
-        return
+        return None
     async with session_scope(context.runtime.sessions) as session:
         await consent.give_booking_consent(session, viewer.person_id, viewer.language, context.now())
-    await query.answer(t.pgettext("booking", "Thank you."))
     await ask_topic(update, context, about)
+    return Answer(t.pgettext("booking", "Thank you."))
 
 
 async def ask_topic(update: Update, context: BotContext, about: str) -> None:
     t = context.t
-    buttons = [
+    topic_buttons = [
         InlineKeyboardButton(topic_label(t, topic), callback_data=CHOOSE_TOPIC.encode(topic, about))
         for topic in TOPICS
     ]
-    rows = in_rows(buttons, 2)
     await show(
         update,
         context,
         t.pgettext("booking", "<b>Book a consultation</b>\n\nWhat would you like to talk about?"),
-        InlineKeyboardMarkup([*rows, cancel_row(t)]),
+        InlineKeyboardMarkup([*in_rows(topic_buttons, 2), cancel_row(t)]),
     )
 
 
-async def choose_topic(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    fields = CHOOSE_TOPIC.decode(query.data if query else None)
-    if query is None or fields is None or context.viewer is None:
-        return
-    await query.answer()
+async def choose_topic(update: Update, context: BotContext, fields: Fields) -> None:
+    """Which language to talk in (or an interpreter)."""
+    assert context.viewer is not None
     topic, about = fields
     t = context.t
     own = context.viewer.language
@@ -278,72 +261,60 @@ async def choose_topic(update: Update, context: BotContext) -> None:
     )
 
 
-async def choose_language(update: Update, context: BotContext) -> None:
+async def choose_language(update: Update, context: BotContext, fields: Fields) -> None:
     """Show the days with free times (or the waiting list when there are none)."""
-    query = update.callback_query
-    fields = CHOOSE_LANGUAGE.decode(query.data if query else None)
-    if query is None or fields is None:
-        return
-    await query.answer()
-    await show_days(update, context, *fields)
+    topic, choice, about = fields
+    await show_days(update, context, topic, choice, about)
 
 
-async def show_days(update: Update, context: BotContext, topic: str, choice: str, about: str) -> None:
+async def free_times(context: BotContext, choice: str, day: date | None = None) -> list[slots.Slot]:
+    """The times the viewer can book in the chosen language (on ``day``, or in the whole window)."""
     viewer = context.viewer
     assert viewer is not None
-    t = context.t
-    language, interpreter = _language(choice, viewer.language)
+    language, interpreter = language_of(choice, viewer.language)
     async with session_scope(context.runtime.sessions) as session:
-        free = await slots.free_slots(
-            session, context.runtime.policy, context.now(), viewer.person_id, language, interpreter
+        return await slots.free_slots(
+            session, context.runtime.policy, context.now(), viewer.person_id, language, interpreter, day=day
         )
-    days = free_days(free, context.runtime.zone)
+
+
+async def show_days(
+    update: Update, context: BotContext, topic: str, choice: str, about: str, note: str | None = None
+) -> None:
+    """The days with free times; ``note`` says first why the person is back here."""
+    t = context.t
+    days = free_days(await free_times(context, choice), context.runtime.zone)
     if not days:
-        await show(
-            update,
-            context,
-            t.pgettext(
-                "booking",
-                "Sorry, there is no free time in the next weeks. You can join the waiting list: we will "
-                "write to you as soon as a time becomes free.",
-            ),
-            InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            t.pgettext("booking", "📝 Join the waiting list"),
-                            callback_data=WAIT.encode(topic, choice),
-                        )
-                    ],
-                    cancel_row(t),
-                ]
-            ),
+        text = t.pgettext(
+            "booking",
+            "Sorry, there is no free time in the next weeks. You can join the waiting list: we will "
+            "write to you as soon as a time becomes free.",
         )
-        return
-    buttons = [
-        InlineKeyboardButton(
-            day_label(t, day), callback_data=CHOOSE_DAY.encode(topic, choice, day_code(day), about)
-        )
-        for day in days
-    ]
-    rows = in_rows(buttons, 3)
-    await show(
-        update,
-        context,
-        t.pgettext("booking", "Which day suits you? These days have free times:"),
-        InlineKeyboardMarkup([*rows, cancel_row(t)]),
-    )
+        keyboard = [
+            [
+                InlineKeyboardButton(
+                    t.pgettext("booking", "📝 Join the waiting list"),
+                    callback_data=WAIT.encode(topic, choice),
+                )
+            ],
+            cancel_row(t),
+        ]
+    else:
+        text = t.pgettext("booking", "Which day suits you? These days have free times:")
+        day_buttons = [
+            InlineKeyboardButton(
+                day_label(t, day), callback_data=CHOOSE_DAY.encode(topic, choice, day_code(day), about)
+            )
+            for day in days
+        ]
+        keyboard = [*in_rows(day_buttons, 3), cancel_row(t)]
+    await show(update, context, f"{note}\n\n{text}" if note else text, InlineKeyboardMarkup(keyboard))
 
 
-async def choose_day(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    fields = CHOOSE_DAY.decode(query.data if query else None)
-    viewer = context.viewer
-    if query is None or fields is None or viewer is None:
-        return
+async def choose_day(update: Update, context: BotContext, fields: Fields) -> None:
+    """The free times of the chosen day."""
     topic, choice, code, about = fields
     day = day_of(code)
-    await query.answer()
     if day is None:
         await show_days(update, context, topic, choice, about)
         return
@@ -359,71 +330,51 @@ async def show_times(
     about: str,
     note: str | None = None,
 ) -> None:
-    viewer = context.viewer
-    assert viewer is not None
+    """The free times of a day; when none are left, the days again, saying why (``note``)."""
     t = context.t
-    language, interpreter = _language(choice, viewer.language)
-    async with session_scope(context.runtime.sessions) as session:
-        free = await slots.free_slots(
-            session, context.runtime.policy, context.now(), viewer.person_id, language, interpreter, day=day
-        )
+    free = await free_times(context, choice, day)
     if not free:
-        await show_days(update, context, topic, choice, about)
+        why = note or t.pgettext("booking", "Sorry, there is no free time left on {date}.", date=t.date(day))
+        await show_days(update, context, topic, choice, about, note=why)
         return
-    buttons = [
+    time_buttons = [
         InlineKeyboardButton(
             t.time(slot.starts_at),
             callback_data=CHOOSE_TIME.encode(topic, choice, minute_of(slot.starts_at), about),
         )
         for slot in free
     ]
-    rows = in_rows(buttons, 4)
     another_day = InlineKeyboardButton(
         another_day_label(t), callback_data=CHOOSE_LANGUAGE.encode(topic, choice, about)
     )
     text = t.pgettext("booking", "Free times on {date}:", date=t.date(day))
     if note:
         text = f"{note}\n\n{text}"
-    await show(update, context, text, InlineKeyboardMarkup([*rows, [another_day], cancel_row(t)]))
+    keyboard = [*in_rows(time_buttons, 4), [another_day], cancel_row(t)]
+    await show(update, context, text, InlineKeyboardMarkup(keyboard))
 
 
-async def choose_time(update: Update, context: BotContext) -> None:
+async def choose_time(update: Update, context: BotContext, fields: Fields) -> None:
     """The summary to confirm, with the advisor who is free then."""
-    query = update.callback_query
-    fields = CHOOSE_TIME.decode(query.data if query else None)
     viewer = context.viewer
-    if query is None or fields is None or viewer is None:
-        return
+    assert viewer is not None
     topic, choice, minute, about = fields
     starts_at = moment_of(minute)
-    await query.answer()
     t = context.t
-    language, interpreter = _language(choice, viewer.language)
+    language, interpreter = language_of(choice, viewer.language)
     zone = context.runtime.zone
+    day = starts_at.astimezone(zone).date()
     async with session_scope(context.runtime.sessions) as session:
         free = await slots.free_slots(
-            session,
-            context.runtime.policy,
-            context.now(),
-            viewer.person_id,
-            language,
-            interpreter,
-            day=starts_at.astimezone(zone).date(),
+            session, context.runtime.policy, context.now(), viewer.person_id, language, interpreter, day=day
         )
         slot = next((slot for slot in free if slot.starts_at == starts_at), None)
         kind = await slots.appointment_kind(session, viewer.person_id)
         advisor = await session.get(Person, slot.advisor_id) if slot else None
         advisor_profile = await advisors.profile(session, slot.advisor_id) if slot else None
     if slot is None:
-        await show_times(
-            update,
-            context,
-            topic,
-            choice,
-            starts_at.astimezone(zone).date(),
-            about,
-            note=refusal_text(t, "taken", context.runtime.policy.max_open),
-        )
+        note = refusal_text(t, "taken", context.runtime.policy.max_open)
+        await show_times(update, context, topic, choice, day, about, note=note)
         return
     place = (advisor_profile.place if advisor_profile else None) or advisors.default_place(
         context.runtime.municipality
@@ -457,9 +408,7 @@ async def choose_time(update: Update, context: BotContext) -> None:
             [
                 InlineKeyboardButton(
                     t.pgettext("booking", "↩ Another time"),
-                    callback_data=CHOOSE_DAY.encode(
-                        topic, choice, day_code(starts_at.astimezone(zone).date()), about
-                    ),
+                    callback_data=CHOOSE_DAY.encode(topic, choice, day_code(day), about),
                 )
             ],
             cancel_row(t),
@@ -468,160 +417,13 @@ async def choose_time(update: Update, context: BotContext) -> None:
     await show(update, context, text, keyboard)
 
 
-async def confirm(update: Update, context: BotContext) -> None:
-    """Book. Success: the details, a calendar file, and a notice to the advisor."""
-    query = update.callback_query
-    fields = CONFIRM.decode(query.data if query else None)
-    viewer = context.viewer
-    if query is None or fields is None or viewer is None or update.effective_chat is None:
-        return
-    topic, choice, minute, advisor_id, about = fields
-    starts_at = moment_of(minute)
-    t = context.t
-    runtime = context.runtime
-    language, interpreter = _language(choice, viewer.language)
-    refused: str | None = None
-    appointment_id = None
-    async with session_scope(runtime.sessions) as session:
-        person = await people.person_by_telegram_id(session, viewer.telegram_id)
-        assert person is not None
-        try:
-            appointment = await booking.book(
-                session,
-                runtime.policy,
-                context.now(),
-                person=person,
-                advisor_id=int(advisor_id),
-                starts_at=starts_at,
-                topic=topic,
-                language=language,
-                interpreter=interpreter,
-                first_name=(update.effective_user.first_name or "")[:64] if update.effective_user else None,
-                offer_id=_about(about),
-            )
-            appointment_id = appointment.id
-        except booking.AlreadyBooked:
-            refused = "already_booked"
-        except BookingRefused as error:
-            refused = error.reason
-        except consent.ConsentMissing:
-            refused = "consent"
-    if refused == "consent":
-        await query.answer()
-        await start(update, context)
-        return
-    if refused == "already_booked":
-        await query.answer(
-            t.pgettext("booking", "You have already booked this appointment."), show_alert=True
-        )
-        return
-    if refused is not None:
-        await query.answer()
-        day = starts_at.astimezone(runtime.zone).date()
-        note = refusal_text(t, refused, runtime.policy.max_open)
-        if refused == "limit":
-            await show(update, context, note, back_to_menu(t))
-        else:
-            await show_times(update, context, topic, choice, day, about, note=note)
-        return
-    await query.answer(t.pgettext("booking", "Booked."))
-    async with session_scope(runtime.sessions) as session:
-        view = await load_view(session, appointment_id, runtime.municipality)
-    assert view is not None
-    await show(
-        update,
-        context,
-        "\n".join(
-            [
-                t.pgettext("booking", "✅ <b>Your appointment is booked.</b>"),
-                "",
-                summary_lines(t, view),
-                *(
-                    ["", interpreter_note(t, language)]
-                    if view.appointment.interpreter and not interpreter
-                    else []
-                ),
-                "",
-                t.pgettext(
-                    "booking",
-                    "Your case number: {number}. We will remind you {first} and {second} before. "
-                    "You can move or cancel it under “My appointments”.",
-                    number=view.case.number,
-                    first=duration_text(t, BEFORE["before_24h"]),
-                    second=duration_text(t, BEFORE["before_2h"]),
-                ),
-            ]
-        ),
-        InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        t.pgettext("menu", "🗓 My appointments"), callback_data=MENU.encode("appointments")
-                    )
-                ]
-            ]
-        ),
-    )
-    await context.bot.send_document(
-        update.effective_chat.id,
-        InputFile(calendar_files.appointment_ics(t, view), filename="wegweiser-appointment.ics"),
-        caption=t.pgettext("booking", "📎 Add the appointment to your phone's calendar."),
-    )
-    await notify_advisor(context, appointment_id, "booked")
-
-
-async def notify_advisor(context: BotContext, appointment_id: int, event: str) -> None:
-    """Tell the appointment's advisor what happened, in the advisor's language."""
-    runtime = context.runtime
-    async with session_scope(runtime.sessions) as session:
-        view = await load_view(session, appointment_id, runtime.municipality)
-    if view is None or view.advisor is None:
-        return
-    t = Translator(view.advisor.language or runtime.default_language, runtime.zone)
-    await tell(context.bot, runtime.sessions, view.advisor, advisor_notice(t, view, event), context.now())
-
-
-async def join_waiting_list(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    fields = WAIT.decode(query.data if query else None)
-    viewer = context.viewer
-    if query is None or fields is None or viewer is None:
-        return
-    topic, choice = fields
-    language, interpreter = _language(choice, viewer.language)
-    async with session_scope(context.runtime.sessions) as session:
-        agreed = await consent.valid_consent(session, viewer.person_id, Purpose.BOOKING)
-        if agreed is not None:
-            await waiting_list.join_waiting_list(
-                session, viewer.person_id, topic, language, interpreter, context.now()
-            )
-    if agreed is None:
-        await start(update, context)
-        return
-    t = context.t
-    await query.answer()
-    await show(
-        update,
-        context,
-        t.pgettext(
-            "booking",
-            "You are on the waiting list. As soon as a time becomes free, we will write to you here. "
-            "The first person on the list gets the first free time.",
-        ),
-        back_to_menu(t),
-    )
-
-
 def handlers() -> list[BaseHandler]:
     return [
-        CommandHandler("book", start),
-        # "menu:book" comes from the main menu (handlers.keyboards).
-        CallbackQueryHandler(start, pattern=lambda data: START.matches(data) or data == "menu:book"),
-        CallbackQueryHandler(agree, pattern=AGREE.matches),
-        CallbackQueryHandler(choose_topic, pattern=CHOOSE_TOPIC.matches),
-        CallbackQueryHandler(choose_language, pattern=CHOOSE_LANGUAGE.matches),
-        CallbackQueryHandler(choose_day, pattern=CHOOSE_DAY.matches),
-        CallbackQueryHandler(choose_time, pattern=CHOOSE_TIME.matches),
-        CallbackQueryHandler(confirm, pattern=CONFIRM.matches),
-        CallbackQueryHandler(join_waiting_list, pattern=WAIT.matches),
+        buttons.command("book", start),
+        buttons.button(START, start),
+        buttons.button(AGREE, agree),
+        buttons.button(CHOOSE_TOPIC, choose_topic),
+        buttons.button(CHOOSE_LANGUAGE, choose_language),
+        buttons.button(CHOOSE_DAY, choose_day),
+        buttons.button(CHOOSE_TIME, choose_time),
     ]

@@ -45,6 +45,16 @@ class Action:
                 return None
         return tuple(values)
 
+    def parse(self, data: object) -> tuple[str | int, ...] | None:
+        """The fields typed (whole-number fields as ``int``), or ``None`` when the data is malformed."""
+        values = self.decode(data)
+        if values is None:
+            return None
+        return tuple(
+            int(value) if isinstance(shape, Number) else value
+            for value, shape in zip(values, self.fields, strict=True)
+        )
+
     def matches(self, data: object) -> bool:
         """For ``CallbackQueryHandler(pattern=...)``."""
         return self.decode(data) is not None
@@ -55,6 +65,12 @@ def one_of(values: Collection[str]) -> str:
     return "|".join(re.escape(value) for value in sorted(values))
 
 
+class Number(str):
+    """A field shape whose values are whole numbers: :meth:`Action.parse` gives them as ``int``."""
+
+    __slots__ = ()
+
+
 def integer(max_digits: int = 9) -> str:
     """A field shape for a non-negative integer without leading zeros."""
-    return rf"0|[1-9][0-9]{{0,{max_digits - 1}}}"
+    return Number(rf"0|[1-9][0-9]{{0,{max_digits - 1}}}")

@@ -32,12 +32,14 @@ class Runtime:
 
 
 class BotData:
-    """The application-wide ``bot_data``: holds the runtime once ``bot.app`` has set it."""
+    """The application-wide ``bot_data``: holds the runtime once ``bot.app`` has set it, and which
+    staff command menu this process has set for whom (``handlers.commands``)."""
 
-    __slots__ = ("runtime",)
+    __slots__ = ("runtime", "staff_menus")
 
     def __init__(self) -> None:
         self.runtime: Runtime | None = None
+        self.staff_menus: dict[int, str] = {}
 
 
 @dataclass(frozen=True)

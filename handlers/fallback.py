@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, MessageHandler, filters
 
+from handlers import buttons
+from handlers.buttons import Answer, Fields
 from handlers.context import BotContext
 from handlers.keyboards import main_menu
 from handlers.replies import show
@@ -43,24 +45,21 @@ async def not_understood(update: Update, context: BotContext) -> None:
     await message.reply_text(text, reply_markup=main_menu(t))
 
 
-async def stale_button(update: Update, context: BotContext) -> None:
+async def stale_button(update: Update, context: BotContext, _fields: Fields) -> Answer:
     """A button whose data no journey accepts (old, from a removed feature, or forged)."""
-    query = update.callback_query
-    if query is None:
-        return
     t = context.t
-    await query.answer(t.pgettext("fallback", "This button is no longer valid."))
     await show(
         update,
         context,
         t.pgettext("fallback", "This button is no longer valid. Here is the current menu."),
         main_menu(t),
     )
+    return Answer(t.pgettext("fallback", "This button is no longer valid."))
 
 
 def handlers() -> list[BaseHandler]:
     return [
         MessageHandler(filters.COMMAND, unknown_command),
         MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, not_understood),
-        CallbackQueryHandler(stale_button),
+        buttons.otherwise(stale_button),
     ]

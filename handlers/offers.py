@@ -6,9 +6,10 @@ import html
 from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler
 
-from handlers import booking, referrals
+from handlers import booking, buttons, referrals
+from handlers.buttons import Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
 from handlers.keyboards import MENU
@@ -23,7 +24,7 @@ from handlers.offer_cards import (
 from handlers.replies import show
 from locales import Translator
 from storage import offers
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import Category, Offer
 from storage.offers import OfferUnavailable
 from storage.search import query_words, shown_query
@@ -57,10 +58,8 @@ def categories_keyboard(t: Translator, counts: dict[str, int]) -> InlineKeyboard
     return InlineKeyboardMarkup(rows)
 
 
-async def show_categories(update: Update, context: BotContext) -> None:
+async def show_categories(update: Update, context: BotContext, _fields: Fields = ()) -> None:
     """The category menu, each with its number of offers."""
-    if update.callback_query:
-        await update.callback_query.answer()
     t = context.t
     async with session_scope(context.runtime.sessions) as session:
         counts = await offers.category_counts(session, local_today(context))
@@ -73,15 +72,10 @@ async def show_categories(update: Update, context: BotContext) -> None:
     await show(update, context, text, categories_keyboard(t, counts))
 
 
-async def show_page(update: Update, context: BotContext) -> None:
+async def show_page(update: Update, context: BotContext, fields: Fields) -> None:
     """One page of a category."""
-    query = update.callback_query
-    fields = PAGE.decode(query.data if query else None)
-    if query is None or fields is None:
-        return
-    category, page = fields[0], int(fields[1])
+    category, page = fields[0], fields[1]
     t = context.t
-    await query.answer()
     async with session_scope(context.runtime.sessions) as session:
         found, pages = await offers.offers_in_category(
             session, category, local_today(context), page, t.language
@@ -170,46 +164,27 @@ def card_keyboard(t: Translator, offer: Offer, back: str, shortened: bool) -> In
     return InlineKeyboardMarkup(rows)
 
 
-async def _visible_offer(update: Update, context: BotContext, offer_id: int) -> Offer | None:
-    """The offer if people may see it; otherwise tell the person and return ``None``."""
+async def _visible_offer(context: BotContext, offer_id: int) -> Offer:
+    """The offer if people may see it; otherwise the person is told (:class:`Refused`)."""
     async with session_scope(context.runtime.sessions) as session:
         try:
             return await offers.offer_for_people(session, offer_id, local_today(context))
         except OfferUnavailable:
             pass
-    t = context.t
-    if update.callback_query:
-        await update.callback_query.answer(
-            t.pgettext("offers", "This offer is no longer available."), show_alert=True
-        )
-    return None
+    raise Refused(context.t.pgettext("offers", "This offer is no longer available."))
 
 
-async def show_card(update: Update, context: BotContext) -> None:
+async def show_card(update: Update, context: BotContext, fields: Fields) -> None:
     """An offer's card."""
-    query = update.callback_query
-    fields = CARD.decode(query.data if query else None)
-    if query is None or fields is None:
-        return
-    offer = await _visible_offer(update, context, int(fields[0]))
-    if offer is None:
-        return
-    await query.answer()
+    offer = await _visible_offer(context, fields[0])
     text, shortened = card_text(context.t, offer, context.now())
     await show(update, context, text, card_keyboard(context.t, offer, fields[1], shortened))
 
 
-async def send_map(update: Update, context: BotContext) -> None:
+async def send_map(update: Update, context: BotContext, fields: Fields) -> None:
     """The offer's place as a Telegram venue."""
-    query = update.callback_query
-    fields = MAP.decode(query.data if query else None)
-    if query is None or fields is None or update.effective_chat is None:
-        return
-    offer = await _visible_offer(update, context, int(fields[0]))
-    if offer is None:
-        return
-    await query.answer()
-    if offer.latitude is None or offer.longitude is None:
+    offer = await _visible_offer(context, fields[0])
+    if offer.latitude is None or offer.longitude is None or update.effective_chat is None:
         return
     name = offer_name(offer, context.t.language)
     await context.bot.send_venue(
@@ -221,18 +196,11 @@ async def send_map(update: Update, context: BotContext) -> None:
     )
 
 
-async def send_full_text(update: Update, context: BotContext) -> None:
+async def send_full_text(update: Update, context: BotContext, fields: Fields) -> None:
     """The offer's whole long text, in as many messages as it needs."""
-    query = update.callback_query
-    fields = MORE.decode(query.data if query else None)
-    if query is None or fields is None or update.effective_chat is None:
-        return
-    offer = await _visible_offer(update, context, int(fields[0]))
-    if offer is None:
-        return
-    await query.answer()
+    offer = await _visible_offer(context, fields[0])
     shown = offers.text_in(offer, context.t.language)
-    if shown is None or not shown.text.details:
+    if shown is None or not shown.text.details or update.effective_chat is None:
         return
     parts = split_long_text(shown.text.details)
     for number, part in enumerate(parts, start=1):
@@ -266,7 +234,8 @@ async def search(update: Update, context: BotContext) -> None:
             ),
         )
         return
-    async with session_scope(context.runtime.sessions) as session:
+    # Only reads: a search (and the first search's index build) never holds up anyone's writes.
+    async with read_scope(context.runtime.sessions) as session:
         found = await offers.search_offers(session, text, local_today(context))
     shown = shown_query(text)
     if not found:
@@ -316,13 +285,10 @@ async def search(update: Update, context: BotContext) -> None:
 def handlers() -> list[BaseHandler]:
     return [
         CommandHandler("search", search),
-        CommandHandler("offers", show_categories),
-        # "menu:offers" comes from the main menu (handlers.keyboards), "cats" from this journey.
-        CallbackQueryHandler(
-            show_categories, pattern=lambda data: CATEGORIES.matches(data) or data == "menu:offers"
-        ),
-        CallbackQueryHandler(show_page, pattern=PAGE.matches),
-        CallbackQueryHandler(show_card, pattern=CARD.matches),
-        CallbackQueryHandler(send_map, pattern=MAP.matches),
-        CallbackQueryHandler(send_full_text, pattern=MORE.matches),
+        buttons.command("offers", show_categories),
+        buttons.button(CATEGORIES, show_categories),
+        buttons.button(PAGE, show_page),
+        buttons.button(CARD, show_card),
+        buttons.button(MAP, send_map),
+        buttons.button(MORE, send_full_text),
     ]

@@ -4,9 +4,11 @@ referral on their case and the advisor is told (case number and offer only)."""
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import BaseHandler
 
+from handlers import buttons
 from handlers.appointment_texts import tell
+from handlers.buttons import Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
 from handlers.keyboards import back_to_menu
@@ -29,14 +31,11 @@ def ask_button(t: Translator, offer_id: int) -> InlineKeyboardButton:
     )
 
 
-async def ask(update: Update, context: BotContext) -> None:
+async def ask(update: Update, context: BotContext, fields: Fields) -> None:
     """Check the offer, then ask for the sharing consent (once) or make the referral."""
-    query = update.callback_query
-    fields = ASK.decode(query.data if query else None)
     viewer = context.viewer
-    if query is None or fields is None or viewer is None:
-        return
-    offer_id = int(fields[0])
+    assert viewer is not None
+    offer_id = fields[0]
     t = context.t
     today = context.now().astimezone(context.runtime.zone).date()
     async with session_scope(context.runtime.sessions) as session:
@@ -46,9 +45,7 @@ async def ask(update: Update, context: BotContext) -> None:
             offer = None
         agreed = await consent.valid_consent(session, viewer.person_id, Purpose.REFERRAL)
     if offer is None:
-        await query.answer(t.pgettext("offers", "This offer is no longer available."), show_alert=True)
-        return
-    await query.answer()
+        raise Refused(t.pgettext("offers", "This offer is no longer available."))
     if agreed is None:
         await show(
             update,
@@ -83,15 +80,12 @@ async def ask(update: Update, context: BotContext) -> None:
     await _refer(update, context, offer_id)
 
 
-async def agree(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    fields = AGREE.decode(query.data if query else None)
+async def agree(update: Update, context: BotContext, fields: Fields) -> None:
+    """Yes (the consent is given and the referral made) or no (nothing is noted)."""
     viewer = context.viewer
-    if query is None or fields is None or viewer is None:
-        return
-    offer_id, answer = int(fields[0]), fields[1]
+    assert viewer is not None
+    offer_id, answer = fields[0], fields[1]
     t = context.t
-    await query.answer()
     if answer == "no":
         await show(update, context, t.pgettext("referrals", "All right, nothing was noted."), back_to_menu(t))
         return
@@ -153,6 +147,6 @@ async def _refer(update: Update, context: BotContext, offer_id: int) -> None:
 
 def handlers() -> list[BaseHandler]:
     return [
-        CallbackQueryHandler(ask, pattern=ASK.matches),
-        CallbackQueryHandler(agree, pattern=AGREE.matches),
+        buttons.button(ASK, ask),
+        buttons.button(AGREE, agree),
     ]

@@ -15,7 +15,11 @@ async def show(
 ) -> Message | None:
     """Answer in place when a button was tapped (so menus do not pile up), otherwise send anew."""
     query = update.callback_query
-    if query is not None and query.message is not None:
+    # A file, a place or a photo has no text to replace: the answer goes below it instead.
+    editable = query is not None and (
+        not isinstance(query.message, Message) or query.message.text is not None
+    )
+    if query is not None and query.message is not None and editable:
         try:
             result = await query.edit_message_text(text, reply_markup=markup)
             return result if isinstance(result, Message) else None

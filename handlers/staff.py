@@ -1,5 +1,6 @@
 """Staff commands (/desk): refused politely to everyone without a staff role. The advisors' own
-commands (/agenda, /hours) live in ``handlers.advisor`` and use the same refusal."""
+commands (/agenda, /hours) live in ``handlers.advisor`` and ``handlers.advisor_hours`` and use the
+same refusal."""
 
 from __future__ import annotations
 
@@ -7,19 +8,17 @@ import math
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import BaseHandler
 
+from handlers import buttons
+from handlers.buttons import Fields
 from handlers.context import BotContext
 from locales import Translator
 from storage import desk_access
 from storage.db import session_scope
 from storage.models import Role
 
-STAFF_COMMANDS = ("desk",)
-
-
-def is_allowed(context: BotContext, *roles: Role) -> bool:
-    return context.viewer is not None and context.viewer.role in roles
+STAFF = (Role.ADVISOR, Role.ADMIN)
 
 
 def refusal(t: Translator) -> str:
@@ -27,12 +26,8 @@ def refusal(t: Translator) -> str:
     return t.pgettext("staff", "This command is only for staff of the integration management.")
 
 
-async def refuse(update: Update, context: BotContext) -> None:
-    if update.effective_message:
-        await update.effective_message.reply_text(refusal(context.t))
-
-
 def too_many_links(t: Translator, retry_after: timedelta) -> str:
+    """Why no new sign-in link is sent yet, and when to ask again."""
     minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
     return t.npgettext(
         "staff",
@@ -42,35 +37,32 @@ def too_many_links(t: Translator, retry_after: timedelta) -> str:
     )
 
 
-async def desk(update: Update, context: BotContext) -> None:
+async def desk(update: Update, context: BotContext, _fields: Fields = ()) -> None:
     """/desk: a single-use sign-in link to the staff desk, valid for ten minutes."""
     viewer = context.viewer
-    if viewer is None or not is_allowed(context, Role.ADVISOR, Role.ADMIN):
-        await refuse(update, context)
-        return
+    message = update.effective_message
+    assert viewer is not None and message is not None
     try:
         async with session_scope(context.runtime.sessions) as session:
             token = await desk_access.issue_sign_in(session, viewer.person_id, context.now())
     except desk_access.TooManySignIns as limited:
-        if update.effective_message:
-            await update.effective_message.reply_text(too_many_links(context.t, limited.retry_after))
+        await message.reply_text(too_many_links(context.t, limited.retry_after))
         return
     link = f"{context.runtime.desk_url}/signin/{token}"
-    if update.effective_message:
-        await update.effective_message.reply_text(
-            context.t.pgettext(
-                "staff",
-                "Your sign-in link for the staff desk: {link}\n\nIt works once, for ten minutes. "
-                "Do not forward it.",
-                link=link,
-            ),
-            reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton(context.t.pgettext("staff", "Open the staff desk"), url=link)]]
-            )
-            if link.startswith("https://")
-            else None,
+    await message.reply_text(
+        context.t.pgettext(
+            "staff",
+            "Your sign-in link for the staff desk: {link}\n\nIt works once, for ten minutes. "
+            "Do not forward it.",
+            link=link,
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(context.t.pgettext("staff", "Open the staff desk"), url=link)]]
         )
+        if link.startswith("https://")
+        else None,
+    )
 
 
 def handlers() -> list[BaseHandler]:
-    return [CommandHandler(STAFF_COMMANDS, desk)]
+    return [buttons.command("desk", desk, roles=STAFF, refusal=refusal)]

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler
 
+from handlers import buttons, commands
+from handlers.buttons import Answer, Fields
 from handlers.context import BotContext, Viewer
-from handlers.keyboards import (
-    CHOOSE_LANGUAGE,
-    MENU,
-    back_to_menu,
-    language_picker,
-    main_menu,
-)
+from handlers.keyboards import CHOOSE_LANGUAGE, back_to_menu, language_picker, main_menu
 from handlers.replies import show
 from locales import ENDONYMS, Translator, supported_language
 from storage import invites, people
 from storage.db import session_scope
+from storage.models import Role
 
 INVITE_PREFIX = "invite_"
 
@@ -40,8 +37,9 @@ def menu_text(t: Translator) -> str:
     return t.pgettext("menu", "What would you like to do? Please choose from the menu.")
 
 
-def help_text(t: Translator, municipality: str) -> str:
-    return t.pgettext(
+def help_text(t: Translator, municipality: str, role: str = Role.REFUGEE) -> str:
+    """How the bot works; staff also read their own commands."""
+    text = t.pgettext(
         "help",
         "<b>How Wegweiser works</b>\n\n"
         "Tap the buttons under my messages, or use these commands:\n"
@@ -53,6 +51,22 @@ def help_text(t: Translator, municipality: str) -> str:
         "It does not replace a personal consultation.",
         municipality=municipality,
     )
+    if role == Role.ADVISOR:
+        text += "\n\n" + t.pgettext(
+            "help",
+            "<b>For advisors</b>\n"
+            "/agenda – your appointments this week\n"
+            "/hours – your consultation hours, absences, languages and place\n"
+            "/desk – a sign-in link to the staff desk",
+        )
+    elif role == Role.ADMIN:
+        text += "\n\n" + t.pgettext(
+            "help",
+            "<b>For admins</b>\n"
+            "/admin – keep the offer directory current\n"
+            "/desk – a sign-in link to the staff desk",
+        )
+    return text
 
 
 def picker_text(t: Translator, default: Translator) -> str:
@@ -111,6 +125,7 @@ async def _redeem_invite(context: BotContext, viewer: Viewer, token: str) -> boo
     context.viewer = Viewer(
         viewer.person_id, viewer.telegram_id, viewer.language, person.role, viewer.language_chosen
     )
+    await commands.update_staff_menu(context, viewer.telegram_id, person.role, person.language)
     return True
 
 
@@ -122,69 +137,45 @@ async def _remember_language(context: BotContext, viewer: Viewer, language: str)
     context.viewer = Viewer(viewer.person_id, viewer.telegram_id, language, viewer.role, True)
 
 
-async def menu(update: Update, context: BotContext) -> None:
-    """/menu: the main menu."""
-    if update.effective_message:
-        await update.effective_message.reply_text(menu_text(context.t), reply_markup=main_menu(context.t))
+async def show_menu(update: Update, context: BotContext, _fields: Fields = ()) -> Answer | None:
+    """/menu, or "« Main menu": the main menu."""
+    await show(update, context, menu_text(context.t), main_menu(context.t))
+    return None
 
 
-async def help_command(update: Update, context: BotContext) -> None:
-    """/help: what the bot does and which commands exist."""
-    if update.effective_message:
-        await update.effective_message.reply_text(
-            help_text(context.t, context.runtime.municipality), reply_markup=back_to_menu(context.t)
-        )
+async def show_help(update: Update, context: BotContext, _fields: Fields = ()) -> Answer | None:
+    """/help: what the bot does and which commands exist (staff also read theirs)."""
+    role = context.viewer.role if context.viewer else Role.REFUGEE
+    await show(
+        update, context, help_text(context.t, context.runtime.municipality, role), back_to_menu(context.t)
+    )
+    return None
 
 
-async def language_command(update: Update, context: BotContext) -> None:
+async def show_language_picker(update: Update, context: BotContext, _fields: Fields = ()) -> Answer | None:
     """/language: the language picker."""
-    if update.effective_message:
-        default = Translator(context.runtime.default_language, context.runtime.zone)
-        await update.effective_message.reply_text(
-            picker_text(context.t, default), reply_markup=language_picker()
-        )
+    default = Translator(context.runtime.default_language, context.runtime.zone)
+    await show(update, context, picker_text(context.t, default), language_picker())
+    return None
 
 
-async def choose_language(update: Update, context: BotContext) -> None:
+async def choose_language(update: Update, context: BotContext, fields: Fields) -> Answer:
     """A tap in the language picker: remember the language and continue in it."""
-    query = update.callback_query
-    viewer = context.viewer
-    fields = CHOOSE_LANGUAGE.decode(query.data if query else None)
-    if query is None or viewer is None or fields is None:
-        return
+    assert context.viewer is not None
     (language,) = fields
-    await _remember_language(context, viewer, language)
+    await _remember_language(context, context.viewer, language)
+    if context.viewer.role in (Role.ADVISOR, Role.ADMIN):
+        await commands.update_staff_menu(context, context.viewer.telegram_id, context.viewer.role, language)
     t = context.t
-    await query.answer(t.pgettext("language", "Language set: {language}", language=ENDONYMS[language]))
     await show(update, context, welcome_text(t, context.runtime.municipality), main_menu(t))
-
-
-async def open_section(update: Update, context: BotContext) -> None:
-    """A tap in the main menu."""
-    query = update.callback_query
-    fields = MENU.decode(query.data if query else None)
-    if query is None or fields is None:
-        return
-    (section,) = fields
-    t = context.t
-    await query.answer()
-    if section == "home":
-        await show(update, context, menu_text(t), main_menu(t))
-    elif section == "help":
-        await show(update, context, help_text(t, context.runtime.municipality), back_to_menu(t))
-    elif section == "language":
-        default = Translator(context.runtime.default_language, context.runtime.zone)
-        await show(update, context, picker_text(t, default), language_picker())
-    else:  # every other section has its own journey, registered before this one; show the menu
-        await show(update, context, menu_text(t), main_menu(t))
+    return Answer(t.pgettext("language", "Language set: {language}", language=ENDONYMS[language]))
 
 
 def handlers() -> list[BaseHandler]:
     return [
         CommandHandler("start", start),
-        CommandHandler("menu", menu),
-        CommandHandler("help", help_command),
-        CommandHandler("language", language_command),
-        CallbackQueryHandler(choose_language, pattern=CHOOSE_LANGUAGE.matches),
-        CallbackQueryHandler(open_section, pattern=MENU.matches),
+        buttons.command("menu", show_menu),
+        buttons.command("help", show_help),
+        buttons.command("language", show_language_picker),
+        buttons.button(CHOOSE_LANGUAGE, choose_language),
     ]

@@ -11,14 +11,15 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import BaseHandler, TypeHandler
 
 from handlers.context import BotContext
+from handlers.errors import JOURNEY_GROUP
 from storage import outbox
 from storage.db import SessionFactory, session_scope
 from storage.models import Person, Role
 
 log = logging.getLogger(__name__)
-# After the journeys (group 0), once the gate (group -1) knows who writes: only staff can have
-# notifications waiting, so nobody else costs a query.
-DELIVERY_GROUP = 1
+# After the journeys, once the gate knows who writes: only staff can have notifications waiting,
+# so nobody else costs a query.
+DELIVERY_GROUP = JOURNEY_GROUP + 1
 
 
 def cannot_initiate(error: Forbidden) -> bool:

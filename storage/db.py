@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 
 SessionFactory = async_sessionmaker[AsyncSession]
 SQLITE_CONNECTIONS = 5  # one writer at a time, the others read
@@ -103,6 +104,41 @@ def after_commit(session: AsyncSession, follow_up: Callable[[AsyncEngine], Await
         pending.append(follow_up)
 
 
+class _Step:
+    """Whether a unit of work of the current step has committed a change."""
+
+    __slots__ = ("committed",)
+
+    def __init__(self) -> None:
+        self.committed = False
+
+
+_step: ContextVar[_Step | None] = ContextVar("step", default=None)
+
+
+def begin_step() -> None:
+    """Start a step (e.g. one update's handler) in this task: from here on, remember whether a unit
+    of work commits a change, so a failure can say truthfully whether anything was saved."""
+    _step.set(_Step())
+
+
+def step_committed() -> bool:
+    """Whether a unit of work committed a change since :func:`begin_step` in this task."""
+    step = _step.get()
+    return step is not None and step.committed
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _flush_context: Any) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
 def _engine_of(factory: SessionFactory) -> AsyncEngine | None:
     bind = factory.kw.get("bind")
     return bind if isinstance(bind, AsyncEngine) else None
@@ -125,6 +161,8 @@ async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
                 try:
                     yield session
                     await session.commit()
+                    if session.info.get("wrote") and (step := _step.get()) is not None:
+                        step.committed = True
                     for follow_up in session.info.pop(_AFTER_COMMIT, ()):
                         await follow_up(session.bind)
                 except BaseException:

@@ -56,6 +56,8 @@ _kept: WeakKeyDictionary[Any, _Kept] = WeakKeyDictionary()
 
 def _kept_for(session: AsyncSession) -> _Kept:
     engine = session.bind.sync_engine  # type: ignore[union-attr]
+    # A reading connection's engine is the same engine with options: one index for both.
+    engine = getattr(engine, "_proxied", engine)
     kept = _kept.get(engine)
     if kept is None:
         kept = _kept[engine] = _Kept()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from handlers import advisor, staff
+from handlers import advisor, advisor_cancel, advisor_hours, staff
 from handlers import booking as flow
 from handlers.appointment_texts import when_text
 from handlers.domain_errors import domain_error_text
@@ -194,7 +194,7 @@ async def test_another_advisor_or_a_refugee_cannot_cancel_or_record_and_nothing_
     (agenda,) = await ben.send("/agenda")
     for forged in (
         advisor.CANCEL.encode(appointment_id),
-        advisor.CANCEL_FOR.encode(appointment_id, "emergency"),
+        advisor_cancel.CANCEL_FOR.encode(appointment_id, "emergency"),
     ):
         await ben.tap_data(agenda, forged, forged=True)
         assert ben.last_query.answer_text == not_yours
@@ -204,7 +204,7 @@ async def test_another_advisor_or_a_refugee_cannot_cancel_or_record_and_nothing_
 
     (menu,) = await olena.send("/start")
     for forged in (
-        advisor.CANCEL_FOR.encode(appointment_id, "other"),
+        advisor_cancel.CANCEL_FOR.encode(appointment_id, "other"),
         advisor.OUTCOME.encode(appointment_id, "no"),
     ):
         await olena.tap_data(menu, forged, forged=True)
@@ -269,7 +269,7 @@ async def test_an_advisor_sets_tuesday_hours_and_a_wrong_value_is_explained(
 ) -> None:
     anna = consultations.person(ANNA, "Anna", "de")
     german = t("de")
-    tuesday = advisor.weekday_name(german, 1)
+    tuesday = advisor_hours.weekday_name(german, 1)
 
     (overview,) = await anna.send("/hours")
     assert (
@@ -278,7 +278,7 @@ async def test_an_advisor_sets_tuesday_hours_and_a_wrong_value_is_explained(
         )
         in overview.text
     )
-    await anna.tap(advisor.HOURS_DAYS.encode(), overview)
+    await anna.tap(advisor_hours.HOURS_DAYS.encode(), overview)
     await anna.tap(tuesday)
     assert tuesday in anna.last.text
 
@@ -306,8 +306,8 @@ async def test_an_advisor_sets_tuesday_hours_and_a_wrong_value_is_explained(
         weekly = await advisors.weekly_hours(session, await person_id(consultations, ANNA))
     assert weekly == {1: [("08:30", "12:00"), ("13:00", "15:30")], 3: [("09:00", "12:00")]}
 
-    await anna.tap(advisor.HOURS_DAYS.encode(), saved)
-    await anna.tap(advisor.HOURS_DAY.encode(3))
+    await anna.tap(advisor_hours.HOURS_DAYS.encode(), saved)
+    await anna.tap(advisor_hours.HOURS_DAY.encode(3))
     await anna.send("-")
     async with consultations.sessions() as session:
         weekly = await advisors.weekly_hours(session, await person_id(consultations, ANNA))
@@ -324,7 +324,7 @@ async def test_an_absence_over_a_booking_lists_it_and_asks_before_cancelling(
 
     (overview,) = await anna.send("/hours")
     assert german.pgettext("advisor", "No absences planned.") in overview.text
-    await anna.tap(advisor.ABSENCE_ADD.encode(), overview)
+    await anna.tap(advisor_hours.ABSENCE_ADD.encode(), overview)
     (refused,) = await anna.send("nächste Woche")
     assert domain_error_text(german, "absence_format") in refused.text
     (refused,) = await anna.send("2026-02-02 2026-02-06")
@@ -364,8 +364,8 @@ async def test_an_absence_over_a_booking_lists_it_and_asks_before_cancelling(
         (absence,) = (await session.scalars(select(Absence))).all()
     assert (absence.first_day, absence.last_day) == (date(2026, 3, 4), date(2026, 3, 6))
 
-    await anna.tap(advisor.ABSENCE_LIST.encode(), anna.last)
-    await anna.tap(advisor.ABSENCE_REMOVE.encode(absence.id))
+    await anna.tap(advisor_hours.ABSENCE_LIST.encode(), anna.last)
+    await anna.tap(advisor_hours.ABSENCE_REMOVE.encode(absence.id))
 
     assert await count(consultations, Absence) == 0
     assert anna.last.text.startswith(german.pgettext("advisor", "✅ The absence was removed."))
@@ -377,7 +377,7 @@ async def test_an_absence_can_keep_the_bookings_in_it(consultations: BotUnderTes
     appointment_id = await book_with_anna(consultations, AMIRA, "Amira", "ar", local(5, 9))
     german = t("de")
     (overview,) = await anna.send("/hours")
-    await anna.tap(advisor.ABSENCE_ADD.encode(), overview)
+    await anna.tap(advisor_hours.ABSENCE_ADD.encode(), overview)
     (question,) = await anna.send("2026-03-05")
 
     await anna.tap(german.pgettext("advisor", "Add the absence, keep the appointments"), question)
@@ -402,11 +402,11 @@ async def test_an_advisor_sets_languages_and_place_in_english(consultations: Bot
     english = t("en")
 
     (overview,) = await ben.send("/hours")
-    await ben.tap(advisor.LANGUAGES.encode(), overview)
+    await ben.tap(advisor_hours.LANGUAGES.encode(), overview)
     (refused,) = await ben.send("de, xx")
     assert domain_error_text(english, "languages") in refused.text
     await ben.send("DE, en ar")
-    await ben.tap(advisor.PLACE.encode())
+    await ben.tap(advisor_hours.PLACE.encode())
     (saved,) = await ben.send("Rathaus Hemmingen, Zimmer 3 & 4")
 
     assert "Rathaus Hemmingen, Zimmer 3 &amp; 4" in (saved.html or "")
@@ -428,7 +428,7 @@ async def test_refugees_and_admins_are_refused_the_advisor_tools(
         for command in ("/agenda", "/hours"):
             (reply,) = await person.send(command)
             assert reply.text == expected
-        await person.tap_data(reply, advisor.HOURS_DAY.encode(1), forged=True)
+        await person.tap_data(reply, advisor_hours.HOURS_DAY.encode(1), forged=True)
         assert person.last_query.answer_text == expected
     async with consultations.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Absence)) == 0

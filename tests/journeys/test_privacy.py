@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 
 from bot.logs import PrivacyFormatter
 from handlers import booking as booking_flow
-from handlers import privacy as flow
+from handlers import privacy_export
+from handlers import privacy_texts as flow
 from handlers.start import welcome_text
 from locales import ENDONYMS, Translator
 from storage import advisors, booking, consent, people, privacy
@@ -195,7 +196,10 @@ async def test_a_ukrainian_speaker_gets_all_their_data_as_two_files(consultation
 
     assert olena.last_query.answer_text == ukrainian.pgettext("privacy", "Your data is on its way.")
     as_json, as_text = olena.bot_messages[-2:]
-    assert (as_json.document["file_name"], as_text.document["file_name"]) == (flow.JSON_FILE, flow.TEXT_FILE)
+    assert (as_json.document["file_name"], as_text.document["file_name"]) == (
+        privacy_export.JSON_FILE,
+        privacy_export.TEXT_FILE,
+    )
     data = json.loads(consultations.world.files[as_json.document["file_id"]].content.decode("utf-8"))
     assert data["person"]["telegram_id"] == 870003 and data["person"]["language"] == "uk"
     assert data["case"]["first_name"] == "Olena"
@@ -205,7 +209,7 @@ async def test_a_ukrainian_speaker_gets_all_their_data_as_two_files(consultation
     assert data["appointments"][0]["advisor"] == "Anna", "advisors by first name only"
     assert str(ADVISOR) not in json.dumps(data) and "Berger" not in json.dumps(data)
     readable = consultations.world.files[as_text.document["file_id"]].content.decode("utf-8")
-    assert readable == flow.readable_copy(ukrainian, data)
+    assert readable == privacy_export.readable_copy(ukrainian, data)
     assert "Sucht einen B1-Kurs am Abend" in readable and data["case"]["number"] in readable
     assert len(consultations.world.chats[ADVISOR]) == advisor_chat_before, "nobody else gets anything"
 

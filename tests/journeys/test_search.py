@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 
+import pytest
 from sqlalchemy import insert, select
 
+from storage import search_index
 from storage.db import session_scope
 from storage.models import Offer, OfferText
 from tests.support.harness import BotUnderTest
@@ -51,19 +54,32 @@ async def add_large_directory(bot: BotUnderTest, count: int) -> None:
         )
 
 
-async def test_another_person_is_answered_while_the_first_search_builds_the_index(bot: BotUnderTest) -> None:
+async def test_another_person_is_answered_while_the_first_search_builds_the_index(
+    bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await bot.load_offers()
     await add_large_directory(bot, 3000)
     amira, jonas = bot.person(7100, "Amira", "ar"), bot.person(7101, "Jonas", "de")
     await jonas.send("/start")
+    # The build's worker thread waits here until Jonas has his answer, however fast the machine.
+    building, jonas_answered = threading.Event(), threading.Event()
+    put_all = search_index._put_all
+
+    def slow_put_all(index: object, documents: object) -> None:
+        building.set()
+        jonas_answered.wait(30)
+        put_all(index, documents)
+
+    monkeypatch.setattr(search_index, "_put_all", slow_put_all)
 
     searching = asyncio.create_task(amira.send("Deutschkurs"))
-    await asyncio.sleep(0.2)
+    assert await asyncio.to_thread(building.wait, 30), "the first search builds the index"
     started = time.monotonic()
     (help_reply,) = await jonas.send("/help")
     waited = time.monotonic() - started
+    jonas_answered.set()
 
-    assert not searching.done(), "Jonas was answered while the index was still being built"
+    assert not searching.done(), "the index was still being built while Jonas was answered"
     assert waited < 3.0, f"Jonas waited {waited:.2f} s"
     assert "/language" in help_reply.text
     (results,) = await searching

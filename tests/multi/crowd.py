@@ -108,7 +108,6 @@ async def move(phone: Phone) -> bool:
         and await phone.tap(action(mine.DETAIL))
         and await phone.tap(action(mine.MOVE))
         and await phone.tap(action(mine.MOVE_DAY))
-        and await phone.tap(action(mine.MOVE_TO))
         and await phone.tap(action(mine.MOVE_OK))
     )
 

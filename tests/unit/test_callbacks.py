@@ -46,3 +46,9 @@ def test_values_that_do_not_fit_cannot_be_encoded() -> None:
         Action("Bad-Name")
     with pytest.raises(ValueError):
         Action("long", (r".*",)).encode("x" * 70)
+
+
+def test_parsed_fields_are_typed_whole_numbers_as_int() -> None:
+    assert PAGE.parse("page:offers:12") == ("offers", 12)
+    assert PAGE.parse("page:offers:012") is None
+    assert MENU.parse("menu:help") == ("help",)
