@@ -23,6 +23,7 @@ from telegram.ext import (
 from bot import once, posters, webhook
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.rate_limit import AnnouncingRateLimiter
 from bot.request import AiohttpRequest
 from handlers import (
@@ -56,9 +57,10 @@ from handlers import (
     start,
     this_week,
     typed_answers,
+    waiting,
 )
 from handlers.context import BotContext, BotData, Runtime
-from storage import audit, jobs, updates
+from storage import audit, health, jobs, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -68,6 +70,8 @@ if TYPE_CHECKING:
     from desk.services import DeskServices
 
 log = logging.getLogger(__name__)
+# /readyz fails when Telegram has not answered for this long (long polling asks every few seconds).
+TELEGRAM_SILENCE_LIMIT = timedelta(minutes=2)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
@@ -110,27 +114,38 @@ def build_application(
         cipher=CaseCipher(case_keys) if case_keys else None,
         desk_url=settings.resolved_desk_url(),
     )
-    web: WebServer | None = None
+    metrics = Metrics()
+    metrics.time_pool(engine)
+    servers: list[WebServer] = []
     webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
 
+    async def readiness() -> list[str]:
+        # With a webhook Telegram calls us, and a quiet night has no Bot API calls to go by.
+        return await readiness_problems(runtime, metrics, expect_polling=not settings.webhook_url)
+
     async def on_start(application: Application) -> None:
-        nonlocal web
         await upgrade_to_head(engine)
         await set_command_menus(application, runtime)
         if serve_desk:
-            from bot.web import WebServer  # the desk's code is loaded only when it is served
+            from bot.web import WebServer, web_app  # the desk's code is loaded only when it is served
 
             routes = []
             if settings.webhook_url and webhook_secret:
                 path = webhook.webhook_path(settings.webhook_url)
                 routes.append(webhook.webhook_route(path, application, webhook_secret, runtime.sessions))
-            web = WebServer(
-                desk_services(runtime, application.bot.username),
-                settings.desk_host,
-                settings.desk_port,
-                routes,
+            desk = desk_services(runtime, application.bot.username)
+            servers.append(
+                WebServer(web_app(desk, readiness, routes), settings.desk_host, settings.desk_port)
             )
-            await web.start()
+            if settings.metrics_port:
+                metrics_app = metrics.web_app(runtime.sessions)
+                servers.append(
+                    WebServer(
+                        metrics_app, settings.metrics_host, settings.metrics_port, "WEGWEISER_METRICS_PORT"
+                    )
+                )
+            for server in servers:
+                await server.start()
         if settings.webhook_url and webhook_secret:
             await webhook.set_webhook(application.bot, settings.webhook_url, webhook_secret, ALLOWED_UPDATES)
         if application.job_queue is not None:
@@ -168,8 +183,8 @@ def build_application(
                 )
 
     async def on_stop(_application: Application) -> None:
-        if web is not None:
-            await web.stop()
+        for server in servers:
+            await server.stop()
         await engine.dispose()
 
     builder = ApplicationBuilder()
@@ -196,9 +211,13 @@ def build_application(
             )
         )
         .concurrent_updates(
-            webhook.PersonTurns(PerPersonUpdateProcessor(16), runtime.sessions, lambda: application.running)
-            if settings.webhook_url
-            else PerPersonUpdateProcessor(16)
+            metrics.observe_updates(
+                webhook.PersonTurns(
+                    PerPersonUpdateProcessor(16), runtime.sessions, lambda: application.running
+                )
+                if settings.webhook_url
+                else PerPersonUpdateProcessor(16)
+            )
         )
         .post_init(on_start)
         .post_shutdown(on_stop)
@@ -206,7 +225,25 @@ def build_application(
     )
     application.bot_data.runtime = runtime
     register_handlers(application)
+    metrics.instrument(application)
     return application
+
+
+async def readiness_problems(runtime: Runtime, metrics: Metrics, *, expect_polling: bool = True) -> list[str]:
+    """Why this instance should not receive traffic yet (empty when it is ready). Long polling asks
+    Telegram every few seconds, so a silent Telegram is a problem there; with a webhook it is not."""
+    problems = []
+    try:
+        async with runtime.sessions() as session:
+            state = await health.schema_state(await session.connection())
+        if not state.at_head:
+            problems.append("database: migrations are not at head")
+    except Exception as error:  # any failure to ask means the database is not usable
+        problems.append(f"database: unreachable ({type(error).__name__})")
+    silence = metrics.seconds_since_telegram()
+    if expect_polling and (silence is None or silence > TELEGRAM_SILENCE_LIMIT.total_seconds()):
+        problems.append("telegram: no answer recently")
+    return problems
 
 
 def desk_services(runtime: Runtime, bot_username: str | None) -> DeskServices:
@@ -266,6 +303,8 @@ def register_handlers(application: Application) -> None:
         ],
         group=errors.JOURNEY_GROUP,
     )
+    # After the journeys: what waited for a staff member who had not started the bot yet.
+    application.add_handlers(waiting.handlers(), group=waiting.DELIVERY_GROUP)
     application.add_error_handler(errors.on_error)
 
 

@@ -1,22 +1,53 @@
-"""The ``wegweiser`` command: run, demo, database migrations, staff, offers, the funding report,
-retention, the audit log and case-data keys."""
+"""The ``wegweiser`` command: run, demo, check, database migrations, backups, staff, offers, the
+funding report, retention, the audit log and case-data keys.
+
+Every command that touches the database names it on stderr first; every configuration or
+connection problem ends in one line naming the setting and exit status 2."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bot import posters, staff_cli
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import (
+    Settings,
+    SettingsError,
+    chosen_env_file,
+    database_label,
+    load_settings,
+    unknown_names,
+)
 from bot.logs import configure_logging
-from storage import audit, key_rotation, offer_files, report, retention
+from bot.preflight import (
+    StartupProblem,
+    address_free,
+    database_problem,
+    telegram_problem,
+    wait_for_telegram,
+)
+from storage import audit, backup, health, invites, key_rotation, offer_files, report, retention
 from storage.crypto import CaseCipher, KeyMissing, UnreadableText, new_key
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
+
+log = logging.getLogger("wegweiser")
+
+
+def wegweiser_version() -> str:
+    try:
+        return version("wegweiser")
+    except PackageNotFoundError:
+        return "unknown"
+
 
 NO_TOKEN = """\
 No Telegram bot token is configured.
@@ -33,16 +64,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wegweiser", description="Multilingual Telegram bot for integration management."
     )
+    parser.add_argument("--version", action="version", version=f"wegweiser {wegweiser_version()}")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        metavar="FILE",
+        help="read settings from FILE (default: $WEGWEISER_ENV_FILE, else ./.env when it exists)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
         "run", help="run the bot against Telegram (long polling, or webhook with WEGWEISER_WEBHOOK_URL)"
     )
-    demo = commands.add_parser("demo", help="run the bot in the local sandbox with a chat page")
+    demo = commands.add_parser(
+        "demo", help="run the bot in the local sandbox with a chat page (its own database, never yours)"
+    )
     demo.add_argument("--port", type=int, default=8080, help="port of the chat page (default 8080)")
+    commands.add_parser(
+        "check", help="check configuration, database, key, Telegram and staff (exit 1 on a problem)"
+    )
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     db_commands.add_parser("upgrade", help="apply all database migrations")
+    backup_parser = commands.add_parser("backup", help="write a consistent copy of the database to FILE")
+    backup_parser.add_argument("file", type=Path, metavar="FILE")
+    restore_parser = commands.add_parser("restore", help="restore a backup into an empty database")
+    restore_parser.add_argument("file", type=Path, metavar="FILE")
 
     offers = commands.add_parser("offers", help="import or export the offer directory (YAML or CSV)")
     offer_commands = offers.add_subparsers(dest="offers_command", required=True, metavar="ACTION")
@@ -104,28 +151,71 @@ def calendar_day(value: str) -> date:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
+        env_file = chosen_env_file(args.env_file)
+        settings = load_settings(env_file)
     except SettingsError as error:
         print(f"wegweiser: invalid configuration\n{error}", file=sys.stderr)
         return 2
+    for name in unknown_names(env_file):
+        print(f"wegweiser: warning: {name} is not a Wegweiser setting and is ignored", file=sys.stderr)
     secret = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-    configure_logging(settings.log_level, secrets=(secret, webhook_secret))
+    configure_logging(settings.log_level, secrets=(secret, webhook_secret), log_format=settings.log_format)
+    if args.command == "keys" and args.keys_command == "new":
+        print(new_key())
+        return 0
+    if args.command == "demo":
+        return demo(settings, args.port)
+    try:
+        url = settings.resolved_database_url()
+    except OSError as error:
+        print(
+            f"wegweiser: WEGWEISER_DATA_DIR: cannot create {settings.data_dir}: {error.strerror}",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"wegweiser: database {describe_database(url)}; {describe_env_file(env_file)}", file=sys.stderr)
+    try:
+        return dispatch(settings, args, env_file)
+    except StartupProblem as problem:
+        print(f"wegweiser: {problem}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        line = database_problem(error, url) or telegram_problem(error)
+        if line is None:
+            # Through the privacy filter: code locations only, the token redacted.
+            log.error("wegweiser %s failed with %s", args.command, type(error).__name__, exc_info=error)
+            return 1
+        print(f"wegweiser: {line}", file=sys.stderr)
+        return 2
+
+
+def describe_database(url: str) -> str:
+    """The database line's subject; a SQLite file that does not exist yet is called new."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+        return f"{database_label(url)} (new: it does not exist yet)"
+    return database_label(url)
+
+
+def describe_env_file(env_file: Path | None) -> str:
+    return f"settings from {env_file}" if env_file else "no env file (settings from the environment only)"
+
+
+def dispatch(settings: Settings, args: argparse.Namespace, env_file: Path | None) -> int:
+    """Run the chosen command (the database line has been printed)."""
     if args.command == "run":
         return run(settings)
-    if args.command == "demo":
-        from bot.demo import run_demo
-
-        try:
-            asyncio.run(run_demo(settings, args.port))
-        except OSError as error:
-            print(f"wegweiser: {error} Choose another one with --port.", file=sys.stderr)
-            return 1
-        return 0
+    if args.command == "check":
+        return check(settings, env_file)
     if args.command == "db":
         asyncio.run(db_upgrade(settings))
         print("The database is up to date.")
         return 0
+    if args.command == "backup":
+        return asyncio.run(make_backup(settings, args.file))
+    if args.command == "restore":
+        return asyncio.run(restore_backup(settings, args.file))
     if args.command == "offers":
         return asyncio.run(manage_offers(settings, args))
     if args.command == "report":
@@ -135,15 +225,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "audit":
         return asyncio.run(check_audit_log(settings, args.anchor))
     if args.command == "keys":
-        if args.keys_command == "new":
-            print(new_key())
-            return 0
         return asyncio.run(rotate_keys(settings))
     if args.command == "hours":
         return asyncio.run(staff_cli.manage_hours(settings, args))
     if args.command == "poster":
         return asyncio.run(posters.write_poster(settings, args))
+    if args.staff_command == "invite":
+        return asyncio.run(invite_staff(settings, args.role, args.name))
     return asyncio.run(staff_cli.manage_staff(settings, args))
+
+
+def demo(settings: Settings, port: int) -> int:
+    """``wegweiser demo``: always on a database of its own (see ``bot.demo``)."""
+    from bot.demo import demo_database_url, run_demo
+
+    print(f"wegweiser: demo database {database_label(demo_database_url(settings))}", file=sys.stderr)
+    try:
+        asyncio.run(run_demo(settings, port))
+    except OSError as error:
+        print(f"wegweiser: {error} Choose another one with --port.", file=sys.stderr)
+        return 1
+    return 0
 
 
 def run(settings: Settings) -> int:
@@ -151,6 +253,7 @@ def run(settings: Settings) -> int:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     from bot.app import build_application, run_polling
+    from bot.web import AddressInUse
 
     if not settings.case_keys():
         print(
@@ -166,13 +269,137 @@ def run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        cipher = CaseCipher(settings.case_keys())
+    except KeyMissing as error:
+        raise StartupProblem(str(error)) from None
+    address_free(settings.desk_host, settings.desk_port, "WEGWEISER_DESK_PORT")
+    if settings.metrics_port:
+        address_free(settings.metrics_host, settings.metrics_port, "WEGWEISER_METRICS_PORT")
+    username = asyncio.run(prepare_run(settings, cipher))
     application = build_application(settings, serve_desk=True)
-    if settings.webhook_url:
-        from bot.webhook import run_webhook
+    log.info("%s", startup_line(settings, username))
+    try:
+        if settings.webhook_url:
+            from bot.webhook import run_webhook
 
-        asyncio.run(run_webhook(application))
-    else:
-        run_polling(application)
+            asyncio.run(run_webhook(application))
+        else:
+            run_polling(application)
+    except AddressInUse as error:
+        raise StartupProblem(str(error)) from None
+    return 0
+
+
+async def prepare_run(settings: Settings, cipher: CaseCipher) -> str:
+    """Before the bot starts: the database is migrated, the case key fits the stored texts, and
+    Telegram answers (retried with backoff). Returns the bot's username."""
+    engine = create_engine(settings.resolved_database_url(), hide_parameters=True)
+    try:
+        await upgrade_to_head(engine)
+        async with session_scope(create_session_factory(engine)) as session:
+            fits = await health.case_key_fits(session, cipher, datetime.now(UTC))
+    finally:
+        await engine.dispose()
+    if not fits:
+        raise StartupProblem(
+            "WEGWEISER_CASE_DATA_KEY: the configured keys cannot decrypt the stored case texts "
+            "(wrong key, or the old key was removed before `wegweiser keys rotate`)"
+        )
+    me = await wait_for_telegram(settings)
+    return me.username or ""
+
+
+def startup_line(settings: Settings, username: str) -> str:
+    """The one start-up line: version, mode, bot, database (masked), desk and metrics addresses."""
+    mode = f"webhook {settings.webhook_url}" if settings.webhook_url else "long polling"
+    metrics = (
+        f"http://{settings.metrics_host}:{settings.metrics_port}/metrics" if settings.metrics_port else "off"
+    )
+    return (
+        f"wegweiser {wegweiser_version()} starting: mode {mode}, bot @{username}, "
+        f"database {database_label(settings.resolved_database_url())}, "
+        f"desk {settings.resolved_desk_url()} (listening on {settings.desk_host}:{settings.desk_port}), "
+        f"metrics {metrics}"
+    )
+
+
+def check(settings: Settings, env_file: Path | None) -> int:
+    """``wegweiser check``: the doctor's table; 0 when all is well, 1 otherwise."""
+    from bot.doctor import FAIL, run_checks, table
+
+    checks = asyncio.run(run_checks(settings, env_file))
+    print(table(checks))
+    return 1 if any(item.status == FAIL for item in checks) else 0
+
+
+async def make_backup(settings: Settings, target: Path) -> int:
+    url = settings.resolved_database_url()
+    engine = create_engine(url, hide_parameters=True)
+    try:
+        # A backup of an unreachable or unmigrated database is refused with the usual one line.
+        async with engine.connect() as connection:
+            state = await health.schema_state(connection)
+    finally:
+        await engine.dispose()
+    try:
+        await asyncio.to_thread(backup.backup, url, target)
+    except backup.BackupError as error:
+        print(f"wegweiser: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Wrote the backup {target} (schema {', '.join(state.current) or 'empty'}). Case texts in it "
+        "are encrypted: keep WEGWEISER_CASE_DATA_KEY safe, separately from the backup."
+    )
+    return 0
+
+
+async def restore_backup(settings: Settings, source: Path) -> int:
+    url = settings.resolved_database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, hide_parameters=True)
+    try:
+        empty = await backup.database_is_empty(engine)
+    finally:
+        await engine.dispose()
+    try:
+        await asyncio.to_thread(backup.restore, url, source, empty)
+    except backup.BackupError as error:
+        print(f"wegweiser: {error}", file=sys.stderr)
+        return 1
+    engine = create_engine(url, hide_parameters=True)
+    try:
+        await upgrade_to_head(engine)  # a backup of an older version is brought up to date
+    finally:
+        await engine.dispose()
+    print(f"Restored {source}. Check it with: wegweiser audit check && wegweiser check")
+    return 0
+
+
+async def invite_staff(settings: Settings, role: str, name: str) -> int:
+    """``wegweiser staff invite``: the same single-use link as the desk's invitations."""
+    if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
+        raise StartupProblem("WEGWEISER_TELEGRAM_TOKEN: needed for the link (it names the bot)")
+    me = await wait_for_telegram(settings, attempts=3)
+    engine = create_engine(settings.resolved_database_url(), hide_parameters=True)
+    try:
+        await upgrade_to_head(engine)
+        async with session_scope(create_session_factory(engine)) as session:
+            try:
+                token = await invites.create_operator_invite(session, role, name, datetime.now(UTC))
+            except invites.InvalidInvite:
+                print("wegweiser: a staff name needs 1 to 100 characters", file=sys.stderr)
+                return 2
+    finally:
+        await engine.dispose()
+    print(f"https://t.me/{me.username}?start=invite_{token}")
+    print(
+        f"Send this link to {name.strip()}. It works once, for {invites.INVITE_VALID.days} days, and "
+        f"makes whoever opens it {role}.",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -1,19 +1,28 @@
-"""Settings of a Wegweiser instance, read from ``WEGWEISER_*`` environment variables or a ``.env`` file."""
+"""Settings of a Wegweiser instance, read from ``WEGWEISER_*`` environment variables and an env file:
+the one named by ``--env-file`` or ``WEGWEISER_ENV_FILE``, else ``.env`` in the working directory."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import time, timedelta
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from locales import SUPPORTED_LANGUAGES
 from storage.booking import BookingPolicy
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+PREFIX = "WEGWEISER_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# WEGWEISER_* names that are not settings but are read elsewhere.
+OTHER_NAMES = {"WEGWEISER_ENV_FILE", "WEGWEISER_TEST_POSTGRES"}
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
 
 
@@ -26,7 +35,7 @@ class Settings(BaseSettings):
     """Everything an operator can configure; each field maps to ``WEGWEISER_<NAME>``."""
 
     model_config = SettingsConfigDict(
-        env_prefix="WEGWEISER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="WEGWEISER_", env_file=None, env_file_encoding="utf-8", extra="ignore"
     )
 
     telegram_token: SecretStr | None = None
@@ -37,6 +46,7 @@ class Settings(BaseSettings):
     default_language: str = "de"
     municipality: str = "Hemmingen"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     # Booking policy
     booking_min_notice_hours: float = Field(default=12, ge=0)
     booking_window_days: int = Field(default=21, ge=1, le=365)
@@ -56,6 +66,9 @@ class Settings(BaseSettings):
     desk_host: str = "127.0.0.1"
     desk_port: int = Field(default=8081, ge=1, le=65535)
     desk_url: str | None = None
+    # Prometheus metrics on an address of their own (loopback by default); port 0 turns them off.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
     # Webhook mode (several instances): the public https address Telegram posts updates to, and the
     # secret it sends along (32 to 256 of A-Z, a-z, 0-9, _ and -). Unset: long polling.
     webhook_url: str | None = None
@@ -67,6 +80,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, e.g. https://api.telegram.org/bot")
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level; use one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
 
     @field_validator("webhook_url")
     @classmethod
@@ -177,14 +197,50 @@ class SettingsError(Exception):
     """Configuration is invalid; the message names each wrong setting on its own line."""
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the settings, turning validation errors into one clear line per setting."""
+def chosen_env_file(explicit: Path | None = None) -> Path | None:
+    """The env file to read: ``--env-file``, else ``WEGWEISER_ENV_FILE``, else ``./.env`` when it
+    exists, else none. A file named explicitly must exist."""
+    if explicit is None and os.environ.get("WEGWEISER_ENV_FILE"):
+        explicit = Path(os.environ["WEGWEISER_ENV_FILE"])
+        setting = "WEGWEISER_ENV_FILE"
+    else:
+        setting = "--env-file"
+    if explicit is not None:
+        if not explicit.is_file():
+            raise SettingsError(f"{setting}: {explicit} does not exist or is not a file")
+        return explicit.resolve()
+    default = Path.cwd() / ".env"
+    return default if default.is_file() else None
+
+
+def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:
+    """Read the settings (from the environment and ``env_file`` only), turning validation errors
+    into one clear line per setting."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type,call-arg]
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = "WEGWEISER_" + "_".join(str(part) for part in error["loc"]).upper()
+            name = PREFIX + "_".join(str(part) for part in error["loc"]).upper()
             message = error["msg"].removeprefix("Value error, ")
             lines.append(f"{name}: {message}")
         raise SettingsError("\n".join(lines)) from None
+
+
+def unknown_names(env_file: Path | None) -> list[str]:
+    """``WEGWEISER_*`` names in the environment or the env file that are no setting (a typo
+    would otherwise be ignored silently)."""
+    known = {PREFIX + name.upper() for name in Settings.model_fields} | OTHER_NAMES
+    names = {name for name in os.environ if name.upper().startswith(PREFIX)}
+    if env_file is not None:
+        names |= {name for name in dotenv_values(env_file) if name.upper().startswith(PREFIX)}
+    return sorted(name for name in names if name.upper() not in known)
+
+
+def database_label(url: str) -> str:
+    """The database as an operator recognises it, with any password masked: the SQLite file's
+    path, or ``postgresql://user:***@host:port/name``."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {Path(parsed.database or '').resolve()}"
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=True)

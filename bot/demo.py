@@ -54,21 +54,25 @@ def demo_case_key(data_dir: Path, name: str = "demo-case-data.key") -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+def demo_database_url(settings: Settings) -> str:
+    """The demo's own SQLite database in the data directory. The configured database is never used:
+    the demo makes staff (one of them an admin) and example offers that must not reach real data."""
+    return f"sqlite+aiosqlite:///{settings.data_dir.resolve() / 'demo.sqlite3'}"
+
+
 def demo_settings(settings: Settings, running: RunningSandbox) -> Settings:
-    """The operator's settings, pointed at the sandbox and at a demo database of its own."""
-    database_url = settings.database_url or (f"sqlite+aiosqlite:///{settings.data_dir / 'demo.sqlite3'}")
+    """The operator's settings, pointed at the sandbox, a demo database and demo keys of its own (no
+    audit anchor file: the demo's audit log must not be anchored next to the real one)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    keys = settings.case_keys() or [demo_case_key(settings.data_dir)]
     return settings.model_copy(
         update={
             "telegram_token": SecretStr(running.sandbox.primary.token),
             "telegram_api_url": running.api_url,
-            "database_url": database_url,
+            "database_url": demo_database_url(settings),
             "desk_url": f"{running.base_url}/desk",
-            "case_data_key": SecretStr(",".join(keys)),
-            "audit_key": SecretStr(
-                ",".join(settings.audit_keys() or [demo_case_key(settings.data_dir, "demo-audit.key")])
-            ),
+            "case_data_key": SecretStr(demo_case_key(settings.data_dir)),
+            "audit_key": SecretStr(demo_case_key(settings.data_dir, "demo-audit.key")),
+            "audit_anchor_file": None,
         }
     )
 

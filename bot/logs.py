@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from types import TracebackType
@@ -44,13 +45,35 @@ class PrivacyFormatter(logging.Formatter):
         return text
 
 
-def configure_logging(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
+class JsonPrivacyFormatter(PrivacyFormatter):
+    """One JSON object per line for log collectors (``WEGWEISER_LOG_FORMAT=json``), through the same
+    filter: tracebacks without exception messages, secrets redacted in every field."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        text = json.dumps(entry, ensure_ascii=False)
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+            # the same secret as it appears inside a JSON string
+            text = text.replace(json.dumps(secret)[1:-1], "[redacted]")
+        return text
+
+
+def configure_logging(level: str = "INFO", secrets: tuple[str, ...] = (), log_format: str = "text") -> None:
     """Route all logs through the privacy formatter. Libraries that log request URLs (httpx: the
     URL contains the token) stay at WARNING; libraries that log payloads (PTB at DEBUG: every update
     and message; the database drivers and SQLAlchemy from INFO: statements with their values) stay
     above those levels whatever level is configured, because the payloads carry names and texts."""
     handler = logging.StreamHandler()
-    handler.setFormatter(PrivacyFormatter(secrets))
+    formatter = JsonPrivacyFormatter if log_format == "json" else PrivacyFormatter
+    handler.setFormatter(formatter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

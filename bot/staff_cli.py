@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from locales import SUPPORTED_LANGUAGES
-from storage import advisors, people
+from storage import advisors, health, people
 from storage.advisors import PLACE_MAX
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.errors import DomainError
@@ -30,6 +30,11 @@ def add_parsers(commands: argparse._SubParsersAction, calendar_day: Callable[[st
     add.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
     add.add_argument("--role", required=True, choices=[Role.ADVISOR.value, Role.ADMIN.value])
     add.add_argument("--name", required=True, help="the staff member's name as colleagues see it")
+    invite = staff_commands.add_parser(
+        "invite", help="print a single-use Telegram link that gives whoever opens it a staff role"
+    )
+    invite.add_argument("--role", required=True, choices=[Role.ADVISOR.value, Role.ADMIN.value])
+    invite.add_argument("--name", required=True, help="the staff member's name as colleagues see it")
     staff_commands.add_parser("list", help="list advisors and admins")
     remove = staff_commands.add_parser("remove", help="take a staff role away")
     remove.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
@@ -107,7 +112,10 @@ async def manage_staff(settings: Settings, args: argparse.Namespace) -> int:
                         "--role advisor --name NAME"
                     )
                 for person in staff:
-                    print(f"{person.telegram_id}\t{person.role}\t{person.staff_name}")
+                    # Says so when the bot cannot write to them (not started yet, or blocked).
+                    reach = health.reachability(person)
+                    note = "" if reach == "reachable" else f"\t{reach}"
+                    print(f"{person.telegram_id}\t{person.role}\t{person.staff_name}{note}")
             else:
                 try:
                     await people.remove_staff(session, args.telegram_id)

@@ -11,15 +11,14 @@ from datetime import time, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import BaseHandler, JobQueue
 
 from handlers import buttons
+from handlers.appointment_texts import tell
 from handlers.buttons import Answer, Fields, Refused
 from handlers.callbacks import Action, integer, one_of
 from handlers.context import BotContext
 from handlers.durations import duration_text
-from handlers.errors import is_block
 from handlers.keyboards import button_label
 from handlers.offer_cards import category_label, offer_name, weekly_hours
 from handlers.replies import show
@@ -350,27 +349,22 @@ async def send_freshness_digest(context: BotContext) -> None:
     async with session_scope(runtime.sessions) as session:
         attention = await offers.offers_needing_attention(session, today)
         admins = [
-            (person.telegram_id, person.language or runtime.default_language)
+            person
             for person in await people.list_staff(session)
             if person.role == "admin" and person.blocked_at is None
         ]
     if attention.empty:
         return
-    for telegram_id, language in admins:
-        t = Translator(language, runtime.zone)
+    for admin in admins:
+        t = Translator(admin.language or runtime.default_language, runtime.zone)
         text = (
             t.pgettext("admin", "<b>Weekly check of the offer directory</b>")
             + "\n\n"
             + attention_text(t, attention)
         )
-        try:
-            await context.bot.send_message(telegram_id, text, reply_markup=attention_keyboard(t, attention))
-        except TelegramError as error:
-            if is_block(error):
-                async with session_scope(runtime.sessions) as session:
-                    await people.mark_blocked(session, telegram_id, context.now())
-            else:
-                log.warning("freshness digest not delivered: %s", type(error).__name__)
+        # Through ``tell``: an admin who has not started the bot yet gets the digest when they do.
+        keyboard = attention_keyboard(t, attention)
+        await tell(context.bot, runtime.sessions, admin, text, context.now(), reply_markup=keyboard)
 
 
 def schedule_jobs(job_queue: JobQueue, zone: tzinfo) -> None:

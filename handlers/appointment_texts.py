@@ -9,8 +9,9 @@ import logging
 from datetime import datetime
 
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 
+from handlers import waiting
 from handlers.errors import is_block, is_network_blip
 from locales import Html, Translator
 from storage import people
@@ -155,11 +156,22 @@ async def tell(
     bot: Bot, sessions: SessionFactory, person: Person | None, text: str, now: datetime, **kwargs: object
 ) -> bool:
     """Send to a person; ``False`` when it did not arrive (a person who blocked the bot is marked;
-    anything but a block or a network blip is logged as the bug it is)."""
+    anything but a block or a network blip is logged as the bug it is). For staff who have not
+    started the bot yet the message waits in the database (``True``: it will arrive)."""
     if person is None or person.blocked_at is not None:
         return False
     try:
         await bot.send_message(person.telegram_id, text, **kwargs)  # type: ignore[arg-type]
+    except Forbidden as error:
+        if person.is_staff and waiting.cannot_initiate(error):
+            await waiting.hold(sessions, person, text, kwargs.get("reply_markup"), now)
+            return True
+        if is_block(error):
+            async with session_scope(sessions) as session:
+                await people.mark_blocked(session, person.telegram_id, now)
+        else:
+            log.error("message not delivered: %s", type(error).__name__, exc_info=error)
+        return False
     except TelegramError as error:
         if is_block(error):
             async with session_scope(sessions) as session:
@@ -169,4 +181,6 @@ async def tell(
         else:  # a bug in what we sent, or a refusal we do not expect: never silent
             log.error("message not delivered: %s", type(error).__name__, exc_info=error)
         return False
+    if person.not_started_at is not None:  # added before they wrote, but Telegram lets us write now
+        await waiting.reached(sessions, person)
     return True

@@ -87,6 +87,7 @@ async def _claim_and_upsert(
         set_={
             "last_seen": upsert.excluded.last_seen,
             "blocked_at": None,
+            "not_started_at": None,  # writing to the bot is starting it
             "language": func.coalesce(Person.language, upsert.excluded.language),
         },
     ).returning(Person.id, Person.telegram_id, Person.language, Person.role)

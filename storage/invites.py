@@ -45,6 +45,18 @@ async def create_invite(session: AsyncSession, admin_id: int, role: str, name: s
     """A new invitation for ``role`` under ``name``; returns the raw token (shown once, in the link)."""
     if await _admin(session, admin_id) is None:
         raise NotAllowed(admin_id)
+    return await _new_invite(session, admin_id, role, name, now)
+
+
+async def create_operator_invite(session: AsyncSession, role: str, name: str, now: datetime) -> str:
+    """An invitation made by the operator on the server (``wegweiser staff invite``), who needs no
+    admin account: this is how the first admin gets in. Returns the raw token."""
+    return await _new_invite(session, None, role, name, now)
+
+
+async def _new_invite(
+    session: AsyncSession, admin_id: int | None, role: str, name: str, now: datetime
+) -> str:
     if role not in STAFF_ROLES:
         raise InvalidInvite("role")
     name = name.strip()
@@ -57,6 +69,7 @@ async def create_invite(session: AsyncSession, admin_id: int, role: str, name: s
             role=role,
             name=name,
             created_by=admin_id,
+            by_operator=admin_id is None,
             created_at=now,
             expires_at=now + INVITE_VALID,
         )
@@ -67,12 +80,14 @@ async def create_invite(session: AsyncSession, admin_id: int, role: str, name: s
 
 async def redeem_invite(session: AsyncSession, token: str, person_id: int, now: datetime) -> Person | None:
     """Give the person the invitation's role and name; ``None`` when the token is unknown, used,
-    expired, or its creator is no longer an admin. A token works once, even when two people open it
-    at the same moment (the conditional update claims it). An admin who opens an advisor
-    invitation stays admin: an invitation never takes a role away."""
+    expired, or its creator (unless the operator) is no longer an admin. A token works once, even
+    when two people open it at the same moment (the conditional update claims it). An admin who
+    opens an advisor invitation stays admin: an invitation never takes a role away."""
     invite = await session.scalar(select(StaffInvite).where(StaffInvite.token_hash == _hash(token)))
     person = await session.get(Person, person_id)
-    if invite is None or person is None or await _admin(session, invite.created_by) is None:
+    if invite is None or person is None:
+        return None
+    if not invite.by_operator and await _admin(session, invite.created_by) is None:
         return None
     claimed = await session.execute(
         update(StaffInvite)

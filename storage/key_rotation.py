@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.crypto import CaseCipher
-from storage.models import Case, CaseNote, Goal, NeedAssessment, Review
+from storage.models import Case, CaseKeyCanary, CaseNote, Goal, NeedAssessment, Review
 
 ENCRYPTED_COLUMNS: tuple[InstrumentedAttribute[str | None], ...] = (
     NeedAssessment.note,
@@ -36,4 +36,7 @@ async def rotate_case_texts(session: AsyncSession, cipher: CaseCipher) -> int:
         if changes:
             await session.execute(update(model), changes)
         rotated += len(changes)
+    # The canary that ``wegweiser check`` decrypts follows the texts to the newest key.
+    for canary in await session.scalars(select(CaseKeyCanary)):
+        canary.token = cipher.rotate(canary.token) or canary.token
     return rotated

@@ -49,6 +49,7 @@ async def ensure_person(session: AsyncSession, telegram_id: int, now: datetime) 
     assert person is not None
     person.last_seen = now
     person.blocked_at = None
+    person.not_started_at = None
     return person
 
 
@@ -79,7 +80,8 @@ async def add_staff(session: AsyncSession, telegram_id: int, role: Role, name: s
         raise DomainError("staff_name")
     person = await person_by_telegram_id(session, telegram_id)
     if person is None:
-        person = Person(telegram_id=telegram_id, first_seen=now, last_seen=now)
+        # Never wrote to the bot: Telegram will not let it write first until they start it.
+        person = Person(telegram_id=telegram_id, first_seen=now, last_seen=now, not_started_at=now)
         session.add(person)
     elif role != Role.ADMIN:
         await _keep_an_admin(session, person)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command: installs Wegweiser with its test tools into .venv, makes sure Debian's
-# Chromium is there for the browser tests, then runs ruff and the whole test suite.
+# The test command: installs Wegweiser with its test tools into .venv from the lock file, makes
+# sure Debian's Chromium is there for the browser tests, then runs ruff and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +8,9 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# The exact, hashed versions of the lock file (regenerate it with deploy/lock.sh), then Wegweiser itself.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-test.lock
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 
 if [ ! -x /usr/bin/chromium ]; then
     echo "Installing Debian's chromium for the browser tests..."

@@ -13,7 +13,7 @@ from desk.auth import Visitor, admin, checked_form, services_of
 from desk.i18n import DeskTexts
 from desk.pages.common import redirect
 from desk.render import page
-from storage import invites, people
+from storage import invites, outbox, people
 from storage.db import session_scope
 from storage.errors import DomainError
 from storage.models import Person, Role
@@ -45,6 +45,7 @@ async def _staff_page(
     async with session_scope(services.sessions) as session:
         staff = await people.list_staff(session)
         waiting = await invites.open_invites(session, services.clock())
+        undelivered = {entry.person_id: entry for entry in await outbox.undelivered(session)}
     return page(
         request,
         "staff.html",
@@ -55,6 +56,7 @@ async def _staff_page(
         title=who.texts.gettext("Staff"),
         staff=staff,
         invites=waiting,
+        undelivered=undelivered,
         roles=role_labels(who.texts),
         invite_link=invite_link,
         form=form or {},

@@ -32,6 +32,7 @@ from storage.models.invites import StaffInvite
 from storage.models.jobs import JobRun
 from storage.models.news import DeliveryStatus, NewsDelivery, NewsItem, NewsStatus, NewsText
 from storage.models.offers import Category, Offer, OfferChange, OfferStatus, OfferText
+from storage.models.operations import CaseKeyCanary, WaitingNotification
 from storage.models.people import PendingInput, Person, ProcessedUpdate, Role
 from storage.models.posters import PosterArrival
 
@@ -49,6 +50,7 @@ __all__ = [
     "Base",
     "CalendarFeed",
     "Case",
+    "CaseKeyCanary",
     "CaseNote",
     "Category",
     "Consent",
@@ -80,4 +82,5 @@ __all__ = [
     "StaffInvite",
     "UTCDateTime",
     "WaitingListEntry",
+    "WaitingNotification",
 ]

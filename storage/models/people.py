@@ -33,6 +33,8 @@ class Person(Base):
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while Telegram will not let the bot write first (staff added before they opened the bot).
+    not_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_staff(self) -> bool:

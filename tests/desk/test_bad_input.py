@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from bot.app import desk_services
 from bot.logs import PAYLOAD_LOGGERS, configure_logging
-from bot.web import WebServer
+from bot.web import WebServer, web_app
 from desk.app import create_desk
 from desk.pages import routes
 from storage import offers
@@ -157,6 +157,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+async def always_ready() -> list[str]:
+    return []
+
+
 async def test_a_failing_request_does_not_write_posted_values_into_the_log(
     bot: BotUnderTest, desk: DeskClient, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -175,9 +179,10 @@ async def test_a_failing_request_does_not_write_posted_values_into_the_log(
     levels = {name: logging.getLogger(name).level for name in CONFIGURED_LOGGERS}
     port = _free_port()
     configure_logging("INFO")
-    web = WebServer(
-        desk_services(bot.application.bot_data.runtime, bot.application.bot.username), "127.0.0.1", port
+    desk_app = web_app(
+        desk_services(bot.application.bot_data.runtime, bot.application.bot.username), always_ready
     )
+    web = WebServer(desk_app, "127.0.0.1", port)
     await web.start()
     try:
         failed = await admin.post(

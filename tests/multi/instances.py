@@ -27,6 +27,7 @@ def webhook_settings(settings: Settings, port: int, webhook_base: str | None = N
             "webhook_secret": SecretStr(WEBHOOK_SECRET),
             "desk_host": "127.0.0.1",
             "desk_port": port,
+            "metrics_port": 0,  # several instances on one machine would share the default port
         }
     )
 

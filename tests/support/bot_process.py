@@ -42,7 +42,7 @@ class BotProcess:
         self.log = data_dir / "bot.log"
 
     def start(self) -> None:
-        env = {**self.env, "WEGWEISER_DESK_PORT": str(free_port())}
+        env = {**self.env, "WEGWEISER_DESK_PORT": str(free_port()), "WEGWEISER_METRICS_PORT": "0"}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "run"],

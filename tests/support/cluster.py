@@ -41,7 +41,7 @@ class InstanceProcess:
     def __init__(self, name: str, env: dict[str, str], workdir: Path):
         self.name = name
         self.port = free_port()
-        self.env = {**env, "WEGWEISER_DESK_PORT": str(self.port)}
+        self.env = {**env, "WEGWEISER_DESK_PORT": str(self.port), "WEGWEISER_METRICS_PORT": "0"}
         self.log_path = workdir / f"{name}.log"
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None

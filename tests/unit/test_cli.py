@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.support.cli import without_database_line
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +95,7 @@ def test_offers_import_reads_german_excel_and_refuses_an_unreadable_file_in_one_
     assert main(["offers", "import", str(excel)]) == 0
     assert "1 new" in capsys.readouterr().out
     assert main(["offers", "import", str(unreadable)]) == 1
-    err = capsys.readouterr().err
+    err = without_database_line(capsys.readouterr().err)
     assert err.count("\n") == 1 and "neither UTF-8 nor Windows-1252" in err and "Traceback" not in err
 
 

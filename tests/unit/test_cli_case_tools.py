@@ -20,6 +20,7 @@ from storage.db import create_engine, create_session_factory, session_scope
 from storage.key_rotation import ENCRYPTED_COLUMNS
 from storage.models import Case, CaseNote, NeedAssessment, Review
 from tests.support.case_data import add_appointment, add_case, add_goal, add_person, local
+from tests.support.cli import without_database_line
 from tests.support.harness import TEST_AUDIT_KEY
 
 T = TypeVar("T")
@@ -76,7 +77,7 @@ def test_keys_new_prints_a_fresh_usable_key(capsys: pytest.CaptureFixture[str]) 
 def test_keys_rotate_without_a_key_names_the_setting(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["keys", "rotate"]) == 2
 
-    err = capsys.readouterr().err
+    err = without_database_line(capsys.readouterr().err)
     assert "WEGWEISER_CASE_DATA_KEY" in err and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
 
@@ -287,7 +288,7 @@ def test_report_refuses_with_one_line(
 ) -> None:
     assert main(["report", *arguments]) in (1, 2)
 
-    err = capsys.readouterr().err
+    err = without_database_line(capsys.readouterr().err)
     assert err.startswith(message) and len(err.strip().splitlines()) == 1
 
 

@@ -15,6 +15,7 @@ from storage import advisors, people
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.models import Appointment
 from tests.support.case_data import add_appointment, add_case, add_person
+from tests.support.cli import without_database_line
 
 ANNA = "424242"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -84,7 +85,7 @@ def test_wrong_hours_get_one_clear_line_and_change_nothing(
 
     assert main(["hours", "set", advisor, "mon", ranges]) == 2
 
-    err = capsys.readouterr().err
+    err = without_database_line(capsys.readouterr().err)
     assert message in err and "nothing was changed" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert stored()[0] == {0: [("09:00", "12:00")]}

@@ -1,7 +1,7 @@
 """Arrivals through posters, counted per source and day.
 
 Revision ID: 0015_poster_arrivals
-Revises: 0011_several_instances
+Revises: 0010_operations
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_poster_arrivals"
-down_revision = "0011_several_instances"
+down_revision = "0010_operations"
 branch_labels = None
 depends_on = None
 
