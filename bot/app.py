@@ -20,7 +20,7 @@ from telegram.ext import (
     Defaults,
 )
 
-from bot import once, posters, webhook
+from bot import once, webhook
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -248,6 +248,7 @@ async def readiness_problems(runtime: Runtime, metrics: Metrics, *, expect_polli
 
 def desk_services(runtime: Runtime, bot_username: str | None) -> DeskServices:
     """What the staff desk needs, from the same runtime the bot uses."""
+    from bot import posters  # Jinja2 and the QR code: loaded only where the desk is served
     from desk.services import DeskServices
 
     return DeskServices(

@@ -8,7 +8,6 @@ import html
 from datetime import datetime
 
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -147,8 +146,6 @@ async def cancel(request: Request) -> Response:
     who = await admin(request)
     await checked_form(request, who)
     news_id = request.path_params["news_id"]
-    if not 0 < news_id <= MAX_ID:
-        raise HTTPException(404)
     services = services_of(request)
     async with session_scope(services.sessions) as session:
         stopped = await news.cancel_news(session, news_id, services.clock())
@@ -161,5 +158,5 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/news", news_page),
         Route("/news", submit_news, methods=["POST"]),
-        Route("/news/{news_id:int}/cancel", cancel, methods=["POST"]),
+        Route("/news/{news_id:id}/cancel", cancel, methods=["POST"]),
     ]

@@ -18,6 +18,7 @@ ARABIC_PHONE = "1001"
 UKRAINIAN_PHONE = "1002"
 MAIN_MENU = [
     "menu:offers",
+    "menu:week",
     "menu:book",
     "menu:appointments",
     "menu:privacy",
@@ -62,7 +63,7 @@ def test_start_then_help_edits_the_menu_in_place(demo, phone: Page, page_errors:
     welcome = messages(phone, "bot").first
     expect(welcome).to_be_visible()
     buttons = welcome.get_by_test_id("inline-button")
-    expect(buttons).to_have_count(6)
+    expect(buttons).to_have_count(len(MAIN_MENU))
     assert [b.get_attribute("data-callback-data") for b in buttons.all()] == MAIN_MENU
     for button in buttons.all():
         expect(button).to_be_visible()
@@ -135,7 +136,7 @@ def test_rtl_bubbles_and_separate_chats(demo, desktop: Page, page_errors: list[s
     expect(desktop.get_by_test_id("empty")).to_be_visible()
     send(desktop, "/start")
     expect(messages(desktop, "bot")).to_have_count(1)
-    expect(messages(desktop, "bot").get_by_test_id("inline-button")).to_have_count(6)
+    expect(messages(desktop, "bot").get_by_test_id("inline-button")).to_have_count(len(MAIN_MENU))
     expect(desktop.get_by_test_id("messages")).not_to_contain_text(greeting)
 
     # Back to Amira: her conversation is unchanged, and Olena's /start is not in it.
@@ -160,7 +161,7 @@ def test_callback_toast_and_blocking(demo, phone: Page, page_errors: list[str]) 
 
     # The callback answer shows as a toast; the picker turns into the welcome with the menu.
     expect(phone.get_by_test_id("toast")).to_contain_text("Deutsch")
-    expect(picker.get_by_test_id("inline-button")).to_have_count(6)
+    expect(picker.get_by_test_id("inline-button")).to_have_count(len(MAIN_MENU))
     expect(picker.get_by_test_id("edited")).to_be_visible()
 
     toggle = phone.get_by_test_id("block-toggle")
@@ -174,7 +175,7 @@ def test_callback_toast_and_blocking(demo, phone: Page, page_errors: list[str]) 
     expect(toggle).to_have_attribute("aria-pressed", "false")
     expect(phone.get_by_test_id("blocked-banner")).to_be_hidden()
     expect(messages(phone, "bot")).to_have_count(2)
-    expect(messages(phone, "bot").last.get_by_test_id("inline-button")).to_have_count(6)
+    expect(messages(phone, "bot").last.get_by_test_id("inline-button")).to_have_count(len(MAIN_MENU))
     assert page_errors == []
 
 

@@ -53,7 +53,19 @@ def chat_menu(bot: BotUnderTest, telegram_id: int) -> list[str] | None:
     return None
 
 
-EVERYONE = ["start", "menu", "offers", "search", "book", "appointments", "privacy", "language", "help"]
+EVERYONE = [
+    "start",
+    "menu",
+    "offers",
+    "week",
+    "search",
+    "book",
+    "appointments",
+    "news",
+    "privacy",
+    "language",
+    "help",
+]
 
 
 async def test_staff_get_their_own_command_menu_and_lose_it_with_the_role(bot: BotUnderTest) -> None:
