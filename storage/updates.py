@@ -82,6 +82,28 @@ async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> 
     return bool(result.rowcount)
 
 
+async def claim_updates(session: AsyncSession, claims: Sequence[tuple[int, datetime]]) -> set[int]:
+    """Claim several updates in one statement (``(update id, now)`` each); the ids claimed now, i.e.
+    without those claimed before. An id given twice is claimed at most once."""
+    if not claims:
+        return set()
+    first_of_each = dict(reversed(claims))  # the first time given, for each id
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(ProcessedUpdate).values(
+        [
+            {"update_id": update_id, "processed_at": now, "handled_at": now}
+            for update_id, now in first_of_each.items()
+        ]
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["update_id"],
+        set_={"handled_at": statement.excluded.handled_at},
+        where=ProcessedUpdate.handled_at.is_(None),
+    ).returning(ProcessedUpdate.update_id)
+    return set((await session.scalars(statement)).all())
+
+
 async def take_turn(
     session: AsyncSession,
     update_id: int,
