@@ -164,6 +164,8 @@ class Lab:
             "WEGWEISER_AUDIT_KEY": self.audit_key,
             "WEGWEISER_LOG_LEVEL": "WARNING",
             "WEGWEISER_DESK_PORT": str(free_port()),
+            # Not the default port: a bot of another benchmark on this machine may hold it.
+            "WEGWEISER_METRICS_PORT": str(free_port()),
             "NO_PROXY": "127.0.0.1,localhost,::1",
             **{f"WEGWEISER_{name.upper()}": value for name, value in settings.items()},
         }
