@@ -17,15 +17,16 @@ from collections.abc import Awaitable, Callable
 
 from telegram.ext import Application
 
-_work: weakref.WeakKeyDictionary[Application, asyncio.Task[None]] = weakref.WeakKeyDictionary()
+_work: weakref.WeakKeyDictionary[Application, list[asyncio.Task[None]]] = weakref.WeakKeyDictionary()
 _stop_on_failure: weakref.WeakSet[Application] = weakref.WeakSet()
 RUNNING_CHECK_SECONDS = 0.01
 
 
 def once_running(application: Application, work: Callable[[], Awaitable[None]]) -> None:
     """Run ``work`` in the background as soon as ``application`` runs (``run_polling`` starts the
-    application right after polling has begun)."""
-    _work[application] = asyncio.create_task(_when_running(application, work), name="wegweiser:once-running")
+    application right after polling has begun). Several pieces of work run side by side."""
+    task = asyncio.create_task(_when_running(application, work), name="wegweiser:once-running")
+    _work.setdefault(application, []).append(task)
 
 
 async def _when_running(application: Application, work: Callable[[], Awaitable[None]]) -> None:
@@ -45,22 +46,22 @@ def stop_on_failure(application: Application) -> None:
 
 
 async def finished(application: Application) -> None:
-    """Wait for the work of ``application`` (if any), raising what it raised."""
-    task = _work.get(application)
-    if task is not None:
+    """Wait for all work of ``application``, raising the first failure."""
+    for task in _work.get(application, []):
         await task
 
 
 async def cancel(application: Application) -> None:
     """Stop waiting for work that has not begun or finished (the application is shutting down)."""
-    task = _work.get(application)
-    if task is not None and not task.done():
+    unfinished = [task for task in _work.get(application, []) if not task.done()]
+    for task in unfinished:
         task.cancel()
-        await asyncio.wait({task})
+    if unfinished:
+        await asyncio.wait(unfinished)
 
 
 def raise_failure(application: Application) -> None:
-    """Raise what the work raised, if it failed."""
-    task = _work.get(application)
-    if task is not None and task.done() and not task.cancelled() and task.exception() is not None:
-        raise task.exception()  # type: ignore[misc]
+    """Raise what the work raised, if a piece of it failed."""
+    for task in _work.get(application, []):
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]

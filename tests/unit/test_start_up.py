@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 import bot.web
+from bot import startup
 from bot.cli import main
 from bot.sandbox import Sandbox, new_world, serve
 from bot.sandbox import server as sandbox_server
@@ -206,3 +207,32 @@ def test_a_desk_that_fails_after_polling_began_stops_run(
 
     assert polls, "it had begun polling"
     assert "RuntimeError" in capsys.readouterr().err
+
+
+class Starting:
+    """Stands in for an Application: only whether it runs matters to ``bot.startup``."""
+
+    running = False
+
+
+async def test_work_waits_until_the_application_runs_and_its_failure_is_raised() -> None:
+    application = Starting()
+    done: list[str] = []
+
+    async def menus() -> None:
+        done.append("menus")
+
+    async def desk() -> None:
+        raise RuntimeError("the desk cannot be built")
+
+    startup.once_running(application, menus)  # type: ignore[arg-type]
+    startup.once_running(application, desk)  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    assert done == []
+    application.running = True
+
+    with pytest.raises(RuntimeError, match="desk"):
+        await startup.finished(application)  # type: ignore[arg-type]
+    assert done == ["menus"]
+    with pytest.raises(RuntimeError, match="desk"):
+        startup.raise_failure(application)  # type: ignore[arg-type]
