@@ -48,7 +48,8 @@ class ClaimBatcher:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             try:
                 async with session_scope(self._sessions) as session:
-                    claimed = await updates.claim_updates(session, [(i, now) for i, now, _ in batch])
+                    ids = [update_id for update_id, _, _ in batch]
+                    claimed = await updates.claim_updates(session, ids, max(now for _, now, _ in batch))
             except asyncio.CancelledError:
                 for *_, answer in (*batch, *self._waiting):
                     answer.cancel()

@@ -72,12 +72,12 @@ async def test_a_failed_transaction_fails_every_claim_in_it_and_the_next_batch_w
     failures = {"left": 1}
     original = claim_batches.updates.claim_updates
 
-    async def failing_once(session: Any, claims: Any) -> set[int]:
+    async def failing_once(session: Any, claims: Any, now: datetime) -> set[int]:
         if failures["left"]:
             failures["left"] -= 1
             await asyncio.sleep(0.01)  # long enough for the others to join this batch
             raise ConnectionError("database went away")
-        return await original(session, claims)
+        return await original(session, claims, now)
 
     monkeypatch.setattr(claim_batches.updates, "claim_updates", failing_once)
     answers = await asyncio.gather(
