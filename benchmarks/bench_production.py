@@ -106,6 +106,7 @@ class Child:
     stats: Path
     started: float
     ready: float = 0.0
+    ready_cpu: float = 0.0  # CPU seconds the process had used when its first getUpdates arrived
 
     def cpu(self) -> float:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -176,6 +177,7 @@ class Lab:
         child = Child(process, stats, started)
         if kind != "floor":
             child.ready = await asyncio.wait_for(first_poll, 120) - started
+            child.ready_cpu = child.cpu()
         return child
 
 
@@ -401,19 +403,25 @@ PARTS = ("start-up", "throughput", "light", "dispatcher", "memory")
 async def part_start_up(lab: Lab, wegweiser: World, echo: World) -> None:
     starts: list[float] = []
     echo_starts: list[float] = []
+    cpu: list[float] = []
+    echo_cpu: list[float] = []
     idle_rss = 0.0
     for _ in range(3):
         child = await lab.spawn("wegweiser", wegweiser)
         starts.append(child.ready * 1000)
+        cpu.append(child.ready_cpu * 1000)
         await asyncio.sleep(1)
         idle_rss = child.rss_mb()
         await child.stop()
         bare = await lab.spawn("echo", echo)
         echo_starts.append(bare.ready * 1000)
+        echo_cpu.append(bare.ready_cpu * 1000)
         await bare.stop()
     print(
         f"start-up to first getUpdates (3 alternated): Wegweiser {spread(starts)} ms, bare PTB "
         f"{spread(echo_starts)} ms, ratio {statistics.median(starts) / statistics.median(echo_starts):.2f}; "
+        f"CPU until then (less disturbed by other processes): Wegweiser {spread(cpu)} ms, bare PTB "
+        f"{spread(echo_cpu)} ms, ratio {statistics.median(cpu) / statistics.median(echo_cpu):.2f}; "
         f"Wegweiser RSS idle {idle_rss:.0f} MB",
         flush=True,
     )
