@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -66,6 +68,8 @@ from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from bot.web import WebServer
     from desk.services import DeskServices
 
@@ -82,6 +86,17 @@ def utc_now() -> datetime:
 def file_url_for(api_url: str) -> str:
     """The Bot API file URL that belongs to a Bot API URL (``…/bot`` → ``…/file/bot``)."""
     return api_url[: -len("/bot")] + "/file/bot" if api_url.endswith("/bot") else api_url
+
+
+async def build_search_index(engine: AsyncEngine) -> None:
+    """Build the offer search index in the background when the bot starts, so that the first search
+    need not wait for it. Its modules (numpy) are imported in a worker thread: start-up does not wait
+    for them either; the build holds no transaction, so nobody's reply waits for it."""
+    try:
+        search_index = await asyncio.to_thread(importlib.import_module, "storage.search_index")
+        await search_index.build(engine)
+    except Exception:
+        log.warning("building the search index at start-up failed; the first search builds it", exc_info=True)
 
 
 def build_application(
@@ -123,8 +138,11 @@ def build_application(
         # With a webhook Telegram calls us, and a quiet night has no Bot API calls to go by.
         return await readiness_problems(runtime, metrics, expect_polling=not settings.webhook_url)
 
+    background: list[asyncio.Task[None]] = []
+
     async def on_start(application: Application) -> None:
         await upgrade_to_head(engine)
+        background.append(asyncio.create_task(build_search_index(engine)))
         await set_command_menus(application, runtime)
         if serve_desk:
             from bot.web import WebServer, web_app  # the desk's code is loaded only when it is served
@@ -183,6 +201,9 @@ def build_application(
                 )
 
     async def on_stop(_application: Application) -> None:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         for server in servers:
             await server.stop()
         await engine.dispose()
