@@ -7,11 +7,13 @@ import asyncio
 import random
 import threading
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert, select
 
 from bot import app
+from locales import Translator
 from storage import search_index
 from storage.db import session_scope
 from storage.models import Offer, OfferText
@@ -140,3 +142,20 @@ async def test_a_passport_number_typed_by_mistake_is_not_repeated(bot: BotUnderT
 
     assert "123456789" not in reply.text and "2345 6789" not in reply.text
     assert "•••" in reply.text
+
+
+async def test_search_results_show_names_in_the_persons_language_or_marked_in_german(
+    bot: BotUnderTest,
+) -> None:
+    await bot.load_offers()
+    amira, olena = bot.person(7103, "Amira", "ar"), bot.person(7104, "Olena", "uk")
+
+    (arabic,) = await amira.send("Deutschkurs")
+    (ukrainian,) = await olena.send("Sprachcafé")
+
+    assert "دورة لغة ألمانية للبالغين" in [button["text"] for button in arabic.buttons]
+    assert "🌐 Sprachcafé" in [button["text"] for button in ukrainian.buttons]
+    note = Translator("uk", ZoneInfo("Europe/Berlin")).pgettext(
+        "offers", "{mark} Not yet translated into your language.", mark="🌐"
+    )
+    assert note in ukrainian.text, "the list explains the mark on names shown in German"
