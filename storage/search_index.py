@@ -21,6 +21,8 @@ people's messages are answered meanwhile. While a rebuild runs, searches use the
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -171,6 +173,14 @@ async def _build(session: AsyncSession) -> _Kept:
     return fresh
 
 
+def _return_freed_memory() -> None:
+    """Give what a build read and freed (and a replaced index) back to the system, with glibc's
+    ``malloc_trim``; elsewhere nothing. Without it the process keeps the build's high-water mark
+    (at 5,000 offers about 10 MB more)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _put_in_place(kept: _Kept, built: _Kept) -> None:
     """Swap in a newly built index (synchronously: no other search runs in between)."""
     kept.index, kept.newest, kept.gaps = built.index, built.newest, built.gaps
@@ -187,6 +197,7 @@ def _start_rebuild(kept: _Kept, bind: AsyncEngine) -> asyncio.Task[None]:
                 _put_in_place(kept, await _build(own))
             finally:
                 await own.close()
+            await asyncio.to_thread(_return_freed_memory)
 
         kept.rebuilding = asyncio.get_running_loop().create_task(rebuild())
     return kept.rebuilding
