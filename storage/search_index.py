@@ -39,6 +39,10 @@ from storage.search import OfferDocument, SearchIndex, document_fields
 
 # More changed offers than this are not re-read in place; the index is rebuilt in the background.
 INCREMENTAL_LIMIT = 200
+# At most this many change rows are read per search (more mean a rebuild). The limit, with the order
+# by id, also keeps PostgreSQL on the primary key: a generic plan for a bare ``id > $1`` may scan the
+# whole ever-growing change log.
+CHANGES_PER_LOOK = 1000
 # Offers read per short session while building the whole index (small chunks keep the memory the
 # reading needs for a moment, which the process keeps afterwards, small).
 BUILD_CHUNK = 250
@@ -48,7 +52,7 @@ MAX_GAPS = 1000
 # Separates the slug, languages and names in what the index keeps to show an offer.
 _SHOWN_SEPARATOR = "\x1f"
 # The change-log question of every search, asked through these drivers' own connections.
-_NEWER_CHANGES = f"SELECT id, offer_slug FROM {OfferChange.__tablename__} WHERE id > "
+_NEWER_CHANGES = "SELECT id, offer_slug FROM {table} WHERE id > {newest}{gaps} ORDER BY id LIMIT {limit}"
 _FAST_DRIVERS = {("sqlite", "aiosqlite"), ("postgresql", "asyncpg")}
 
 
@@ -215,17 +219,25 @@ async def _newer_changes(kept: _Kept, session: AsyncSession) -> list[tuple[int, 
     if session.in_transaction() or (dialect.name, dialect.driver) not in _FAST_DRIVERS:
         newer = OfferChange.id > kept.newest
         which = or_(newer, OfferChange.id.in_(list(kept.gaps))) if kept.gaps else newer
-        rows = await session.execute(select(OfferChange.id, OfferChange.offer_slug).where(which))
+        rows = await session.execute(
+            select(OfferChange.id, OfferChange.offer_slug)
+            .where(which)
+            .order_by(OfferChange.id)
+            .limit(CHANGES_PER_LOOK)
+        )
         return [(change_id, slug) for change_id, slug in rows.all()]
     gaps = list(kept.gaps)
+    table, limit = OfferChange.__tablename__, CHANGES_PER_LOOK
     async with engine.connect() as connection:
         driver: Any = (await connection.get_raw_connection()).driver_connection
         if dialect.name == "sqlite":
             asked = f" OR id IN ({', '.join('?' * len(gaps))})" if gaps else ""
-            found = await driver.execute_fetchall(_NEWER_CHANGES + "?" + asked, (kept.newest, *gaps))
+            sql = _NEWER_CHANGES.format(table=table, newest="?", gaps=asked, limit=limit)
+            found = await driver.execute_fetchall(sql, (kept.newest, *gaps))
         else:
             asked = " OR id = ANY($2::integer[])" if gaps else ""
-            found = await driver.fetch(_NEWER_CHANGES + "$1" + asked, kept.newest, *([gaps] if gaps else []))
+            sql = _NEWER_CHANGES.format(table=table, newest="$1", gaps=asked, limit=limit)
+            found = await driver.fetch(sql, kept.newest, *([gaps] if gaps else []))
     return [(change_id, slug) for change_id, slug in found]
 
 
@@ -242,7 +254,7 @@ async def _catch_up(kept: _Kept, session: AsyncSession) -> None:
     if not changes:
         return
     slugs = {slug for _, slug in changes}
-    if len(slugs) > INCREMENTAL_LIMIT:
+    if len(slugs) > INCREMENTAL_LIMIT or len(changes) >= CHANGES_PER_LOOK:
         _start_rebuild(kept, session.bind)  # type: ignore[arg-type]
         return
     async with _reading(session) as reader:
