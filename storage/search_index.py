@@ -34,6 +34,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from storage.db import reading_engine
 from storage.models import Offer, OfferChange, OfferStatus, OfferText
 from storage.search import OfferDocument, SearchIndex, document_fields
 
@@ -89,7 +90,7 @@ async def _reading(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     if session.in_transaction():
         yield session
         return
-    async with AsyncSession(session.bind) as own:
+    async with AsyncSession(reading_engine(session.bind)) as own:  # type: ignore[arg-type]
         yield own
 
 
@@ -194,7 +195,7 @@ def _put_in_place(kept: _Kept, built: _Kept) -> None:
 def _start_rebuild(kept: _Kept, bind: AsyncEngine) -> asyncio.Task[None]:
     if kept.rebuilding is None or kept.rebuilding.done():
         # A session of its own for the task: the caller's session ends with its unit of work.
-        own = AsyncSession(bind)
+        own = AsyncSession(reading_engine(bind))
 
         async def rebuild() -> None:
             try:
