@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -69,6 +70,8 @@ from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from bot.web import WebServer
     from desk.services import DeskServices
 
@@ -85,6 +88,17 @@ def utc_now() -> datetime:
 def file_url_for(api_url: str) -> str:
     """The Bot API file URL that belongs to a Bot API URL (``…/bot`` → ``…/file/bot``)."""
     return api_url[: -len("/bot")] + "/file/bot" if api_url.endswith("/bot") else api_url
+
+
+async def build_search_index(engine: AsyncEngine) -> None:
+    """Build the offer search index in the background when the bot starts, so that the first search
+    need not wait for it. Its modules (numpy) are imported in a worker thread: start-up does not wait
+    for them either; the build holds no transaction, so nobody's reply waits for it."""
+    try:
+        search_index = await asyncio.to_thread(importlib.import_module, "storage.search_index")
+        await search_index.build(engine)
+    except Exception:
+        log.warning("building the search index at start-up failed; the first search builds it", exc_info=True)
 
 
 def build_application(
@@ -162,8 +176,17 @@ def build_application(
             )
         return built
 
+    background: list[asyncio.Task[None]] = []
+
+    async def build_index_once_running(application: Application) -> None:
+        # After polling has begun: the build's CPU does not delay the first getUpdates.
+        while not application.running:
+            await asyncio.sleep(startup.RUNNING_CHECK_SECONDS)
+        await build_search_index(engine)
+
     async def on_start(application: Application) -> None:
         await upgrade_to_head(engine)
+        background.append(asyncio.create_task(build_index_once_running(application)))
         if settings.webhook_url:
             await set_command_menus(application, runtime)
             if serve_desk:
@@ -213,6 +236,9 @@ def build_application(
 
     async def on_stop(application: Application) -> None:
         await startup.cancel(application)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         for server in servers:
             await server.stop()
         for unserved in listening:
