@@ -20,17 +20,18 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import operator
 import re
+import struct
 import unicodedata
 from array import array
-from collections import Counter
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import numpy as np
+from heapq import nlargest
+from itertools import compress, repeat
 
 from storage import search_words
 
@@ -139,6 +140,28 @@ def shown_query(query: str) -> str:
     return text[:SHOWN_QUERY_CHARS] + ("…" if len(text) > SHOWN_QUERY_CHARS else "")
 
 
+def _float32(values: list[float]) -> tuple[float, ...]:
+    """The values rounded to single precision, as the index has always scored: rounding every product
+    and sum keeps ties and the thresholds exactly where they were when it scored with numpy."""
+    layout = f"{len(values)}f"
+    return struct.unpack(layout, struct.pack(layout, *values))
+
+
+MIN_TERM_SCORE_32 = _float32([MIN_TERM_SCORE])[0]
+
+
+@functools.lru_cache(maxsize=1024)
+def _posting_scores(quality: float) -> tuple[float, ...]:
+    """What a posting of this match quality scores, by its field weight (0–255)."""
+    (hundredth,) = _float32([quality / 100])
+    return _float32([weight * hundredth for weight in range(256)])
+
+
+@functools.lru_cache(maxsize=1024)
+def _category_score(quality: float) -> float:
+    return _float32([quality * CATEGORY_WEIGHT])[0]
+
+
 def _grams(token: str) -> list[str]:
     padded = f"^{token}$"
     return [padded[start : start + 3] for start in range(len(padded) - 2)]
@@ -188,10 +211,13 @@ def document_fields(
 class SearchIndex:
     """Inverted index from normalised words to offers, kept one offer at a time.
 
-    Postings are flat arrays (offer ids, and the field weight of the word in that offer), and what
-    decides visibility and the category is kept in arrays indexed by offer id; a search scores all
-    offers at once with numpy over zero-copy views of them. This keeps 5,000 offers in ten languages
-    within a few megabytes and out of the garbage collector's way. A trigram index over the
+    Postings are flat arrays (offer ids, and the field weight of the word in that offer, a word's
+    postings ordered by weight), and what decides visibility and the category is kept in arrays
+    indexed by offer id, with the offers of each category in a set. This keeps 5,000 offers in ten
+    languages within a few megabytes and out of the garbage collector's way. A search scores only
+    the offers in the postings of the words it matches (and of the categories they name), in a
+    dictionary per query word; its loops over offers run in C (dictionary updates, ``map`` and
+    ``compress``), which keeps it within a few milliseconds without numpy. A trigram index over the
     vocabulary finds prefixes, compounds, stems and typos without scanning every word. Category words
     live in the same vocabulary and point at categories."""
 
@@ -202,11 +228,14 @@ class SearchIndex:
         self._weights: list[array[int]] = []
         self._grams: dict[str, array[int]] = {}
         self._forward: dict[int, array[int]] = {}
-        # By offer id: 1 when active, the last day (ordinal, 0 for none), the category's number (-1 none).
-        self._active = array("b")
-        self._ends = array("i")
+        # Offers people may not see (not active), the last day of active offers that end (ordinal),
+        # those of both that are hidden on a day, kept for that day; by offer id the category's number.
+        self._inactive: set[int] = set()
+        self._last_days: dict[int, int] = {}
+        self._hidden_on: tuple[int, set[int]] | None = None
         self._category = array("b")
         self._categories = list(search_words.CATEGORY_WORDS)
+        self._category_offers: list[set[int]] = [set() for _ in self._categories]
         self._shown: dict[int, str] = {}
         self._category_tokens: dict[int, list[int]] = {}
         for number, by_language in enumerate(search_words.CATEGORY_WORDS.values()):
@@ -261,15 +290,21 @@ class SearchIndex:
 
     def _keep_attributes(self, document: OfferDocument) -> None:
         offer_id = document.offer_id
-        if offer_id >= len(self._active):
-            grow = offer_id + 1 - len(self._active) + len(self._active) // 4
-            self._active.extend(bytes(grow))
-            self._ends.extend(array("i", bytes(4 * grow)))
+        if offer_id >= len(self._category):
+            grow = offer_id + 1 - len(self._category) + len(self._category) // 4
             self._category.extend(array("b", [-1]) * grow)
-        self._active[offer_id] = document.active
-        self._ends[offer_id] = document.ends_on.toordinal() if document.ends_on else 0
+        self._hidden_on = None
+        if not document.active:
+            self._inactive.add(offer_id)
+        elif document.ends_on:
+            self._last_days[offer_id] = document.ends_on.toordinal()
         category = document.category
-        self._category[offer_id] = self._categories.index(category) if category in self._categories else -1
+        if (number := self._category[offer_id]) >= 0:
+            self._category_offers[number].discard(offer_id)
+        number = self._categories.index(category) if category in self._categories else -1
+        self._category[offer_id] = number
+        if number >= 0:
+            self._category_offers[number].add(offer_id)
         if document.shown:
             self._shown[offer_id] = document.shown
 
@@ -278,41 +313,32 @@ class SearchIndex:
         offer_id = document.offer_id
         self.remove(offer_id)
         token_ids, weights = self._words_of(document)
-        offer_ids, weight_lists = self._offer_ids, self._weights
         for token_id, weight in zip(token_ids, weights, strict=True):
-            offer_ids[token_id].append(offer_id)
-            weight_lists[token_id].append(weight)
+            weight_list = self._weights[token_id]
+            position = bisect_right(weight_list, weight)  # a word's postings stay ordered by weight
+            self._offer_ids[token_id].insert(position, offer_id)
+            weight_list.insert(position, weight)
         self._forward[offer_id] = token_ids
         self._keep_attributes(document)
 
     def put_many(self, documents: Iterable[OfferDocument]) -> None:
-        """Add or replace many offers at once (building the index): their postings are sorted by word
-        with numpy and appended a word at a time, instead of one posting at a time."""
-        all_tokens, all_offers, all_weights = array("i"), array("i"), array("B")
+        """Add or replace many offers at once (building the index): their postings are gathered by
+        word and weight and added a run at a time, instead of one posting at a time."""
+        runs: defaultdict[int, array[int]] = defaultdict(lambda: array("i"))
         for document in {document.offer_id: document for document in documents}.values():
             offer_id = document.offer_id
             self.remove(offer_id)
             token_ids, weights = self._words_of(document)
-            all_tokens.extend(token_ids)
-            all_offers.extend(array("i", [offer_id]) * len(token_ids))
-            all_weights.extend(weights)
+            for key in map(operator.add, map((1 << 8).__mul__, token_ids), weights):
+                runs[key].append(offer_id)
             self._forward[offer_id] = token_ids
             self._keep_attributes(document)
-        if not all_tokens:
-            return
-        import numpy as np  # numpy and rapidfuzz load with the first index, not with the bot
-
-        tokens = np.frombuffer(all_tokens, dtype=np.int32)
-        order = np.argsort(tokens, kind="stable")
-        tokens = tokens[order]
-        offers = np.frombuffer(all_offers, dtype=np.int32)[order]
-        weights = np.frombuffer(all_weights, dtype=np.uint8)[order]
-        starts = np.flatnonzero(np.diff(tokens)) + 1
-        bounds = np.concatenate(([0], starts, [len(tokens)])).tolist()
-        for start, end in itertools.pairwise(bounds):
-            token_id = int(tokens[start])
-            self._offer_ids[token_id].frombytes(offers[start:end].tobytes())
-            self._weights[token_id].frombytes(weights[start:end].tobytes())
+        for key in sorted(runs):
+            token_id, weight = divmod(key, 1 << 8)
+            offer_ids, weight_list = self._offer_ids[token_id], self._weights[token_id]
+            position = bisect_right(weight_list, weight)  # a word's postings stay ordered by weight
+            offer_ids[position:position] = runs[key]
+            weight_list[position:position] = array("B", [weight]) * len(runs[key])
 
     def shown(self, offer_id: int) -> str:
         """What a result list shows of the offer, as it was put ('' when nothing was given)."""
@@ -324,18 +350,14 @@ class SearchIndex:
         if token_ids is None:
             return
         for token_id in token_ids:
-            ids = self._offer_ids[token_id]
-            if len(ids) < 64:
-                position = ids.index(offer_id)
-            else:  # a common word: numpy finds the offer in its long postings many times faster
-                import numpy as np
-
-                view = np.frombuffer(ids, dtype=np.int32)
-                position = int(np.argmax(view == offer_id))
-                del view  # the array can change size only when no view of it is left
-            del ids[position]
+            position = self._offer_ids[token_id].index(offer_id)
+            del self._offer_ids[token_id][position]
             del self._weights[token_id][position]
-        self._active[offer_id] = 0
+        self._inactive.discard(offer_id)
+        self._last_days.pop(offer_id, None)
+        self._hidden_on = None
+        if (number := self._category[offer_id]) >= 0:
+            self._category_offers[number].discard(offer_id)
         self._category[offer_id] = -1
         self._shown.pop(offer_id, None)
 
@@ -380,49 +402,77 @@ class SearchIndex:
                 found[token_id] = quality
         return found
 
-    def _scores(self, word: str, categories: np.ndarray) -> np.ndarray:
-        """Per offer id, how well it matches one query word: best match quality × field weight."""
-        import numpy as np
+    def _postings_by_score(self, token_id: int, quality: float) -> Iterator[tuple[float, array[int]]]:
+        """A word's postings in runs of one field weight, each with its score at this match quality."""
+        offer_ids, weights = self._offer_ids[token_id], self._weights[token_id]
+        by_weight = _posting_scores(quality)
+        start = 0
+        while start < len(weights):
+            end = bisect_right(weights, weights[start], start)
+            yield by_weight[weights[start]], offer_ids[start:end]
+            start = end
 
-        scores = np.zeros(len(self._active), dtype=np.float32)
+    def _scores(self, word: str) -> dict[int, float]:
+        """By offer id, how well each offer matching one query word matches it: best match quality ×
+        field weight (the offers of a category its words name: quality × CATEGORY_WEIGHT)."""
+        runs: list[tuple[float, Iterable[int]]] = []
         for token_id, quality in self._similar_tokens(word).items():
-            if self._offer_ids[token_id]:
-                ids = np.frombuffer(self._offer_ids[token_id], dtype=np.int32)
-                weights = np.frombuffer(self._weights[token_id], dtype=np.uint8)
-                scores[ids] = np.maximum(scores[ids], weights * np.float32(quality / 100))
+            runs += self._postings_by_score(token_id, quality)
             for number in self._category_tokens.get(token_id, ()):
-                np.maximum(scores, (categories == number) * np.float32(quality * CATEGORY_WEIGHT), out=scores)
+                runs.append((_category_score(quality), self._category_offers[number]))
+        if not runs:
+            return {}
+        runs.sort(key=operator.itemgetter(0))
+        scores = dict.fromkeys(runs[0][1], runs[0][0])
+        for score, offer_ids in runs[1:]:  # the best score last: it is the one kept
+            scores.update(dict.fromkeys(offer_ids, score))
         return scores
+
+    def _hidden(self, today: int) -> set[int]:
+        """The offers people may not see on this day (not active, or ended)."""
+        if self._hidden_on is None or self._hidden_on[0] != today:
+            ended = {offer_id for offer_id, last_day in self._last_days.items() if last_day < today}
+            self._hidden_on = (today, self._inactive | ended)
+        return self._hidden_on[1]
 
     def ranked(self, query: str, today: date, limit: int) -> list[int]:
         """Ids of up to ``limit`` offers people may see today that match the query, best first."""
         terms = query_words(query)
         if not terms or not self._forward:
             return []
-        import numpy as np
-
-        categories = np.frombuffer(self._category, dtype=np.int8)
-        per_term = [self._scores(term, categories) for term in terms]
+        per_term = [self._scores(term) for term in terms]
         for position, (first, second) in enumerate(itertools.pairwise(terms)):
-            joined = self._scores(first + second, categories)
-            for covered in (position, position + 1):
-                np.maximum(per_term[covered], joined, out=per_term[covered])
+            joined = self._scores(first + second)
+            for covered in (per_term[position], per_term[position + 1]):
+                better = map(operator.gt, joined.values(), map(covered.get, joined, repeat(0.0)))
+                kept = [*compress(joined, better)]
+                covered.update(zip(kept, map(joined.__getitem__, kept), strict=True))
         total_offers = len(self._forward)
-        totals = np.zeros(len(self._active), dtype=np.float32)
+        totals: dict[int, float] = {}
         for scores in per_term:
-            matched = int(np.count_nonzero(scores))
-            if matched:
-                rarity = math.log(1 + max(total_offers - matched + 0.5, 0.0) / (matched + 0.5))
-                totals += np.float32(max(rarity, 0.01)) * np.where(scores >= MIN_TERM_SCORE, scores, 0)
-        ends = np.frombuffer(self._ends, dtype=np.int32)
-        active = np.frombuffer(self._active, dtype=np.int8) == 1
-        visible = active & ((ends == 0) | (ends >= today.toordinal()))
-        totals[~visible] = 0
-        best = float(totals.max())
+            matched = len(scores)  # every score counted is above zero
+            if not matched:
+                continue
+            rarity = math.log(1 + max(total_offers - matched + 0.5, 0.0) / (matched + 0.5))
+            (weight,) = _float32([max(rarity, 0.01)])
+            counted: Iterable[int] = scores
+            if min(scores.values()) < MIN_TERM_SCORE_32:
+                counted = [*compress(scores, map(operator.le, repeat(MIN_TERM_SCORE_32), scores.values()))]
+            # A query word's scores take a few distinct values: each is weighted once.
+            distinct = [*set(scores.values())]
+            weighted = dict(zip(distinct, _float32([weight * score for score in distinct]), strict=True))
+            added: Iterable[float] = map(weighted.__getitem__, map(scores.__getitem__, counted))
+            if totals:
+                added = _float32([*map(operator.add, map(totals.get, counted, repeat(0.0)), added)])  # type: ignore[arg-type]
+            totals.update(zip(counted, added, strict=True))
+        found = totals.keys() - self._hidden(today.toordinal())
+        found_totals = [*map(totals.__getitem__, found)]
+        best = max(found_totals, default=0.0)
         if best <= 0:
             return []
-        found = np.flatnonzero(totals >= best * RELATIVE_CUTOFF)
-        if len(found) > limit:
-            found = np.sort(found[np.argpartition(-totals[found], limit - 1)[:limit]])
-        order = np.lexsort((found, -totals[found]))
-        return [int(offer_id) for offer_id in found[order[:limit]]]
+        (cutoff,) = _float32([best * RELATIVE_CUTOFF])
+        lowest = max(min(nlargest(limit, found_totals)), cutoff)  # the lowest total taken
+        above = [*compress(found, map(operator.lt, repeat(lowest), found_totals))]
+        above.sort(key=lambda offer_id: (-totals[offer_id], offer_id))
+        at_lowest = sorted(compress(found, map(operator.eq, repeat(lowest), found_totals)))
+        return (above + at_lowest)[:limit]
