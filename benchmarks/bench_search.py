@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy
 import rapidfuzz
 import sqlalchemy
 from sqlalchemy import select, text
@@ -421,7 +420,6 @@ async def run(args: argparse.Namespace) -> int:
     print(
         machine_line(
             ("SQLAlchemy", sqlalchemy.__version__),
-            ("numpy", numpy.__version__),
             ("rapidfuzz", rapidfuzz.__version__),
         )
     )

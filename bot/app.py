@@ -92,11 +92,10 @@ def file_url_for(api_url: str) -> str:
 
 async def build_search_index(engine: AsyncEngine) -> None:
     """Build the offer search index in the background when the bot starts, so that the first search
-    need not wait for it. Its modules (numpy) are imported in a worker thread: start-up does not wait
-    for them either; the build holds no transaction, so nobody's reply waits for it."""
+    need not wait for it. Its library (rapidfuzz) is imported in a worker thread: start-up does not
+    wait for it either; the build holds no transaction, so nobody's reply waits for it."""
     try:
-        for module in ("numpy", "rapidfuzz.distance"):  # the index's libraries, off the event loop
-            await asyncio.to_thread(importlib.import_module, module)
+        await asyncio.to_thread(importlib.import_module, "rapidfuzz.distance")  # off the event loop
         await search_index.build(engine)
     except Exception:
         log.warning("building the search index at start-up failed; the first search builds it", exc_info=True)

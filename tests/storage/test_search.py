@@ -3,7 +3,10 @@ PostgreSQL, and across two processes sharing one database)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +21,7 @@ from tests.support.harness import OFFERS_FIXTURE
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def offer(
@@ -115,6 +119,55 @@ def test_putting_an_offer_again_replaces_what_the_index_knew(index: SearchIndex)
     assert index.ranked("Schulden", TODAY, 8) == [1]
     index.remove(1)
     assert index.ranked("Schulden", TODAY, 8) == []
+
+
+def test_offers_scoring_the_same_are_listed_by_id_also_where_the_list_is_cut() -> None:
+    same = [offer(offer_id, "Nähcafé", "Nähen für alle") for offer_id in (12, 3, 9, 1, 7, 5, 11, 2, 10, 4)]
+    index = SearchIndex.build([*same, offer(6, "Nähcafé am Abend", "Nähen", ("Nähen",))])
+    assert index.ranked("Nähen", TODAY, 100) == [6, 1, 2, 3, 4, 5, 7, 9, 10, 11, 12]
+    assert index.ranked("Nähen", TODAY, 4) == [6, 1, 2, 3]
+
+
+def test_offers_put_one_at_a_time_rank_as_when_built_at_once() -> None:
+    documents = [
+        offer(1, "Deutschkurs", "Deutsch lernen", ("Sprachkurs",), category="language"),
+        offer(2, "Sprachcafé", "Deutsch sprechen", ("Deutsch",)),
+        offer(3, "Elterncafé", "Kurs für Eltern", ("Deutschkurs",), category="language"),
+        offer(4, "Kursbuch", "Deutsch", ("Buch",), ends_on=date(2026, 3, 1)),
+        offer(5, "Deutsch am Abend", "Sprachkurs für Berufstätige", ("Kurs",)),
+    ]
+    built = SearchIndex.build(documents)
+    grown = SearchIndex.build(documents[3:])
+    for document in documents[:3]:  # new words and postings of every weight between those there
+        grown.put(document)
+    chunked = SearchIndex()
+    for start in range(0, 5, 2):  # as the bot builds it, chunk by chunk
+        chunked.put_many(documents[start : start + 2])
+    for query in ("Deutsch", "Kurs", "Deutsch Kurs", "Sprachkurs", "Eltern", "sprechen", "Sprache"):
+        assert grown.ranked(query, TODAY, 8) == built.ranked(query, TODAY, 8), query
+        assert chunked.ranked(query, TODAY, 8) == built.ranked(query, TODAY, 8), query
+    # The word as the name first; a name beginning with it and the word as a tag score the same (by id).
+    assert built.ranked("Deutsch", TODAY, 8) == [5, 1, 2, 3]
+    assert built.ranked("Deutsch Kurs", TODAY, 8) == [1, 5, 3, 2]
+
+
+def test_searching_never_imports_numpy() -> None:
+    """numpy alone would add ~15 MB to the bot's memory; the index needs none of it."""
+    script = (
+        "import sys, bot.app\n"
+        "from datetime import date\n"
+        "from storage.search import SearchIndex\n"
+        "from tests.storage.test_search import offer\n"
+        "built = SearchIndex.build([offer(1, 'Deutschkurs', 'Deutsch lernen'), offer(2, 'Sprachcafé')])\n"
+        "built.put(offer(3, 'Deutsch am Abend', category='language'))\n"
+        "built.remove(2)\n"
+        "assert built.ranked('Deutsch Kurs', date(2026, 3, 2), 8) == [1, 3]\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'numpy'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
 
 
 # ---- the index kept in step with the database ------------------------------------------------
