@@ -212,9 +212,10 @@ class SearchIndex:
     """Inverted index from normalised words to offers, kept one offer at a time.
 
     Postings are flat arrays (offer ids, and the field weight of the word in that offer, a word's
-    postings ordered by weight), and what decides visibility and the category is kept in arrays
-    indexed by offer id, with the offers of each category in a set. This keeps 5,000 offers in ten
-    languages within a few megabytes and out of the garbage collector's way. A search scores only
+    postings ordered by weight); the category is kept in an array indexed by offer id and the offers
+    of each category in a set, what decides visibility in a set of inactive offers and the last days
+    of those that end. This keeps 5,000 offers in ten languages within a few megabytes and out of the
+    garbage collector's way. A search scores only
     the offers in the postings of the words it matches (and of the categories they name), in a
     dictionary per query word; its loops over offers run in C (dictionary updates, ``map`` and
     ``compress``), which keeps it within a few milliseconds without numpy. A trigram index over the
@@ -463,12 +464,12 @@ class SearchIndex:
             weighted = dict(zip(distinct, _float32([weight * score for score in distinct]), strict=True))
             added: Iterable[float] = map(weighted.__getitem__, map(scores.__getitem__, counted))
             if totals:
-                added = _float32([*map(operator.add, map(totals.get, counted, repeat(0.0)), added)])  # type: ignore[arg-type]
+                added = _float32([*map(operator.add, map(totals.get, counted, repeat(0.0)), added)])
             totals.update(zip(counted, added, strict=True))
         found = totals.keys() - self._hidden(today.toordinal())
         found_totals = [*map(totals.__getitem__, found)]
         best = max(found_totals, default=0.0)
-        if best <= 0:
+        if best <= 0 or limit <= 0:
             return []
         (cutoff,) = _float32([best * RELATIVE_CUTOFF])
         lowest = max(min(nlargest(limit, found_totals)), cutoff)  # the lowest total taken
