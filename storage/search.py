@@ -162,6 +162,20 @@ def _category_score(quality: float) -> float:
     return _float32([quality * CATEGORY_WEIGHT])[0]
 
 
+def _position(offer_ids: array[int], offer_id: int) -> int:
+    """Where the offer is in a word's postings. A common word's are searched as bytes: many times
+    faster than ``array.index``, which makes an object of every id it compares."""
+    if len(offer_ids) < 64:
+        return offer_ids.index(offer_id)
+    raw, wanted = offer_ids.tobytes(), array("i", [offer_id]).tobytes()
+    at = raw.find(wanted)
+    while at > 0 and at % offer_ids.itemsize:  # a match across two ids
+        at = raw.find(wanted, at + 1)
+    if at < 0:
+        raise ValueError(f"offer {offer_id} is not in the postings")
+    return at // offer_ids.itemsize
+
+
 def _grams(token: str) -> list[str]:
     padded = f"^{token}$"
     return [padded[start : start + 3] for start in range(len(padded) - 2)]
@@ -351,7 +365,7 @@ class SearchIndex:
         if token_ids is None:
             return
         for token_id in token_ids:
-            position = self._offer_ids[token_id].index(offer_id)
+            position = _position(self._offer_ids[token_id], offer_id)
             del self._offer_ids[token_id][position]
             del self._weights[token_id][position]
         self._inactive.discard(offer_id)

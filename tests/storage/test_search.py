@@ -151,6 +151,16 @@ def test_offers_put_one_at_a_time_rank_as_when_built_at_once() -> None:
     assert built.ranked("Deutsch Kurs", TODAY, 8) == [1, 5, 3, 2]
 
 
+def test_removing_an_offer_from_a_common_words_postings_removes_that_offer_only() -> None:
+    # In memory 1 and 256 are 01 00 00 00 00 01 00 00: 65536 (00 00 01 00) appears across them.
+    ids = [1, 256, *range(300, 370), 65536]
+    index = SearchIndex.build([offer(offer_id, "Nähcafé") for offer_id in ids])
+    index.remove(65536)
+    assert index.ranked("Nähcafé", TODAY, 1000) == ids[:-1]
+    index.remove(300)
+    assert index.ranked("Nähcafé", TODAY, 1000) == [1, 256, *range(301, 370)]
+
+
 def test_searching_never_imports_numpy() -> None:
     """numpy alone would add ~15 MB to the bot's memory; the index needs none of it."""
     script = (
