@@ -40,14 +40,31 @@ ECHO_TAP = "echo:tap"
 
 
 class StatementCounter:
-    """Counts every SQL statement any engine of this process runs."""
+    """Counts every SQL statement any engine of this process runs: through SQLAlchemy, and those
+    sent straight through the driver outside any transaction (the gate's claims, the search's
+    change-log question), which SQLAlchemy does not see."""
 
     def __init__(self) -> None:
         self.count = 0
         event.listen(Engine, "before_cursor_execute", self._count)
+        import aiosqlite
+        import asyncpg
+
+        # SQLAlchemy's adapters use cursors and prepared statements, never these two.
+        self._count_calls(aiosqlite.Connection, "execute_fetchall")
+        self._count_calls(asyncpg.Connection, "fetch")
 
     def _count(self, *_args: Any) -> None:
         self.count += 1
+
+    def _count_calls(self, owner: type, name: str) -> None:
+        original = getattr(owner, name)
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return await original(*args, **kwargs)
+
+        setattr(owner, name, counted)
 
     def dump_on_signal(self, path: Path) -> None:
         def dump(_signal: int, _frame: object) -> None:

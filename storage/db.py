@@ -151,6 +151,23 @@ def _engine_of(factory: SessionFactory) -> AsyncEngine | None:
     return bind if isinstance(bind, AsyncEngine) else None
 
 
+def engine_of(factory: SessionFactory) -> AsyncEngine | None:
+    """The engine the factory's sessions are bound to (``None`` when they are not bound to one)."""
+    return _engine_of(factory)
+
+
+@asynccontextmanager
+async def write_turn(engine: AsyncEngine) -> AsyncIterator[None]:
+    """This process's turn to write, as :func:`session_scope` waits for it on SQLite (one writer at a
+    time, in arrival order), for a statement sent outside any session; elsewhere nothing to wait for."""
+    turn = _write_turns.get(getattr(engine.sync_engine, "_proxied", engine.sync_engine))
+    if turn is None:
+        yield
+        return
+    async with turn:
+        yield
+
+
 @asynccontextmanager
 async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit when the block succeeds, roll back when it raises. On SQLite it
