@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import secrets
@@ -123,8 +124,6 @@ class Child:
         for _ in range(200):
             await asyncio.sleep(0.01)
             if self.stats.exists() and self.stats.stat().st_mtime_ns != before:
-                import json
-
                 return int(json.loads(self.stats.read_text())["statements"])
         return -1
 
@@ -324,7 +323,8 @@ async def dispatcher(lab: Lab, count: int, round_: int) -> tuple[Dispatch, Dispa
     floor = await lab.spawn("floor", floor_world, "--chats", str(first), str(count), "--window", str(WINDOW))
     await arrivals_done(floor_arrivals, count, 600)
     await asyncio.get_running_loop().run_in_executor(None, floor.process.wait, 60)
-    return sent, Dispatch(count, floor_arrivals[-1][0] - floor_arrivals[0][0])
+    floor_cpu = float(json.loads(floor.stats.read_text())["cpu"]) if floor.stats.exists() else float("nan")
+    return sent, Dispatch(count, floor_arrivals[-1][0] - floor_arrivals[0][0], floor_cpu)
 
 
 async def existing_advisors(engine: Any) -> list[int]:
@@ -472,7 +472,8 @@ async def part_dispatcher(lab: Lab, args: argparse.Namespace) -> None:
         flush=True,
     )
     print(
-        f"  send-only floor {spread([f.rate for _, f in dispatched])} messages/s; "
+        f"  send-only floor {spread([f.rate for _, f in dispatched])} messages/s, "
+        f"CPU {spread([f.cpu / f.count * 1000 for _, f in dispatched], 2)} ms/message; "
         f"ratio {spread([d.rate / f.rate for d, f in dispatched], 2)}",
         flush=True,
     )

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
@@ -31,7 +31,7 @@ from handlers.context import BotContext
 from locales import Translator
 from storage import people, reminders
 from storage.advisors import default_place
-from storage.appointment_views import AppointmentView
+from storage.appointment_views import AppointmentView, load_view, load_views
 from storage.db import SessionFactory, read_scope, session_scope
 from storage.reminders import DueReminder, Outcome
 
@@ -44,94 +44,129 @@ JOB_ID = "reminder-dispatcher"
 RUN_BUDGET_SECONDS = 20.0
 
 
-def reminder_text(t: Translator, view: AppointmentView, kind: str) -> str:
-    when = when_text(t, view.appointment.starts_at, view.appointment.ends_at)
+def reminder_text(t: Translator, kind: str, starts_at: datetime, ends_at: datetime, place: str) -> str:
+    when = when_text(t, starts_at, ends_at)
     if kind == "before_24h":
         return t.pgettext(
             "reminders",
             "⏰ <b>Reminder:</b> your consultation is tomorrow.\n{when}\n📍 {place}",
             when=when,
-            place=view.place,
+            place=place,
         )
     return t.pgettext(
         "reminders",
         "⏰ <b>Your consultation starts in 2 hours.</b>\n{when}\n📍 {place}",
         when=when,
-        place=view.place,
+        place=place,
     )
 
 
-def reminder_keyboard(t: Translator, appointment_id: int) -> InlineKeyboardMarkup:
+def reminder_buttons(t: Translator) -> tuple[str, str, str]:
+    """The reminder's three button labels: come, move, cancel."""
+    return (
+        t.pgettext("reminders", "✅ I will come"),
+        t.pgettext("reminders", "↔ Move"),
+        t.pgettext("reminders", "✖ Cancel"),
+    )
+
+
+def reminder_keyboard(labels: tuple[str, str, str], appointment_id: int) -> InlineKeyboardMarkup:
+    come, move, cancel = labels
     return InlineKeyboardMarkup(
         [
+            [InlineKeyboardButton(come, callback_data=CONFIRMED.encode(appointment_id))],
             [
-                InlineKeyboardButton(
-                    t.pgettext("reminders", "✅ I will come"), callback_data=CONFIRMED.encode(appointment_id)
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    t.pgettext("reminders", "↔ Move"), callback_data=MOVE.encode(appointment_id)
-                ),
-                InlineKeyboardButton(
-                    t.pgettext("reminders", "✖ Cancel"), callback_data=CANCEL.encode(appointment_id)
-                ),
+                InlineKeyboardButton(move, callback_data=MOVE.encode(appointment_id)),
+                InlineKeyboardButton(cancel, callback_data=CANCEL.encode(appointment_id)),
             ],
         ]
     )
 
 
+class Texts:
+    """What one run of the dispatcher writes, each piece made once: reminders due together are for
+    appointments at the same few times, so most texts repeat."""
+
+    def __init__(self, default_language: str, zone: tzinfo) -> None:
+        self._default_language = default_language
+        self._zone = zone
+        self._translators: dict[str, Translator] = {}
+        self._texts: dict[tuple[str, str, datetime, datetime, str], str] = {}
+        self._buttons: dict[str, tuple[str, str, str]] = {}
+
+    def translator(self, language: str | None) -> Translator:
+        language = language or self._default_language
+        t = self._translators.get(language)
+        if t is None:
+            t = self._translators[language] = Translator(language, self._zone)
+        return t
+
+    def reminder(self, due: DueReminder, place: str) -> tuple[str, InlineKeyboardMarkup]:
+        """The reminder's text and keyboard in its reader's language."""
+        language = due.language or self._default_language
+        key = (language, due.kind, due.starts_at, due.ends_at, place)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = reminder_text(
+                self.translator(language), due.kind, due.starts_at, due.ends_at, place
+            )
+        labels = self._buttons.get(language)
+        if labels is None:
+            labels = self._buttons[language] = reminder_buttons(self.translator(language))
+        return text, reminder_keyboard(labels, due.appointment_id)
+
+
 async def _send_one(
-    context: BotContext, due: DueReminder, going_out: Callable[[], Awaitable[None]]
+    context: BotContext,
+    texts: Texts,
+    due: DueReminder,
+    view: AppointmentView | None,
+    going_out: Callable[[], Awaitable[None]],
 ) -> Outcome:
     """Send one claimed reminder; how it ended. ``going_out`` is awaited right before the message
     leaves for Telegram: by the rate limiter when it can say when (after the reminder's turn in
-    the queue), else here."""
+    the queue), else here. ``view`` is the appointment shown in an advisor's outcome question."""
     runtime = context.runtime
-    kind = due.reminder.kind
-    view = AppointmentView(
-        due.appointment, due.case, due.person, due.advisor, due.place or default_place(runtime.municipality)
-    )
     try:
-        if kind == reminders.OUTCOME:
+        if due.kind == reminders.OUTCOME:
+            if view is None:
+                return Outcome.DROPPED  # the appointment is gone
             await going_out()
             return Outcome.SENT if await advisor.send_outcome_prompt(context, view) else Outcome.FAILED
-        person = view.person
-        if person is None or person.blocked_at is not None:
+        if due.chat is None or due.blocked:
             return Outcome.FAILED
-        t = Translator(person.language or runtime.default_language, runtime.zone)
+        text, keyboard = texts.reminder(due, due.place or default_place(runtime.municipality))
         announces = getattr(context.bot.rate_limiter, "announces", False)
         if not announces:
             await going_out()
         await context.bot.send_message(
-            person.telegram_id,
-            reminder_text(t, view, kind),
-            reply_markup=reminder_keyboard(t, view.appointment.id),
-            rate_limit_args=going_out if announces else None,
+            due.chat, text, reply_markup=keyboard, rate_limit_args=going_out if announces else None
         )
     except Forbidden:
-        await _person_unreachable(context, view)
+        await _person_unreachable(context, due)
         return Outcome.FAILED
     except RetryAfter:
-        log.warning("reminder %s will be retried: Telegram asked to wait", due.reminder.id)
+        log.warning("reminder %s will be retried: Telegram asked to wait", due.id)
         return Outcome.RETRY
     except NetworkError as error:
-        log.warning("reminder %s may not have arrived: %s", due.reminder.id, type(error).__name__)
+        log.warning("reminder %s may not have arrived: %s", due.id, type(error).__name__)
         return Outcome.UNCERTAIN
     except TelegramError as error:
-        log.warning("reminder %s failed: %s", due.reminder.id, type(error).__name__)
+        log.warning("reminder %s failed: %s", due.id, type(error).__name__)
         return Outcome.FAILED
     return Outcome.SENT
 
 
-async def _person_unreachable(context: BotContext, view: AppointmentView | None) -> None:
+async def _person_unreachable(context: BotContext, due: DueReminder) -> None:
     """The person blocked the bot: mark them, and tell their advisor (first name and case only)."""
-    if view is None or view.person is None:
+    if due.chat is None:
         return
     runtime = context.runtime
     async with session_scope(runtime.sessions) as session:
-        await people.mark_blocked(session, view.person.telegram_id, context.now())
-    if view.advisor is not None:
+        await people.mark_blocked(session, due.chat, context.now())
+    async with read_scope(runtime.sessions) as session:
+        view = await load_view(session, due.appointment_id, runtime.municipality)
+    if view is not None and view.advisor is not None:
         t = Translator(view.advisor.language or runtime.default_language, runtime.zone)
         await tell(
             context.bot,
@@ -222,6 +257,9 @@ class _Run:
     def __init__(self, context: BotContext, recorder: OutcomeRecorder) -> None:
         self.context = context
         self.recorder = recorder
+        runtime = context.runtime
+        self.texts = Texts(runtime.default_language, runtime.zone)
+        self.views: dict[int, AppointmentView] = {}  # for the advisors' outcome questions
         self.held = 0  # claimed, outcome not yet committed
         self.sent = 0
         self.room = asyncio.Condition()
@@ -241,6 +279,9 @@ class _Run:
             return None
         async with read_scope(runtime.sessions) as session:
             loaded = await reminders.load_claimed(session, claimed)
+            questions = [due.appointment_id for due in loaded if due.kind == reminders.OUTCOME]
+            if questions:
+                self.views.update(await load_views(session, questions, runtime.municipality))
         self.held += len(loaded)  # a reminder whose appointment was deleted meanwhile is gone with it
         return loaded
 
@@ -251,22 +292,23 @@ class _Run:
 
     async def _deliver(self, due: DueReminder) -> None:
         runtime = self.context.runtime
+        view = self.views.pop(due.appointment_id, None) if due.kind == reminders.OUTCOME else None
         try:
             if not reminders.still_true(due, self.context.now(), runtime.zone):
-                await self.recorder.record(due.reminder.id, Outcome.DROPPED)
+                await self.recorder.record(due.id, Outcome.DROPPED)
                 return
-            outcome = await self._in_turn(_chat_of(due), lambda: self._send(due))
-            await self.recorder.record(due.reminder.id, outcome)
+            outcome = await self._in_turn(due.chat or 0, lambda: self._send(due, view))
+            await self.recorder.record(due.id, outcome)
             self.sent += outcome == Outcome.SENT
         except Exception:
-            log.exception("reminder %s: outcome not recorded; it is resent after a while", due.reminder.id)
+            log.exception("reminder %s: outcome not recorded; it is resent after a while", due.id)
         finally:
             async with self.room:
                 self.held -= 1
                 self.room.notify_all()
 
-    async def _send(self, due: DueReminder) -> Outcome:
-        return await _send_one(self.context, due, lambda: self.recorder.attempt(due.reminder.id))
+    async def _send(self, due: DueReminder, view: AppointmentView | None) -> Outcome:
+        return await _send_one(self.context, self.texts, due, view, lambda: self.recorder.attempt(due.id))
 
     async def _in_turn(self, chat: int, send: Callable[[], Awaitable[Outcome]]) -> Outcome:
         """One message per chat at a time, and at least a second after the previous one."""
@@ -283,12 +325,6 @@ class _Run:
     async def finish(self) -> None:
         while self.tasks:
             await asyncio.gather(*list(self.tasks))
-
-
-def _chat_of(due: DueReminder) -> int:
-    if due.reminder.kind == reminders.OUTCOME:
-        return due.advisor.telegram_id if due.advisor is not None else 0
-    return due.person.telegram_id if due.person is not None else 0
 
 
 async def dispatch_reminders(context: BotContext) -> int:

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.consent import Purpose, valid_consent
@@ -33,7 +33,6 @@ from storage.models import (
     AdvisorProfile,
     Appointment,
     AppointmentStatus,
-    Case,
     Person,
     Reminder,
     ReminderStatus,
@@ -130,61 +129,73 @@ async def release_stuck(session: AsyncSession, now: datetime) -> tuple[int, int]
     return int(in_doubt.rowcount or 0) + int(untouched.rowcount or 0), int(dropped.rowcount or 0)
 
 
+_REMINDERS = Reminder.__table__
+_APPOINTMENTS = Appointment.__table__
+_PEOPLE = Person.__table__
+_PROFILES = AdvisorProfile.__table__
+# Core statements built once: the dispatcher runs them for every batch, and building an ORM
+# statement with an IN list of fifty ids costs more than running it.
+_IDS = bindparam("ids", expanding=True)
+_SENDING = (_REMINDERS.c.id.in_(_IDS), _REMINDERS.c.status == ReminderStatus.SENDING)
+
+
+_MARK_ATTEMPTED = update(_REMINDERS).where(*_SENDING).values(attempted_at=bindparam("now"))
+
+
 async def mark_attempted(session: AsyncSession, reminder_ids: Sequence[int], now: datetime) -> None:
     """Stamp claimed reminders whose messages are about to go out (commit before sending)."""
-    await session.execute(
-        update(Reminder)
-        .where(Reminder.id.in_(reminder_ids), Reminder.status == ReminderStatus.SENDING)
-        .values(attempted_at=now),
-        execution_options={"synchronize_session": False},
-    )
+    await session.execute(_MARK_ATTEMPTED, {"ids": list(reminder_ids), "now": now})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DueReminder:
-    """A claimed reminder with everything its message needs."""
+    """A claimed reminder with what its message needs: the appointment's time and status, and
+    its reader (the person; the advisor for the outcome question)."""
 
-    reminder: Reminder
-    appointment: Appointment
-    case: Case
-    person: Person | None
-    advisor: Person | None
+    id: int
+    kind: str
+    due_at: datetime
+    appointment_id: int
+    status: str  # the appointment's
+    starts_at: datetime
+    ends_at: datetime
+    chat: int | None  # the reader's Telegram id; None when there is no reader any more
+    language: str | None
+    blocked: bool  # the reader blocked the bot
     place: str | None  # the advisor's own place, if they set one
 
 
+_PERSON = _PEOPLE.alias("person")
+_ADVISOR = _PEOPLE.alias("advisor")
+_TO_ADVISOR = _REMINDERS.c.kind == OUTCOME
+_LOAD_CLAIMED = (
+    select(
+        _REMINDERS.c.id,
+        _REMINDERS.c.kind,
+        _REMINDERS.c.due_at,
+        _APPOINTMENTS.c.id,
+        _APPOINTMENTS.c.status,
+        _APPOINTMENTS.c.starts_at,
+        _APPOINTMENTS.c.ends_at,
+        case((_TO_ADVISOR, _ADVISOR.c.telegram_id), else_=_PERSON.c.telegram_id),
+        case((_TO_ADVISOR, _ADVISOR.c.language), else_=_PERSON.c.language),
+        case((_TO_ADVISOR, _ADVISOR.c.blocked_at), else_=_PERSON.c.blocked_at),
+        _PROFILES.c.place,
+    )
+    .join(_APPOINTMENTS, _APPOINTMENTS.c.id == _REMINDERS.c.appointment_id)
+    .outerjoin(_PERSON, _PERSON.c.id == _APPOINTMENTS.c.person_id)
+    .outerjoin(_ADVISOR, _ADVISOR.c.id == _APPOINTMENTS.c.advisor_id)
+    .outerjoin(_PROFILES, _PROFILES.c.person_id == _APPOINTMENTS.c.advisor_id)
+    .where(_REMINDERS.c.id.in_(_IDS))
+    .order_by(_REMINDERS.c.due_at, _REMINDERS.c.id)
+)
+
+
 async def load_claimed(session: AsyncSession, ids: Sequence[int]) -> list[DueReminder]:
-    """The claimed reminders with their appointment, case, person, advisor and place, in three
-    queries for the whole batch, oldest due first."""
-    rows = (
-        await session.execute(
-            select(Reminder, Appointment, Case)
-            .join(Appointment, Appointment.id == Reminder.appointment_id)
-            .join(Case, Case.id == Appointment.case_id)
-            .where(Reminder.id.in_(ids))
-            .order_by(Reminder.due_at, Reminder.id)
-        )
-    ).all()
-    wanted = {a.person_id for _, a, _ in rows} | {a.advisor_id for _, a, _ in rows}
-    wanted.discard(None)
-    people = {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(wanted)))}
-    advisors = {a.advisor_id for _, a, _ in rows if a.advisor_id is not None}
-    places = {
-        profile.person_id: profile.place
-        for profile in await session.scalars(
-            select(AdvisorProfile).where(AdvisorProfile.person_id.in_(advisors))
-        )
-    }
-    return [
-        DueReminder(
-            reminder,
-            appointment,
-            case_,
-            people.get(appointment.person_id) if appointment.person_id else None,
-            people.get(appointment.advisor_id) if appointment.advisor_id else None,
-            places.get(appointment.advisor_id) if appointment.advisor_id else None,
-        )
-        for reminder, appointment, case_ in rows
-    ]
+    """The claimed reminders with their appointment's time and status, reader and place, in one
+    query for the whole batch, oldest due first (a reminder whose appointment is gone is left out)."""
+    rows = await session.execute(_LOAD_CLAIMED, {"ids": list(ids)})
+    return [DueReminder(*head, blocked is not None, place) for *head, blocked, place in rows]
 
 
 TWO_HOURS_LATE_BY_AT_MOST = timedelta(minutes=30)
@@ -195,15 +206,14 @@ def still_true(due: DueReminder, now: datetime, zone: ZoneInfo) -> bool:
     never sent late. "Tomorrow" (24 hours before) holds while the appointment is on the next local
     day and the 2-hour reminder is not due yet; "in 2 hours" holds for half an hour after it is due.
     A reminder for a cancelled appointment is never true."""
-    appointment = due.appointment
-    if appointment.status != AppointmentStatus.BOOKED:
+    if due.status != AppointmentStatus.BOOKED:
         return False
-    if due.reminder.kind == OUTCOME:
+    if due.kind == OUTCOME:
         return True
-    ahead = appointment.starts_at - now
-    if due.reminder.kind == "before_24h":
+    ahead = due.starts_at - now
+    if due.kind == "before_24h":
         tomorrow = now.astimezone(zone).date() + timedelta(days=1)
-        return appointment.starts_at.astimezone(zone).date() == tomorrow and ahead > BEFORE["before_2h"]
+        return due.starts_at.astimezone(zone).date() == tomorrow and ahead > BEFORE["before_2h"]
     return BEFORE["before_2h"] - TWO_HOURS_LATE_BY_AT_MOST <= ahead
 
 
@@ -217,28 +227,34 @@ class Outcome(StrEnum):
     UNCERTAIN = "uncertain"  # a timeout or network failure: maybe delivered, resent at most once
 
 
+_OUTCOME_WRITES = {
+    Outcome.SENT: update(_REMINDERS)
+    .where(*_SENDING)
+    .values(status=ReminderStatus.SENT, sent_at=bindparam("now")),
+    Outcome.RETRY: update(_REMINDERS)
+    .where(*_SENDING)
+    .values(
+        status=case(
+            (_REMINDERS.c.attempts >= MAX_ATTEMPTS, ReminderStatus.FAILED), else_=ReminderStatus.PENDING
+        )
+    ),
+    Outcome.UNCERTAIN: update(_REMINDERS)
+    .where(*_SENDING)
+    .values(
+        status=case(
+            (_REMINDERS.c.uncertain_at.is_not(None), ReminderStatus.DROPPED), else_=ReminderStatus.PENDING
+        ),
+        uncertain_at=bindparam("now"),
+    ),
+    Outcome.DROPPED: update(_REMINDERS).where(*_SENDING).values(status=ReminderStatus.DROPPED),
+    Outcome.FAILED: update(_REMINDERS).where(*_SENDING).values(status=ReminderStatus.FAILED),
+}
+
+
 async def record_outcomes(session: AsyncSession, outcomes: Mapping[int, Outcome], now: datetime) -> None:
     """Record how claimed reminders ended, one UPDATE per kind of outcome."""
     by_outcome: dict[Outcome, list[int]] = defaultdict(list)
     for reminder_id, outcome in outcomes.items():
         by_outcome[outcome].append(reminder_id)
     for outcome, ids in by_outcome.items():
-        statement = update(Reminder).where(Reminder.id.in_(ids), Reminder.status == ReminderStatus.SENDING)
-        if outcome == Outcome.SENT:
-            statement = statement.values(status=ReminderStatus.SENT, sent_at=now)
-        elif outcome == Outcome.RETRY:
-            statement = statement.values(
-                status=case(
-                    (Reminder.attempts >= MAX_ATTEMPTS, ReminderStatus.FAILED), else_=ReminderStatus.PENDING
-                )
-            )
-        elif outcome == Outcome.UNCERTAIN:
-            statement = statement.values(
-                status=case(
-                    (Reminder.uncertain_at.is_not(None), ReminderStatus.DROPPED), else_=ReminderStatus.PENDING
-                ),
-                uncertain_at=now,
-            )
-        else:
-            statement = statement.values(status=ReminderStatus(outcome.value))
-        await session.execute(statement, execution_options={"synchronize_session": False})
+        await session.execute(_OUTCOME_WRITES[outcome], {"ids": ids, "now": now})
