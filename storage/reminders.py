@@ -25,8 +25,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import Select, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.consent import Purpose, valid_consent
 from storage.models import (
@@ -37,6 +38,7 @@ from storage.models import (
     Reminder,
     ReminderStatus,
 )
+from storage.models.base import UTCDateTime
 
 BEFORE = {"before_24h": timedelta(hours=24), "before_2h": timedelta(hours=2)}
 OUTCOME = "outcome"
@@ -92,23 +94,8 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 100) -> l
 
     One UPDATE … RETURNING: on PostgreSQL the inner SELECT skips rows another instance is claiming
     (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a time anyway."""
-    due = (
-        select(Reminder.id)
-        .where(Reminder.status == ReminderStatus.PENDING, Reminder.due_at <= now)
-        .order_by(Reminder.due_at)
-        .limit(limit)
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    result = await session.execute(
-        update(Reminder)
-        .where(Reminder.id.in_(due.scalar_subquery()))
-        .values(
-            status=ReminderStatus.SENDING, claimed_at=now, attempted_at=None, attempts=Reminder.attempts + 1
-        )
-        .returning(Reminder.id),
-        execution_options={"synchronize_session": False},
-    )
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    result = await session.execute(_CLAIM_SKIPPING if postgres else _CLAIM, {"now": now, "limit": limit})
     return sorted(row[0] for row in result.all())
 
 
@@ -136,10 +123,35 @@ _PROFILES = AdvisorProfile.__table__
 # Core statements built once: the dispatcher runs them for every batch, and building an ORM
 # statement with an IN list of fifty ids costs more than running it.
 _IDS = bindparam("ids", expanding=True)
+_NOW = bindparam("now", type_=UTCDateTime())
 _SENDING = (_REMINDERS.c.id.in_(_IDS), _REMINDERS.c.status == ReminderStatus.SENDING)
 
 
-_MARK_ATTEMPTED = update(_REMINDERS).where(*_SENDING).values(attempted_at=bindparam("now"))
+_DUE = (
+    select(_REMINDERS.c.id)
+    .where(_REMINDERS.c.status == ReminderStatus.PENDING, _REMINDERS.c.due_at <= _NOW)
+    .order_by(_REMINDERS.c.due_at)
+    .limit(bindparam("limit"))
+)
+
+
+def _claiming(due: Select[tuple[int]]) -> ReturningUpdate[tuple[int]]:
+    return (
+        update(_REMINDERS)
+        .where(_REMINDERS.c.id.in_(due.scalar_subquery()))
+        .values(
+            status=ReminderStatus.SENDING,
+            claimed_at=_NOW,
+            attempted_at=None,
+            attempts=_REMINDERS.c.attempts + 1,
+        )
+        .returning(_REMINDERS.c.id)
+    )
+
+
+_CLAIM = _claiming(_DUE)
+_CLAIM_SKIPPING = _claiming(_DUE.with_for_update(skip_locked=True))
+_MARK_ATTEMPTED = update(_REMINDERS).where(*_SENDING).values(attempted_at=_NOW)
 
 
 async def mark_attempted(session: AsyncSession, reminder_ids: Sequence[int], now: datetime) -> None:
@@ -228,9 +240,7 @@ class Outcome(StrEnum):
 
 
 _OUTCOME_WRITES = {
-    Outcome.SENT: update(_REMINDERS)
-    .where(*_SENDING)
-    .values(status=ReminderStatus.SENT, sent_at=bindparam("now")),
+    Outcome.SENT: update(_REMINDERS).where(*_SENDING).values(status=ReminderStatus.SENT, sent_at=_NOW),
     Outcome.RETRY: update(_REMINDERS)
     .where(*_SENDING)
     .values(
@@ -244,7 +254,7 @@ _OUTCOME_WRITES = {
         status=case(
             (_REMINDERS.c.uncertain_at.is_not(None), ReminderStatus.DROPPED), else_=ReminderStatus.PENDING
         ),
-        uncertain_at=bindparam("now"),
+        uncertain_at=_NOW,
     ),
     Outcome.DROPPED: update(_REMINDERS).where(*_SENDING).values(status=ReminderStatus.DROPPED),
     Outcome.FAILED: update(_REMINDERS).where(*_SENDING).values(status=ReminderStatus.FAILED),
