@@ -163,6 +163,7 @@ class Lab:
             "WEGWEISER_AUDIT_KEY": self.audit_key,
             "WEGWEISER_LOG_LEVEL": "WARNING",
             "WEGWEISER_DESK_PORT": str(free_port()),
+            "WEGWEISER_METRICS_PORT": str(free_port()),  # metrics served, as in production
             "NO_PROXY": "127.0.0.1,localhost,::1",
             **{f"WEGWEISER_{name.upper()}": value for name, value in settings.items()},
         }
@@ -172,7 +173,12 @@ class Lab:
         process = subprocess.Popen(arguments, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         child = Child(process, stats, started)
         if kind != "floor":
-            child.ready = await asyncio.wait_for(first_poll, 120) - started
+            try:
+                child.ready = await asyncio.wait_for(first_poll, 120) - started
+            except TimeoutError:
+                await child.stop()
+                tail = (self.scratch / f"bot-{self.spawned}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"the {kind} process never polled; its log ends:\n{tail}") from None
         return child
 
 
@@ -285,12 +291,14 @@ class Dispatch:
         return self.count / self.span if self.span else 0.0
 
 
-async def arrivals_done(arrivals: list[tuple[float, int]], count: int, timeout: float) -> None:
+async def arrivals_done(
+    arrivals: list[tuple[float, int]], count: int, timeout: float, poll: float = 0.05
+) -> None:
     deadline = time.monotonic() + timeout
     while len(arrivals) < count:
         if time.monotonic() > deadline:
             raise TimeoutError(f"only {len(arrivals)} of {count} messages arrived")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(poll)
 
 
 async def dispatcher(lab: Lab, count: int, round_: int) -> tuple[Dispatch, Dispatch]:
@@ -308,8 +316,11 @@ async def dispatcher(lab: Lab, count: int, round_: int) -> tuple[Dispatch, Dispa
     arrivals: list[tuple[float, int]] = []
     recording_people(world, range(first, first + count), arrivals)
     child = await lab.spawn("wegweiser", world, "--no-rate-limiter", reminder_interval_seconds="1")
-    cpu, statements = child.cpu(), await child.statements()
     try:
+        # CPU and statements from the first arrival on, as the floor's: not the start-up work and
+        # the idle second before the dispatcher's first run.
+        await arrivals_done(arrivals, 1, 120, poll=0.002)
+        cpu, statements = child.cpu(), await child.statements()
         await arrivals_done(arrivals, count, 600)
         sent = Dispatch(count, arrivals[-1][0] - arrivals[0][0], child.cpu() - cpu)
         sent.statements = await child.statements() - statements
