@@ -2,13 +2,15 @@
 waiting-list offers. The database decides what is due (``storage.reminders``); this module only
 turns claimed rows into messages.
 
-The dispatcher keeps a small window of reminders claimed (at most :data:`WINDOW`): it claims as
-many as the window has room for, loads their texts' data for the whole claim in three queries,
-sends through the bot's rate limiter (Telegram's ~30 messages/s overall; one chat gets at most one
-reminder per second), and records every outcome right after its send. One recorder writes the
-stamp "going out" before each send and the outcome after it, committing whatever has arrived since
-its last commit (a few milliseconds): a crash can repeat only the reminders in flight at that
-instant, once (see ``storage.reminders``).
+The dispatcher sends a small window of reminders at a time (at most :data:`WINDOW` between their
+stamp "going out" and their recorded outcome) and keeps up to half a window more claimed ahead, so
+that when one finishes the next is ready without waiting for the database. It claims as many as
+there is room for, loads their texts' data for the whole claim in one query, sends through the
+bot's rate limiter (Telegram's ~30 messages/s overall; one chat gets at most one reminder per
+second), and records every outcome right after its send. One recorder writes the stamp "going
+out" before each send and the outcome after it, committing whatever has arrived since its last
+commit (a few milliseconds): a crash can repeat only the reminders in flight at that instant, once
+(see ``storage.reminders``); those claimed and not yet stamped simply become due again.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ from storage.db import SessionFactory, read_scope, session_scope
 from storage.reminders import DueReminder, Outcome
 
 log = logging.getLogger(__name__)
-# Reminders claimed and not yet recorded, at most. Only those whose request has left the rate
-# limiter's queue are in doubt after a crash; the others simply become due again.
+# Reminders being sent (stamped "going out", outcome not yet recorded), at most; half as many more
+# are claimed ahead. Only those whose request has left the rate limiter's queue are in doubt after
+# a crash; the others simply become due again.
 WINDOW = 50
 SAME_CHAT_SPACING = 1.0
 JOB_ID = "reminder-dispatcher"
@@ -261,6 +264,7 @@ class _Run:
         self.texts = Texts(runtime.default_language, runtime.zone)
         self.views: dict[int, AppointmentView] = {}  # for the advisors' outcome questions
         self.held = 0  # claimed, outcome not yet committed
+        self.sending = asyncio.Semaphore(WINDOW)
         self.sent = 0
         self.room = asyncio.Condition()
         self.chats: dict[int, tuple[asyncio.Lock, list[float]]] = {}
@@ -268,9 +272,10 @@ class _Run:
 
     async def claim(self) -> list[DueReminder] | None:
         """Claim as many due reminders as the window has room for (``None``: nothing due)."""
+        claimed_at_most = WINDOW + WINDOW // 2
         async with self.room:
-            await self.room.wait_for(lambda: self.held <= WINDOW // 2)
-            room = WINDOW - self.held
+            await self.room.wait_for(lambda: self.held <= WINDOW)
+            room = claimed_at_most - self.held
         runtime = self.context.runtime
         now = self.context.now()
         async with session_scope(runtime.sessions) as session:
@@ -298,7 +303,6 @@ class _Run:
                 await self.recorder.record(due.id, Outcome.DROPPED)
                 return
             outcome = await self._in_turn(due.chat or 0, lambda: self._send(due, view))
-            await self.recorder.record(due.id, outcome)
             self.sent += outcome == Outcome.SENT
         except Exception:
             log.exception("reminder %s: outcome not recorded; it is resent after a while", due.id)
@@ -308,10 +312,16 @@ class _Run:
                 self.room.notify_all()
 
     async def _send(self, due: DueReminder, view: AppointmentView | None) -> Outcome:
-        return await _send_one(self.context, self.texts, due, view, lambda: self.recorder.attempt(due.id))
+        """Send within the window, and record the outcome."""
+        async with self.sending:
+            outcome = await _send_one(
+                self.context, self.texts, due, view, lambda: self.recorder.attempt(due.id)
+            )
+            await self.recorder.record(due.id, outcome)
+        return outcome
 
     async def _in_turn(self, chat: int, send: Callable[[], Awaitable[Outcome]]) -> Outcome:
-        """One message per chat at a time, and at least a second after the previous one."""
+        """One message per chat at a time, and at least a second after the previous one ended."""
         lock, last = self.chats.setdefault(chat, (asyncio.Lock(), [0.0]))
         async with lock:
             wait = last[0] + SAME_CHAT_SPACING - time.monotonic()
