@@ -25,7 +25,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, case, select, update
+from sqlalchemy import ColumnElement, Integer, Select, Update, any_, bindparam, case, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningUpdate
 
@@ -94,8 +95,8 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 100) -> l
 
     One UPDATE … RETURNING: on PostgreSQL the inner SELECT skips rows another instance is claiming
     (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a time anyway."""
-    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
-    result = await session.execute(_CLAIM_SKIPPING if postgres else _CLAIM, {"now": now, "limit": limit})
+    claim = _CLAIM_SKIPPING if _dialect(session) == "postgresql" else _CLAIM
+    result = await session.execute(claim, {"now": now, "limit": limit})
     return sorted(row[0] for row in result.all())
 
 
@@ -121,10 +122,20 @@ _APPOINTMENTS = Appointment.__table__
 _PEOPLE = Person.__table__
 _PROFILES = AdvisorProfile.__table__
 # Core statements built once: the dispatcher runs them for every batch, and building an ORM
-# statement with an IN list of fifty ids costs more than running it.
-_IDS = bindparam("ids", expanding=True)
+# statement with an IN list of fifty ids costs more than running it. PostgreSQL gets the ids as
+# one array (``= ANY``), so each statement has one text and asyncpg prepares it once; SQLite gets
+# an expanding IN.
 _NOW = bindparam("now", type_=UTCDateTime())
-_SENDING = (_REMINDERS.c.id.in_(_IDS), _REMINDERS.c.status == ReminderStatus.SENDING)
+_ID_LISTS: dict[str, ColumnElement[bool]] = {
+    "sqlite": _REMINDERS.c.id.in_(bindparam("ids", expanding=True)),
+    "postgresql": _REMINDERS.c.id == any_(bindparam("ids", type_=ARRAY(Integer))),
+}
+
+
+def _dialect(session: AsyncSession) -> str:
+    return (
+        "postgresql" if session.bind is not None and session.bind.dialect.name == "postgresql" else "sqlite"
+    )
 
 
 _DUE = (
@@ -151,12 +162,16 @@ def _claiming(due: Select[tuple[int]]) -> ReturningUpdate[tuple[int]]:
 
 _CLAIM = _claiming(_DUE)
 _CLAIM_SKIPPING = _claiming(_DUE.with_for_update(skip_locked=True))
-_MARK_ATTEMPTED = update(_REMINDERS).where(*_SENDING).values(attempted_at=_NOW)
+_SENDING = _REMINDERS.c.status == ReminderStatus.SENDING
+_MARK_ATTEMPTED = {
+    dialect: update(_REMINDERS).where(ids, _SENDING).values(attempted_at=_NOW)
+    for dialect, ids in _ID_LISTS.items()
+}
 
 
 async def mark_attempted(session: AsyncSession, reminder_ids: Sequence[int], now: datetime) -> None:
     """Stamp claimed reminders whose messages are about to go out (commit before sending)."""
-    await session.execute(_MARK_ATTEMPTED, {"ids": list(reminder_ids), "now": now})
+    await session.execute(_MARK_ATTEMPTED[_dialect(session)], {"ids": list(reminder_ids), "now": now})
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +195,8 @@ class DueReminder:
 _PERSON = _PEOPLE.alias("person")
 _ADVISOR = _PEOPLE.alias("advisor")
 _TO_ADVISOR = _REMINDERS.c.kind == OUTCOME
-_LOAD_CLAIMED = (
-    select(
+_LOAD_CLAIMED = {
+    dialect: select(
         _REMINDERS.c.id,
         _REMINDERS.c.kind,
         _REMINDERS.c.due_at,
@@ -198,15 +213,16 @@ _LOAD_CLAIMED = (
     .outerjoin(_PERSON, _PERSON.c.id == _APPOINTMENTS.c.person_id)
     .outerjoin(_ADVISOR, _ADVISOR.c.id == _APPOINTMENTS.c.advisor_id)
     .outerjoin(_PROFILES, _PROFILES.c.person_id == _APPOINTMENTS.c.advisor_id)
-    .where(_REMINDERS.c.id.in_(_IDS))
+    .where(ids)
     .order_by(_REMINDERS.c.due_at, _REMINDERS.c.id)
-)
+    for dialect, ids in _ID_LISTS.items()
+}
 
 
 async def load_claimed(session: AsyncSession, ids: Sequence[int]) -> list[DueReminder]:
     """The claimed reminders with their appointment's time and status, reader and place, in one
     query for the whole batch, oldest due first (a reminder whose appointment is gone is left out)."""
-    rows = await session.execute(_LOAD_CLAIMED, {"ids": list(ids)})
+    rows = await session.execute(_LOAD_CLAIMED[_dialect(session)], {"ids": list(ids)})
     return [DueReminder(*head, blocked is not None, place) for *head, blocked, place in rows]
 
 
@@ -239,26 +255,31 @@ class Outcome(StrEnum):
     UNCERTAIN = "uncertain"  # a timeout or network failure: maybe delivered, resent at most once
 
 
-_OUTCOME_WRITES = {
-    Outcome.SENT: update(_REMINDERS).where(*_SENDING).values(status=ReminderStatus.SENT, sent_at=_NOW),
-    Outcome.RETRY: update(_REMINDERS)
-    .where(*_SENDING)
-    .values(
-        status=case(
-            (_REMINDERS.c.attempts >= MAX_ATTEMPTS, ReminderStatus.FAILED), else_=ReminderStatus.PENDING
-        )
-    ),
-    Outcome.UNCERTAIN: update(_REMINDERS)
-    .where(*_SENDING)
-    .values(
-        status=case(
-            (_REMINDERS.c.uncertain_at.is_not(None), ReminderStatus.DROPPED), else_=ReminderStatus.PENDING
+def _outcome_writes(ids: ColumnElement[bool]) -> dict[Outcome, Update]:
+    where = (ids, _SENDING)
+    return {
+        Outcome.SENT: update(_REMINDERS).where(*where).values(status=ReminderStatus.SENT, sent_at=_NOW),
+        Outcome.RETRY: update(_REMINDERS)
+        .where(*where)
+        .values(
+            status=case(
+                (_REMINDERS.c.attempts >= MAX_ATTEMPTS, ReminderStatus.FAILED), else_=ReminderStatus.PENDING
+            )
         ),
-        uncertain_at=_NOW,
-    ),
-    Outcome.DROPPED: update(_REMINDERS).where(*_SENDING).values(status=ReminderStatus.DROPPED),
-    Outcome.FAILED: update(_REMINDERS).where(*_SENDING).values(status=ReminderStatus.FAILED),
-}
+        Outcome.UNCERTAIN: update(_REMINDERS)
+        .where(*where)
+        .values(
+            status=case(
+                (_REMINDERS.c.uncertain_at.is_not(None), ReminderStatus.DROPPED), else_=ReminderStatus.PENDING
+            ),
+            uncertain_at=_NOW,
+        ),
+        Outcome.DROPPED: update(_REMINDERS).where(*where).values(status=ReminderStatus.DROPPED),
+        Outcome.FAILED: update(_REMINDERS).where(*where).values(status=ReminderStatus.FAILED),
+    }
+
+
+_OUTCOME_WRITES = {dialect: _outcome_writes(ids) for dialect, ids in _ID_LISTS.items()}
 
 
 async def record_outcomes(session: AsyncSession, outcomes: Mapping[int, Outcome], now: datetime) -> None:
@@ -266,5 +287,6 @@ async def record_outcomes(session: AsyncSession, outcomes: Mapping[int, Outcome]
     by_outcome: dict[Outcome, list[int]] = defaultdict(list)
     for reminder_id, outcome in outcomes.items():
         by_outcome[outcome].append(reminder_id)
+    writes = _OUTCOME_WRITES[_dialect(session)]
     for outcome, ids in by_outcome.items():
-        await session.execute(_OUTCOME_WRITES[outcome], {"ids": ids, "now": now})
+        await session.execute(writes[outcome], {"ids": ids, "now": now})
