@@ -34,7 +34,7 @@ from locales import Translator
 from storage import people, reminders
 from storage.advisors import default_place
 from storage.appointment_views import AppointmentView, load_view, load_views
-from storage.db import SessionFactory, read_scope, session_scope
+from storage.db import SessionFactory, read_scope, session_scope, writes_take_turns
 from storage.reminders import DueReminder, Outcome
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 # a crash; the others simply become due again.
 WINDOW = 50
 SAME_CHAT_SPACING = 1.0
+# Commits under way at once; SQLite writes one at a time anyway, and a second commit waiting for
+# its turn would only make both smaller.
+COMMITS_AT_ONCE = 2
 JOB_ID = "reminder-dispatcher"
 RUN_BUDGET_SECONDS = 20.0
 
@@ -190,7 +193,10 @@ async def _person_unreachable(context: BotContext, due: DueReminder) -> None:
 class OutcomeRecorder:
     """Writes what happens to claimed reminders as it happens: :meth:`attempt` returns once the
     reminder is stamped as going out, :meth:`record` once its outcome is stored. Each commit takes
-    everything that arrived meanwhile (one short transaction each time)."""
+    everything that arrived meanwhile (one short transaction each time). On PostgreSQL two commits
+    may be under way at once, so the stamps waiting for one do not wait for the database's round trips of the
+    other. They never touch the same reminder: its outcome arrives only after its stamp is
+    committed."""
 
     def __init__(self, sessions: SessionFactory, clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
@@ -226,32 +232,46 @@ class OutcomeRecorder:
         await future
 
     async def _write(self) -> None:
+        lanes = asyncio.Semaphore(1 if writes_take_turns(self._sessions) else COMMITS_AT_ONCE)
+        commits: set[asyncio.Task[None]] = set()
         while True:
             await self._arrived.wait()
+            await lanes.acquire()  # what arrives while both lanes are busy joins the next commit
             self._arrived.clear()
             attempts, self._attempts = self._attempts, {}
             outcomes, self._outcomes = self._outcomes, {}
-            futures = [*attempts.values(), *(future for _, future in outcomes.values())]
-            if futures:
-                try:
-                    async with session_scope(self._sessions) as session:
-                        now = self._clock()
-                        if attempts:
-                            await reminders.mark_attempted(session, list(attempts), now)
-                        if outcomes:
-                            await reminders.record_outcomes(
-                                session,
-                                {reminder_id: outcome for reminder_id, (outcome, _) in outcomes.items()},
-                                now,
-                            )
-                except Exception as error:  # each sender sees the failure of its own write
-                    for future in futures:
-                        future.set_exception(error)
-                else:
-                    for future in futures:
-                        future.set_result(None)
+            if attempts or outcomes:
+                commit = asyncio.create_task(self._commit(attempts, outcomes))
+                commits.add(commit)
+                commit.add_done_callback(commits.discard)
+                commit.add_done_callback(lambda _: lanes.release())
+            else:
+                lanes.release()
             if self._closing and not self._attempts and not self._outcomes:
+                await asyncio.gather(*commits)
                 return
+
+    async def _commit(
+        self,
+        attempts: dict[int, asyncio.Future[None]],
+        outcomes: dict[int, tuple[Outcome, asyncio.Future[None]]],
+    ) -> None:
+        futures = [*attempts.values(), *(future for _, future in outcomes.values())]
+        try:
+            async with session_scope(self._sessions) as session:
+                now = self._clock()
+                if attempts:
+                    await reminders.mark_attempted(session, list(attempts), now)
+                if outcomes:
+                    await reminders.record_outcomes(
+                        session, {reminder_id: outcome for reminder_id, (outcome, _) in outcomes.items()}, now
+                    )
+        except Exception as error:  # each sender sees the failure of its own write
+            for future in futures:
+                future.set_exception(error)
+        else:
+            for future in futures:
+                future.set_result(None)
 
 
 class _Run:

@@ -144,6 +144,13 @@ def _engine_of(factory: SessionFactory) -> AsyncEngine | None:
     return bind if isinstance(bind, AsyncEngine) else None
 
 
+def writes_take_turns(factory: SessionFactory) -> bool:
+    """Whether units of work on this factory write one at a time (SQLite), so running two at once
+    gains nothing."""
+    engine = _engine_of(factory)
+    return engine is not None and engine.sync_engine in _write_turns
+
+
 @asynccontextmanager
 async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit when the block succeeds, roll back when it raises. On SQLite it
