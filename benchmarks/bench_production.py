@@ -257,9 +257,9 @@ async def closed_loop(lab: Lab, kind: str, world: World, people: Sequence[int], 
     return figures
 
 
-async def light_load(lab: Lab, world: World, people: Sequence[int], seconds: int) -> list[float]:
-    """Each person sends /help once a second (staggered); the production limiter is on."""
-    child = await lab.spawn("wegweiser", world)
+async def light_load(lab: Lab, kind: str, world: World, people: Sequence[int], seconds: int) -> list[float]:
+    """Each person sends /help once a second (staggered); Wegweiser has the production limiter on."""
+    child = await lab.spawn(kind, world)
     latencies: list[float] = []
     try:
         for person_id in people:
@@ -459,14 +459,30 @@ async def part_throughput(
     return [failure for done in runs.values() for figures in done for failure in figures.failures[:3]]
 
 
-async def part_light(lab: Lab, args: argparse.Namespace, wegweiser: World, people: Sequence[int]) -> None:
-    light = await light_load(lab, wegweiser, people[: args.light_people], args.light_seconds)
+async def part_light(
+    lab: Lab, args: argparse.Namespace, wegweiser: World, echo: World, people: Sequence[int]
+) -> None:
+    """Light load on Wegweiser (production limiter) and, as the same run's reference, on the bare
+    echo bot; runs alternate, and the figures are the medians of the runs."""
+    light: dict[str, list[list[float]]] = {"echo": [], "wegweiser": []}
+    for _ in range(args.runs):
+        for kind, world in (("echo", echo), ("wegweiser", wegweiser)):
+            light[kind].append(
+                await light_load(lab, kind, world, people[: args.light_people], args.light_seconds)
+            )
     print(
-        f"light load, {args.light_people} people × 1 message/s × {args.light_seconds} s, production "
-        f"limiter: p50 {ms(percentile(light, 50))} ms, p95 {ms(percentile(light, 95))} ms, "
-        f"max {ms(max(light))} ms",
+        f"light load, {args.light_people} people × 1 message/s × {args.light_seconds} s "
+        f"({args.runs} runs each, alternated; Wegweiser with the production limiter):",
         flush=True,
     )
+    for kind, label in (("echo", "echo (bare PTB)"), ("wegweiser", "Wegweiser      ")):
+        runs = light[kind]
+        print(
+            f"  {label} p50 {spread([percentile(run, 50) * 1000 for run in runs], 1)} ms, "
+            f"p95 {spread([percentile(run, 95) * 1000 for run in runs], 1)} ms, "
+            f"max {ms(max(max(run) for run in runs))} ms",
+            flush=True,
+        )
 
 
 async def part_dispatcher(lab: Lab, args: argparse.Namespace) -> None:
@@ -510,7 +526,7 @@ async def run(args: argparse.Namespace) -> int:
                 if "throughput" in args.parts:
                     problems += await part_throughput(lab, args, wegweiser, echo, people)
                 if "light" in args.parts:
-                    await part_light(lab, args, wegweiser, people)
+                    await part_light(lab, args, wegweiser, echo, people)
                 if "dispatcher" in args.parts:
                     await part_dispatcher(lab, args)
                 if "memory" in args.parts:

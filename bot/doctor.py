@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings, database_label, unknown_names
 from bot.preflight import StartupProblem, database_problem, wait_for_telegram
-from storage import health, outbox
+from storage import audit, health, outbox
 from storage.crypto import CaseCipher, KeyMissing
-from storage.db import create_engine, create_session_factory, session_scope
+from storage.db import SessionFactory, create_engine, create_session_factory, session_scope
 
 OK = "ok"
 FAIL = "FAIL"
@@ -78,7 +78,10 @@ async def _database_checks(settings: Settings, engine: AsyncEngine, url: str) ->
             state = await health.schema_state(connection)
     except Exception as error:
         line = database_problem(error, url) or f"{label}: {type(error).__name__}"
-        skipped = [Check(name, SKIPPED, "needs the database") for name in ("migrations", "case key", "staff")]
+        skipped = [
+            Check(name, SKIPPED, "needs the database")
+            for name in ("migrations", "case key", "audit key", "staff")
+        ]
         return [Check("database", FAIL, line), *skipped]
     checks = [Check("database", OK, label)]
     if not state.at_head:
@@ -90,11 +93,14 @@ async def _database_checks(settings: Settings, engine: AsyncEngine, url: str) ->
                 f"at {current}, newest is {', '.join(state.head)}: run `wegweiser db upgrade`",
             )
         )
-        checks += [Check(name, SKIPPED, "needs the migrations") for name in ("case key", "staff")]
+        checks += [
+            Check(name, SKIPPED, "needs the migrations") for name in ("case key", "audit key", "staff")
+        ]
         return checks
     checks.append(Check("migrations", OK, f"at head ({', '.join(state.head)})"))
     sessions = create_session_factory(engine)
     checks.append(await _case_key_check(settings, sessions))
+    checks.append(await _audit_key_check(settings, create_session_factory(engine)))
     async with session_scope(sessions) as session:
         unreachable = await health.unreachable_staff(session)
         waiting = {entry.person_id: entry.count for entry in await outbox.undelivered(session)}
@@ -127,6 +133,27 @@ async def _case_key_check(settings: Settings, sessions: object) -> Check:
             "WEGWEISER_CASE_DATA_KEY does not decrypt the stored case texts (wrong or missing key)",
         )
     return Check("case key", OK, "decrypts the stored canary")
+
+
+async def _audit_key_check(settings: Settings, sessions: SessionFactory) -> Check:
+    keys = settings.audit_keys()  # their length is checked with the configuration
+    if not keys:
+        return Check(
+            "audit key",
+            FAIL,
+            "WEGWEISER_AUDIT_KEY is not set: create one with `wegweiser keys new` "
+            "(a different one from the case-data key)",
+        )
+    async with session_scope(audit.use_keys(sessions, keys)) as session:
+        known = await audit.newest_entry_key_known(session)
+    if not known:
+        return Check(
+            "audit key",
+            FAIL,
+            "the newest audit entry was signed with a key that is not in WEGWEISER_AUDIT_KEY: "
+            "keep the previous key after the new one (comma-separated)",
+        )
+    return Check("audit key", OK, "signs new entries; the newest entry was signed with a configured key")
 
 
 async def run_checks(settings: Settings, env_file: Path | None) -> list[Check]:

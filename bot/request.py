@@ -6,7 +6,8 @@ of the CPU per request of PTB's default httpx client. It behaves like PTB's ``HT
 - the same default timeouts (connect 5 s, read 5 s, write 5 s, pool 1 s; 20 s to write an
   upload), overridable per call as PTB does;
 - proxies: an explicit ``proxy`` URL, or else the environment (``HTTPS_PROXY``/``HTTP_PROXY``,
-  ``NO_PROXY``), as httpx reads it;
+  ``NO_PROXY``), read once per host as httpx reads it once per client (aiohttp's own ``trust_env``
+  would read the environment and ``~/.netrc`` again on a worker thread for every request);
 - errors: PTB's ``BaseRequest`` maps the Bot API's answers (429 → ``RetryAfter``, 403 →
   ``Forbidden``, 400 → ``BadRequest``, 409 → ``Conflict``, 401/404 → ``InvalidToken``, other
   failures → ``NetworkError``); a timeout here becomes ``TimedOut``, any other transport failure
@@ -19,10 +20,12 @@ connect, write and read timeouts instead.
 from __future__ import annotations
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 DEFAULT_TIMEOUTS = {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 1.0}
 MEDIA_WRITE_TIMEOUT = 20.0
@@ -31,7 +34,7 @@ MEDIA_WRITE_TIMEOUT = 20.0
 class AiohttpRequest(BaseRequest):
     """One aiohttp session with a pool of ``connection_pool_size`` connections."""
 
-    __slots__ = ("_pool_size", "_proxy", "_session", "_timeouts")
+    __slots__ = ("_env_proxies", "_pool_size", "_proxy", "_session", "_timeouts")
 
     def __init__(
         self,
@@ -52,6 +55,7 @@ class AiohttpRequest(BaseRequest):
             "pool": pool_timeout,
         }
         self._session: aiohttp.ClientSession | None = None
+        self._env_proxies: dict[tuple[str, str], tuple[str | None, aiohttp.BasicAuth | None]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -63,7 +67,6 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
-                trust_env=self._proxy is None,
                 headers={"User-Agent": self.USER_AGENT},
             )
 
@@ -101,19 +104,36 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
+        proxy, proxy_auth = (self._proxy, None) if self._proxy is not None else self._proxy_from_env(url)
         try:
             async with self._session.request(
                 method,
                 url,
                 data=_body(request_data),
                 timeout=timeout,
-                proxy=self._proxy,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+
+    def _proxy_from_env(self, url: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
+        """The proxy the environment names for this URL's scheme and host (``NO_PROXY`` honoured),
+        looked up once per scheme and host."""
+        parsed = URL(url)
+        key = (parsed.scheme, parsed.host or "")
+        found = self._env_proxies.get(key)
+        if found is None:
+            try:
+                proxy, auth = get_env_proxy_for_url(parsed)
+                found = (str(proxy), auth)
+            except LookupError:
+                found = (None, None)
+            self._env_proxies[key] = found
+        return found
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:

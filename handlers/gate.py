@@ -13,7 +13,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, ChatMemberHandler,
 
 from handlers.context import BotContext, Viewer
 from locales import supported_language
-from storage import admission, people, updates
+from storage import admission, claim_batches, people
 from storage.db import session_scope
 
 GATE_GROUP = -1
@@ -45,19 +45,21 @@ async def admit_update(update: Update, context: BotContext) -> None:
     runtime = context.runtime
     user = update.effective_user
     assert user is not None
-    async with session_scope(runtime.sessions) as session:
-        if update.my_chat_member is not None:
-            admitted = await updates.claim_update(session, update.update_id, context.now())
-        else:
-            phone_language = supported_language(user.language_code)
+    phone_language = supported_language(user.language_code)
+    typed = _typed_text(update)
+    known = None if typed else admission.remembered(runtime.sessions, user.id, phone_language)
+    admitted: bool | admission.Admission | None
+    if update.my_chat_member is not None:
+        admitted = await claim_batches.claim(runtime.sessions, update.update_id, context.now())
+    elif known is not None:
+        # Nothing to write about a person the cache knows: the claim joins the next batch.
+        claimed = await claim_batches.claim(runtime.sessions, update.update_id, context.now())
+        admitted = admission.Admission(known) if claimed else None
+    else:
+        async with session_scope(runtime.sessions) as session:
             # Remembered at once, so reminders reach people who never sent /start in their language.
             admitted = await admission.admit(
-                session,
-                update.update_id,
-                user.id,
-                context.now(),
-                phone_language,
-                read_waiting=_typed_text(update),
+                session, update.update_id, user.id, context.now(), phone_language, read_waiting=typed
             )
     if not admitted:
         log.info("update %s was delivered twice; handled once", update.update_id)

@@ -1,10 +1,11 @@
 """The gate's unit of work for every update: handle each update id once, and know the person.
 
 One short transaction. The person is taken from :mod:`storage.person_cache` when it remembers
-them; otherwise the update id is claimed and the person created or refreshed (``last_seen``, no
-longer blocked, the phone's language if none was chosen) with ``RETURNING`` — in one statement on
-PostgreSQL, in two on SQLite (which has no data-modifying ``WITH``). ``last_seen`` is therefore
-refreshed at most once per cache lifetime, which is far finer than anything that reads it.
+them (and then the claim alone may join a batch of claims, see :func:`remembered`); otherwise the
+update id is claimed and the person created or refreshed (``last_seen``, no longer blocked, the
+phone's language if none was chosen) with ``RETURNING`` — in one statement on PostgreSQL, in two
+on SQLite (which has no data-modifying ``WITH``). ``last_seen`` is therefore refreshed at most
+once per cache lifetime, which is far finer than anything that reads it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import pending, person_cache, updates
+from storage.db import SessionFactory
 from storage.models import Person, ProcessedUpdate, Role
 from storage.pending import Waiting
 from storage.person_cache import KnownPerson
@@ -43,8 +45,8 @@ async def admit(
     With ``read_waiting`` the open question the person may be answering is read in the same
     transaction."""
     cache = person_cache.cache_for(session)
-    person = cache.get(telegram_id)
-    if person is not None and (person.language is not None or phone_language is None):
+    person = _known_enough(cache.get(telegram_id), phone_language)
+    if person is not None:
         if not await updates.claim_update(session, update_id, now):
             return None
     else:
@@ -54,6 +56,20 @@ async def admit(
         cache.put(person)
     waiting = await pending.waiting_for(session, person.id, now) if read_waiting else None
     return Admission(person, waiting)
+
+
+def remembered(sessions: SessionFactory, telegram_id: int, phone_language: str | None) -> KnownPerson | None:
+    """The person as the cache remembers them, when that is all the gate needs: then the update only
+    has to be claimed (``storage.claim_batches``), and nothing about the person written."""
+    cache = person_cache.cache_for_sessions(sessions)
+    return _known_enough(cache.get(telegram_id), phone_language) if cache is not None else None
+
+
+def _known_enough(person: KnownPerson | None, phone_language: str | None) -> KnownPerson | None:
+    # Someone without a chosen language whose phone now says one: the phone's is saved first.
+    if person is None or (person.language is None and phone_language is not None):
+        return None
+    return person
 
 
 async def _claim_and_upsert(

@@ -237,6 +237,14 @@ async def verify_chain(session: AsyncSession, anchor: Anchor | None = None) -> C
     return ChainCheck(count, True, head=Anchor(count, previous), legacy=legacy)
 
 
+async def newest_entry_key_known(session: AsyncSession) -> bool:
+    """Whether the newest entry of the log was signed with a configured key (or there is none yet,
+    or it comes from before audit keys existed): when it was not, no further entry can be chained
+    to it and the log cannot be verified — the previous key was dropped from the configuration."""
+    key_id = await session.scalar(select(AuditEntry.key_id).order_by(AuditEntry.id.desc()).limit(1))
+    return key_id is None or key_id in {key.key_id for key in _keys(session)}
+
+
 @dataclass(frozen=True)
 class LogPage:
     entries: list[tuple[AuditEntry, str | None]]  # each entry with its actor's staff name

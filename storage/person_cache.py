@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from storage.models import Person
@@ -79,6 +79,13 @@ def _database(session: Session) -> str:
 def cache_for(session: AsyncSession) -> PersonCache:
     """The cache of the database ``session`` works on."""
     return _caches.setdefault(_database(session.sync_session), PersonCache())
+
+
+def cache_for_sessions(sessions: async_sessionmaker[AsyncSession]) -> PersonCache | None:
+    """The cache of the database the factory's sessions work on (``None`` for a factory without
+    one engine to go by)."""
+    bind = sessions.kw.get("bind")
+    return _caches.setdefault(str(bind.url), PersonCache()) if isinstance(bind, AsyncEngine) else None
 
 
 def _forget(session: Session, telegram_id: int) -> None:

@@ -18,11 +18,13 @@ A process killed while a handler runs leaves its update claimed: it is never han
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import BigInteger, String, bindparam, delete, exists, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -76,10 +78,44 @@ def claim_statement(
 
 async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """Mark the update as being handled; ``False`` when it was claimed before."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.execute(claim_statement(insert, update_id, now))
-    return bool(result.rowcount)
+    return update_id in await claim_updates(session, [update_id], now)
+
+
+async def claim_updates(session: AsyncSession, update_ids: Sequence[int], now: datetime) -> set[int]:
+    """Claim several updates in one statement; the ids claimed now, i.e. without those claimed
+    before. The statement's text is the same for any number of ids (they travel as one array), so it
+    is compiled once and costs about what a single claim costs."""
+    if not update_ids:
+        return set()
+    unique = list(dict.fromkeys(update_ids))  # PostgreSQL refuses to touch one row twice in a statement
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        statement, ids = _CLAIM_ARRAY_POSTGRESQL, unique
+    else:
+        statement, ids = _CLAIM_ARRAY_SQLITE, json.dumps(unique)
+    result = await connection.execute(statement, {"ids": ids, "now": now})
+    return set(result.scalars().all())
+
+
+def _claim_from(insert: Callable[..., postgresql.Insert | sqlite.Insert], ids: Any) -> Any:
+    table = ProcessedUpdate.__table__
+    now = bindparam("now", type_=table.c.handled_at.type)
+    # SQLite needs the WHERE to tell the SELECT's end from the ON CONFLICT clause.
+    rows = select(ids, now, now).where(true())
+    statement = insert(table).from_select(["update_id", "processed_at", "handled_at"], rows)
+    return statement.on_conflict_do_update(
+        index_elements=["update_id"],
+        set_={"handled_at": statement.excluded.handled_at},
+        where=table.c.handled_at.is_(None),
+    ).returning(table.c.update_id)
+
+
+_CLAIM_ARRAY_POSTGRESQL = _claim_from(
+    postgresql.insert, func.unnest(bindparam("ids", type_=postgresql.ARRAY(BigInteger)))
+)
+_CLAIM_ARRAY_SQLITE = _claim_from(
+    sqlite.insert, func.json_each(bindparam("ids", type_=String)).table_valued("value").c.value
+)
 
 
 async def take_turn(

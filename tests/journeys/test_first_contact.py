@@ -9,6 +9,7 @@ from handlers.start import help_text, welcome_text
 from locales import ENDONYMS, SUPPORTED_LANGUAGES, Translator
 from storage.models import Person
 from tests.support.harness import BotUnderTest
+from tests.support.menus import EVERYONES_COMMANDS
 from tests.support.scripts import written_in
 
 MENU_DATA = [
@@ -104,19 +105,7 @@ async def test_command_menus_are_set_for_every_language(bot: BotUnderTest) -> No
     default_scope = '{"type": "default"}'
     for language in SUPPORTED_LANGUAGES:
         commands = menus[(default_scope, language)]
-        assert [command["command"] for command in commands] == [
-            "start",
-            "menu",
-            "offers",
-            "week",
-            "search",
-            "book",
-            "appointments",
-            "news",
-            "privacy",
-            "language",
-            "help",
-        ]
+        assert [command["command"] for command in commands] == EVERYONES_COMMANDS
         assert written_in(" ".join(command["description"] for command in commands), language)
     assert menus[(default_scope, "")] == menus[(default_scope, "de")]
     assert menus[(default_scope, "ar")] != menus[(default_scope, "en")]

@@ -15,6 +15,7 @@ from storage import invites, people
 from storage.db import session_scope
 from storage.models import Role
 from tests.support.harness import BotUnderTest
+from tests.support.menus import EVERYONES_COMMANDS
 
 REFUSAL = "This command is only for staff of the integration management."
 
@@ -53,21 +54,6 @@ def chat_menu(bot: BotUnderTest, telegram_id: int) -> list[str] | None:
     return None
 
 
-EVERYONE = [
-    "start",
-    "menu",
-    "offers",
-    "week",
-    "search",
-    "book",
-    "appointments",
-    "news",
-    "privacy",
-    "language",
-    "help",
-]
-
-
 async def test_staff_get_their_own_command_menu_and_lose_it_with_the_role(bot: BotUnderTest) -> None:
     await bot.make_staff(6101, Role.ADVISOR, "Anna Berger")
     await bot.make_staff(6102, Role.ADMIN, "Jonas Admin")
@@ -75,8 +61,8 @@ async def test_staff_get_their_own_command_menu_and_lose_it_with_the_role(bot: B
 
     await bot.run_job(commands.SYNC_JOB)
 
-    assert chat_menu(bot, 6101) == ["agenda", "hours", "desk", *EVERYONE]
-    assert chat_menu(bot, 6102) == ["admin", "desk", *EVERYONE]
+    assert chat_menu(bot, 6101) == ["agenda", "hours", "desk", *EVERYONES_COMMANDS]
+    assert chat_menu(bot, 6102) == ["admin", "desk", *EVERYONES_COMMANDS]
     assert chat_menu(bot, 6103) is None
 
     async with session_scope(bot.sessions) as session:
@@ -84,7 +70,7 @@ async def test_staff_get_their_own_command_menu_and_lose_it_with_the_role(bot: B
     await bot.run_job(commands.SYNC_JOB)
 
     assert chat_menu(bot, 6101) is None
-    assert chat_menu(bot, 6102) == ["admin", "desk", *EVERYONE]
+    assert chat_menu(bot, 6102) == ["admin", "desk", *EVERYONES_COMMANDS]
 
 
 async def test_an_invitation_gives_the_staff_menu_at_once(bot: BotUnderTest) -> None:
@@ -96,7 +82,7 @@ async def test_an_invitation_gives_the_staff_menu_at_once(bot: BotUnderTest) -> 
 
     await nina.send(f"/start {start.INVITE_PREFIX}{token}")
 
-    assert chat_menu(bot, 6105) == ["agenda", "hours", "desk", *EVERYONE]
+    assert chat_menu(bot, 6105) == ["agenda", "hours", "desk", *EVERYONES_COMMANDS]
 
 
 @pytest.mark.parametrize(

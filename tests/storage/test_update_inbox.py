@@ -103,3 +103,21 @@ async def test_polled_updates_are_claimed_directly_and_only_handled_ones_are_for
         assert await updates.forget_old_updates(session, NOW) == 1
     async with sessions() as session:
         assert (await session.scalars(select(ProcessedUpdate.update_id))).all() == [6]
+
+
+async def test_claiming_several_at_once_claims_recorded_and_new_ids_but_never_one_twice(
+    sessions: SessionFactory,
+) -> None:
+    await record(sessions, 20, AMIRA)  # a webhook update waiting to be handled
+    assert await claim(sessions, 21)  # handled already
+    async with session_scope(sessions) as session:
+        claimed = await updates.claim_updates(session, [20, 21, 22, 22, 23], NOW)
+    assert claimed == {20, 22, 23}
+    async with session_scope(sessions) as session:
+        assert await updates.claim_updates(session, [20, 22, 23], NOW) == set()
+        handled = (
+            await session.scalars(
+                select(ProcessedUpdate.update_id).where(ProcessedUpdate.handled_at.is_not(None))
+            )
+        ).all()
+    assert sorted(handled) == [20, 21, 22, 23]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from storage import health, people
+from storage import audit, health, people
 from storage.crypto import CaseCipher, new_key
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -61,6 +61,7 @@ def test_a_healthy_installation_passes_every_check(
     key = new_key()
     prepare(workdir, key, started=True)
     monkeypatch.setenv("WEGWEISER_CASE_DATA_KEY", key)
+    monkeypatch.setenv("WEGWEISER_AUDIT_KEY", new_key())
     monkeypatch.setenv("WEGWEISER_DESK_URL", "https://wegweiser.example.org/desk")
     with sandbox_in_a_thread() as (running, world):
         monkeypatch.setenv("WEGWEISER_TELEGRAM_TOKEN", world.token)
@@ -74,6 +75,7 @@ def test_a_healthy_installation_passes_every_check(
         "database",
         "migrations",
         "case key",
+        "audit key",
         "staff",
         "telegram",
         "desk address",
@@ -100,6 +102,7 @@ def test_each_problem_is_reported_in_its_row(
     assert table["configuration"][0] == "FAIL" and "WEGWEISER_DESK_PORTT" in table["configuration"][1]
     assert table["database"][0] == "ok" and table["migrations"][0] == "ok"
     assert table["case key"][0] == "FAIL" and "WEGWEISER_CASE_DATA_KEY" in table["case key"][1]
+    assert table["audit key"][0] == "FAIL" and "WEGWEISER_AUDIT_KEY is not set" in table["audit key"][1]
     assert table["staff"] == (
         "FAIL",
         "not reachable in Telegram: Jonas Keller (7001) has not started the bot yet",
@@ -107,6 +110,41 @@ def test_each_problem_is_reported_in_its_row(
     assert table["telegram"][0] == "FAIL" and "rejected the token" in table["telegram"][1]
     assert table["desk address"][0] == "FAIL" and "https" in table["desk address"][1]
     assert "not-the-token" not in output
+
+
+def test_an_audit_log_signed_with_a_dropped_key_is_reported(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case_key, old_audit_key, new_audit_key = new_key(), new_key(), new_key()
+    prepare(workdir, case_key, started=True)
+
+    async def write_an_entry() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{workdir / 'data' / 'wegweiser.sqlite3'}")
+        try:
+            sessions = audit.use_keys(create_session_factory(engine), [old_audit_key])
+            async with session_scope(sessions) as session:
+                await audit.record(
+                    session,
+                    actor_id=None,
+                    actor_role="admin",
+                    action="case.viewed",
+                    case_number="HM-1",
+                    now=datetime.now(UTC),
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(write_an_entry())
+    monkeypatch.setenv("WEGWEISER_CASE_DATA_KEY", case_key)
+    monkeypatch.setenv("WEGWEISER_AUDIT_KEY", new_audit_key)  # the old key was dropped
+
+    main(["check"])
+    status, detail = rows(capsys.readouterr().out)["audit key"]
+    assert status == "FAIL" and "keep the previous key after the new one" in detail
+
+    monkeypatch.setenv("WEGWEISER_AUDIT_KEY", f"{new_audit_key},{old_audit_key}")
+    main(["check"])
+    assert rows(capsys.readouterr().out)["audit key"][0] == "ok"
 
 
 def test_an_unreachable_database_and_an_unmigrated_one_are_reported(

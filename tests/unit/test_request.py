@@ -157,3 +157,50 @@ async def test_the_proxy_from_the_environment_is_used(
     await request.shutdown()
     listener.close()
     assert seen and seen[0].startswith(b"POST http://api.telegram.invalid/bot1:X/getMe")
+
+
+async def test_no_request_waits_for_a_worker_thread(
+    sandbox: tuple[RunningSandbox, World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment's proxy settings are read once per host, not on a worker thread for every
+    request (which costs each request a trip through the default executor)."""
+    running, world = sandbox
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    handed_to_threads: list[object] = []
+    loop = asyncio.get_running_loop()
+    original = loop.run_in_executor
+
+    def counting(executor: object, function: Callable[..., object], *args: object) -> asyncio.Future[object]:
+        handed_to_threads.append(function)
+        return original(executor, function, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop, "run_in_executor", counting)
+    bot = await bot_for(running.api_url, world.token, "aiohttp")
+    for number in range(5):
+        await bot.send_message(4242, f"Nachricht {number}")
+    await bot.shutdown()
+    assert len(world.chats[4242]) == 5
+    assert handed_to_threads == []
+
+
+async def test_no_proxy_in_the_environment_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host named in ``NO_PROXY`` is reached directly although ``HTTP_PROXY`` is set."""
+    seen: list[bytes] = []
+
+    async def server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readline())
+        body = b'{"ok": true, "result": true}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    listener = await asyncio.start_server(server, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    request = AiohttpRequest()
+    await request.initialize()
+    assert await request.post(f"http://127.0.0.1:{port}/bot1:X/getMe") is True
+    await request.shutdown()
+    listener.close()
+    assert seen == [b"POST /bot1:X/getMe HTTP/1.1\r\n"]

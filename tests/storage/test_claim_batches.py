@@ -1,0 +1,88 @@
+"""Claims gathered into shared transactions: each update id is still claimed exactly once, a
+redelivery is still refused, claims that arrive together share a transaction, and a failing
+transaction reaches every claim that was in it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import claim_batches
+from storage.db import SessionFactory, session_scope
+from storage.models import ProcessedUpdate
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def count_commits(engine: AsyncEngine) -> list[int]:
+    commits: list[int] = []
+
+    def committed(_connection: Any) -> None:
+        commits.append(1)
+
+    event.listen(engine.sync_engine, "commit", committed)
+    return commits
+
+
+async def test_claims_arriving_together_share_a_transaction_and_each_id_is_claimed_once(
+    sessions: SessionFactory, engine: AsyncEngine
+) -> None:
+    commits = count_commits(engine)
+    ids = [*range(1, 61), *range(1, 11)]  # ten ids delivered twice, at the same time
+
+    answers = await asyncio.gather(*(claim_batches.claim(sessions, update_id, NOW) for update_id in ids))
+
+    assert answers == [True] * 60 + [False] * 10
+    assert len(commits) <= 3, f"{len(commits)} transactions for 70 claims arriving together"
+    async with session_scope(sessions) as session:
+        stored = await session.scalar(select(func.count()).select_from(ProcessedUpdate))
+        unhandled = await session.scalar(
+            select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.handled_at.is_(None))
+        )
+    assert (stored, unhandled) == (60, 0)
+
+
+async def test_a_lone_claim_is_written_at_once_and_a_redelivery_refused(sessions: SessionFactory) -> None:
+    assert await claim_batches.claim(sessions, 7, NOW)
+    assert not await claim_batches.claim(sessions, 7, NOW)
+    async with session_scope(sessions) as session:
+        assert await session.get(ProcessedUpdate, 7) is not None
+
+
+async def test_claims_keep_coming_while_a_batch_is_written(sessions: SessionFactory) -> None:
+    async def person(first_id: int) -> list[bool]:
+        answers = []
+        for step in range(5):
+            answers.append(await claim_batches.claim(sessions, first_id + step, NOW))
+            await asyncio.sleep(0)
+        return answers
+
+    results = await asyncio.gather(*(person(100 * number) for number in range(1, 21)))
+    assert all(answers == [True] * 5 for answers in results)
+
+
+async def test_a_failed_transaction_fails_every_claim_in_it_and_the_next_batch_works(
+    sessions: SessionFactory, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures = {"left": 1}
+    original = claim_batches.updates.claim_updates
+
+    async def failing_once(session: Any, claims: Any, now: datetime) -> set[int]:
+        if failures["left"]:
+            failures["left"] -= 1
+            await asyncio.sleep(0.01)  # long enough for the others to join this batch
+            raise ConnectionError("database went away")
+        return await original(session, claims, now)
+
+    monkeypatch.setattr(claim_batches.updates, "claim_updates", failing_once)
+    answers = await asyncio.gather(
+        *(claim_batches.claim(sessions, update_id, NOW) for update_id in (1, 2, 3)), return_exceptions=True
+    )
+    assert [type(answer) for answer in answers] == [ConnectionError] * 3
+
+    assert await claim_batches.claim(sessions, 1, NOW), "nothing of the failed batch was kept"
