@@ -5,12 +5,13 @@ turns claimed rows into messages.
 The dispatcher sends a small window of reminders at a time (at most :data:`WINDOW` between their
 stamp "going out" and their recorded outcome) and keeps up to half a window more claimed ahead, so
 that when one finishes the next is ready without waiting for the database. It claims as many as
-there is room for, loads their texts' data for the whole claim in one query, sends through the
-bot's rate limiter (Telegram's ~30 messages/s overall; one chat gets at most one reminder per
-second), and records every outcome right after its send. One recorder writes the stamp "going
-out" before each send and the outcome after it, committing whatever has arrived since its last
-commit (a few milliseconds): a crash can repeat only the reminders in flight at that instant, once
-(see ``storage.reminders``); those claimed and not yet stamped simply become due again.
+there is room for and loads their texts' data in the same short transaction (one query), sends
+through the bot's rate limiter (Telegram's ~30 messages/s overall; one chat gets at most one
+reminder per second), and records every outcome right after its send. One recorder writes the
+stamp "going out" before each send and the outcome after it, committing whatever has arrived since
+its last commit (a few milliseconds): a crash can repeat only the reminders in flight at that
+instant, once (see ``storage.reminders``); those claimed and not yet stamped simply become due
+again.
 """
 
 from __future__ import annotations
@@ -298,11 +299,10 @@ class _Run:
             room = claimed_at_most - self.held
         runtime = self.context.runtime
         now = self.context.now()
-        async with session_scope(runtime.sessions) as session:
+        async with session_scope(runtime.sessions) as session:  # one short transaction
             claimed = await reminders.claim_due(session, now, room)
-        if not claimed:
-            return None
-        async with read_scope(runtime.sessions) as session:
+            if not claimed:
+                return None
             loaded = await reminders.load_claimed(session, claimed)
             questions = [due.appointment_id for due in loaded if due.kind == reminders.OUTCOME]
             if questions:
