@@ -3,15 +3,15 @@ waiting-list offers. The database decides what is due (``storage.reminders``); t
 turns claimed rows into messages.
 
 The dispatcher sends a small window of reminders at a time (at most :data:`WINDOW` between their
-stamp "going out" and their recorded outcome) and keeps up to half a window more claimed ahead, so
-that when one finishes the next is ready without waiting for the database. It claims as many as
-there is room for and loads their texts' data in the same short transaction (one query), sends
-through the bot's rate limiter (Telegram's ~30 messages/s overall; one chat gets at most one
-reminder per second), and records every outcome right after its send. One recorder writes the
-stamp "going out" before each send and the outcome after it, committing whatever has arrived since
-its last commit (a few milliseconds): a crash can repeat only the reminders in flight at that
-instant, once (see ``storage.reminders``); those claimed and not yet stamped simply become due
-again.
+stamp "going out" and Telegram's answer; each outcome is committed right after) and keeps up to a
+window more claimed ahead, so that when one finishes the next is ready without waiting for the
+database. It claims as many as there is room for and loads their texts' data in the same short
+transaction (one query), sends through the bot's rate limiter (Telegram's ~30 messages/s overall;
+one chat gets at most one reminder per second), and records every outcome right after its send.
+One recorder writes the stamp "going out" before each send and the outcome after it, committing
+whatever has arrived since its last commit (a few milliseconds): a crash can repeat only the
+reminders in flight at that instant, once (see ``storage.reminders``); those claimed and not yet
+stamped simply become due again.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from storage.db import SessionFactory, read_scope, session_scope, writes_take_tu
 from storage.reminders import DueReminder, Outcome
 
 log = logging.getLogger(__name__)
-# Reminders being sent (stamped "going out", outcome not yet recorded), at most; half as many more
+# Reminders being sent (stamped "going out", no answer from Telegram yet), at most; as many more
 # are claimed ahead. Only those whose request has left the rate limiter's queue are in doubt after
 # a crash; the others simply become due again.
 WINDOW = 50
@@ -293,7 +293,7 @@ class _Run:
 
     async def claim(self) -> list[DueReminder] | None:
         """Claim as many due reminders as the window has room for (``None``: nothing due)."""
-        claimed_at_most = WINDOW + WINDOW // 2
+        claimed_at_most = 2 * WINDOW
         async with self.room:
             await self.room.wait_for(lambda: self.held <= WINDOW)
             room = claimed_at_most - self.held
@@ -332,12 +332,13 @@ class _Run:
                 self.room.notify_all()
 
     async def _send(self, due: DueReminder, view: AppointmentView | None) -> Outcome:
-        """Send within the window, and record the outcome."""
+        """Send within the window, then record the outcome: the next send need not wait for that
+        commit (the next claim does)."""
         async with self.sending:
             outcome = await _send_one(
                 self.context, self.texts, due, view, lambda: self.recorder.attempt(due.id)
             )
-            await self.recorder.record(due.id, outcome)
+        await self.recorder.record(due.id, outcome)
         return outcome
 
     async def _in_turn(self, chat: int, send: Callable[[], Awaitable[Outcome]]) -> Outcome:
