@@ -1,4 +1,4 @@
-"""A bot in its own process, for ``bench_production``: Wegweiser as ``wegweiser run`` builds it, a
+"""A bot in its own process, for ``bench_production``: Wegweiser started by ``wegweiser run`` itself, a
 bare default python-telegram-bot echo bot, or a send-only floor. Settings come from the
 environment (``WEGWEISER_*``); the Bot API is the stand-in in the benchmark's process.
 
@@ -20,6 +20,7 @@ import os
 import signal
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,20 @@ async def send_only(
     await bot.shutdown()
 
 
+def run_wegweiser(*, rate_limited: bool) -> None:
+    """Exactly ``wegweiser run`` (the CLI's own code and imports, settings from the environment);
+    without the rate limiter when asked, by wrapping the application builder the CLI calls."""
+    if not rate_limited:
+        import bot.app
+
+        bot.app.build_application = partial(bot.app.build_application, rate_limited=False)
+    from bot.cli import main as wegweiser
+
+    status = wegweiser(["run"])
+    if status:
+        raise SystemExit(status)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -145,13 +160,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.kind == "echo":
             echo_application(token, api_url).run_polling(allowed_updates=["message", "callback_query"])
         else:
-            from bot.app import build_application, run_polling
-            from bot.config import load_settings
-            from bot.logs import configure_logging
-
-            settings = load_settings()
-            configure_logging(settings.log_level, secrets=(token,))
-            run_polling(build_application(settings, rate_limited=not args.no_rate_limiter, serve_desk=True))
+            run_wegweiser(rate_limited=not args.no_rate_limiter)
     finally:
         if profile:
             profile.disable()

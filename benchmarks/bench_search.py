@@ -8,13 +8,17 @@ Run from the project root::
 
 For each size it generates the same synthetic directory as ``bench_offers`` (texts in all ten
 languages), writes it straight into a fresh database (bulk inserts, one change-log row per offer as
-an import writes), and then times, each call in its own unit of work as the handlers do:
+an import writes), and then times, each call in its own unit of work as the handlers do (a search in
+``read_scope``, as the search handler runs it; an edit in ``session_scope``):
 
-- the first ``search_offers``, which builds the in-memory index, and the process's resident memory
-  before and after it (what the index adds);
+- building the in-memory index (``search_index.build``, as the bot does when it starts), and the
+  process's resident memory before and after it (what the index adds); also the memory the index's
+  allocations take, by ``tracemalloc``, in a second build of the same offers (word cache emptied);
 - ``--queries`` searches: exact words, one-typo words, two-word names, real words, misses; wall
-  time, this process's CPU time (less disturbed by other work on the machine), and the ranking in
-  memory alone (``SearchIndex.ranked``);
+  time, this process's CPU time (all threads; less disturbed by other work on the machine), and the
+  ranking in memory alone (``SearchIndex.ranked``); alternated query by query with the same-run
+  **baseline**, the search as it was before the index kept the names (the change log asked inside
+  the session's transaction, then the offers found loaded through the ORM with all their texts);
 - ``--edits`` admin edits (``set_offer_text``) each followed by a search for the new word: the
   incremental index update (``search_index.last_update_seconds``) and that search end to end.
 
@@ -35,6 +39,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -46,7 +51,8 @@ import numpy
 import rapidfuzz
 import sqlalchemy
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import joinedload
 
 from benchmarks._common import (
     check_database_url,
@@ -59,8 +65,8 @@ from benchmarks._common import (
     use_schema,
 )
 from benchmarks.bench_offers import QUERY_KINDS, Generated, Query, generate, make_queries
-from storage import offers, search_index
-from storage.db import SessionFactory, create_engine, create_session_factory, session_scope
+from storage import offers, search, search_index
+from storage.db import SessionFactory, create_engine, create_session_factory, read_scope, session_scope
 from storage.migrate import upgrade_to_head
 from storage.models import Offer, OfferChange, OfferText, Role
 from storage.people import add_staff
@@ -88,10 +94,14 @@ class SizeResult:
     write_s: float
     build_s: float
     index_mb: float
+    traced_mb: float
+    rss_after_mb: float
     tokens: int
     postings: int
     search: Timings
     search_cpu: Timings
+    baseline: Timings
+    baseline_cpu: Timings
     ranking: Timings
     hits: dict[str, int]
     update: Timings
@@ -113,6 +123,51 @@ async def timed(factory: SessionFactory, work: Any) -> tuple[float, Any]:
     async with session_scope(factory) as session:
         result = await work(session)
     return time.perf_counter() - started, result
+
+
+async def timed_search(factory: SessionFactory, work: Any, wall: Timings, cpu: Timings) -> Any:
+    """One search in its own reading unit of work, as the search handler runs it."""
+    started, used = time.perf_counter(), time.process_time()
+    async with read_scope(factory) as session:
+        result = await work(session)
+    wall.add(time.perf_counter() - started)
+    cpu.add(time.process_time() - used)
+    return result
+
+
+async def search_as_before(session: AsyncSession, query: str, today: date) -> list[Offer]:
+    """The same-run baseline: the search as it was before the index kept what the list shows. The
+    change log is asked inside the session's transaction; the offers found are loaded through the
+    ORM with all their texts, and their visibility checked again."""
+    await session.connection()
+    ids = (await search_index.current_index(session)).ranked(query, today, 8)
+    if not ids:
+        return []
+    result = await session.scalars(
+        select(Offer).options(joinedload(Offer.texts)).where(Offer.id.in_(ids), offers.is_visible(today))
+    )
+    by_id = {offer.id: offer for offer in result.unique().all()}
+    return [by_id[offer_id] for offer_id in ids if offer_id in by_id]
+
+
+async def traced_index_mb(engine: AsyncEngine) -> float:
+    """The memory a second build of the same offers allocates (tracemalloc), word cache emptied."""
+    async with AsyncSession(engine) as session:
+        offer_ids = (await session.scalars(select(Offer.id).order_by(Offer.id))).all()
+        documents = []
+        for start in range(0, len(offer_ids), search_index.BUILD_CHUNK):
+            chunk = offer_ids[start : start + search_index.BUILD_CHUNK]
+            documents += await search_index._documents(session, Offer.id.between(chunk[0], chunk[-1]))
+    search._folded.cache_clear()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        index = search.SearchIndex.build(documents)
+        traced = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    del index
+    return traced / 2**20
 
 
 async def write_directory(factory: SessionFactory, generated: Generated, now: datetime) -> None:
@@ -179,19 +234,28 @@ async def measure_size(args: argparse.Namespace, scratch: Path, size: int) -> Si
 
         gc.collect()
         before = rss_mb()
-        build_s, _ = await timed(factory, lambda s: offers.search_offers(s, queries[0].text, today))
+        started = time.perf_counter()
+        await search_index.build(engine)
+        build_s = time.perf_counter() - started
         gc.collect()
         index_mb = rss_mb() - before
         async with factory() as session:
             tokens, postings = search_index.index_size(session)
 
         search, search_cpu, hits = Timings(), Timings(), dict.fromkeys(QUERY_KINDS, 0)
-        for query in queries:
-            cpu = time.process_time()
-            seconds, found = await timed(factory, lambda s, q=query.text: offers.search_offers(s, q, today))
-            search_cpu.add(time.process_time() - cpu)
-            search.add(seconds)
-            hits[query.kind] += bool(found)
+        baseline, baseline_cpu = Timings(), Timings()
+        for number, query in enumerate(queries):
+            now_first = number % 2 == 0  # alternated, so that the machine's load hits both alike
+            for new in (now_first, not now_first):
+                if new:
+                    found = await timed_search(
+                        factory, lambda s, q=query.text: offers.search_offers(s, q, today), search, search_cpu
+                    )
+                    hits[query.kind] += bool(found)
+                else:
+                    await timed_search(
+                        factory, lambda s, q=query.text: search_as_before(s, q, today), baseline, baseline_cpu
+                    )
         ranking = Timings()
         async with factory() as session:
             index = await search_index.current_index(session)
@@ -199,6 +263,9 @@ async def measure_size(args: argparse.Namespace, scratch: Path, size: int) -> Si
             started = time.perf_counter()
             index.ranked(query.text, today, 8)
             ranking.add(time.perf_counter() - started)
+        del index
+        gc.collect()
+        rss_after = rss_mb()
 
         update, after_edit = Timings(), Timings()
         ids = dict((await timed(factory, lambda s: s.execute(select(Offer.slug, Offer.id))))[1].all())
@@ -212,13 +279,15 @@ async def measure_size(args: argparse.Namespace, scratch: Path, size: int) -> Si
                 )
 
             await timed(factory, edit)
-            seconds, found = await timed(factory, lambda s, q=word: offers.search_offers(s, q, today))
-            after_edit.add(seconds)
+            found = await timed_search(
+                factory, lambda s, q=word: offers.search_offers(s, q, today), after_edit, Timings()
+            )
             async with factory() as session:
                 update.add(search_index.last_update_seconds(session))
             if [offer.slug for offer in found] != [slug]:
                 print(f"PROBLEM the edited offer {slug} was not found by its new word", file=sys.stderr)
 
+        traced_mb = await traced_index_mb(engine) if size <= args.trace_up_to else float("nan")
         candidate = ""
         if args.candidates:
             measure = measure_pg_trgm if args.database_url else measure_fts5
@@ -228,10 +297,14 @@ async def measure_size(args: argparse.Namespace, scratch: Path, size: int) -> Si
         write_s,
         build_s,
         index_mb,
+        traced_mb,
+        rss_after,
         tokens,
         postings,
         search,
         search_cpu,
+        baseline,
+        baseline_cpu,
         ranking,
         hits,
         update,
@@ -360,9 +433,10 @@ async def run(args: argparse.Namespace) -> int:
             load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
             print(
                 f"\n{size} offers (load average {load}): written in {result.write_s:.1f} s; "
-                f"first search built the index in "
+                f"index built in "
                 f"{result.build_s:.2f} s ({result.tokens} words, {result.postings} postings, "
-                f"+{result.index_mb:.0f} MB resident memory)",
+                f"+{result.index_mb:.0f} MB resident memory, {result.traced_mb:.1f} MB allocated by "
+                f"tracemalloc); process RSS after the searches {result.rss_after_mb:.0f} MB",
                 flush=True,
             )
             print("  found: " + ", ".join(f"{kind} {result.hits[kind]}" for kind in QUERY_KINDS))
@@ -371,15 +445,16 @@ async def run(args: argparse.Namespace) -> int:
     print()
     header = (
         f"{'offers':>8}{'build s':>9}{'index MB':>10}{'search p50':>12}{'p95 ms':>8}"
-        f"{'CPU p50':>9}{'p95 ms':>8}{'rank p50':>10}{'p95 ms':>8}"
-        f"{'update p50':>12}{'p95 ms':>8}{'edit→search p50':>17}{'p95 ms':>8}"
+        f"{'CPU p50':>9}{'p95 ms':>8}{'before p50':>12}{'p95 ms':>8}{'CPU p50':>9}{'p95 ms':>8}"
+        f"{'rank p50':>10}{'p95 ms':>8}{'update p50':>12}{'p95 ms':>8}{'edit→search p50':>17}{'p95 ms':>8}"
     )
     print(header)
     print("-" * len(header))
     for result in results:
         print(
             f"{result.offers:>8}{result.build_s:>9.2f}{result.index_mb:>10.0f}{result.search.cells():>20}"
-            f"{result.search_cpu.cells():>17}{result.ranking.cells():>18}"
+            f"{result.search_cpu.cells():>17}{result.baseline.cells():>20}{result.baseline_cpu.cells():>17}"
+            f"{result.ranking.cells():>18}"
             f"{result.update.cells():>20}{result.after_edit.cells():>25}"
         )
     return 0
@@ -395,7 +470,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--queries", type=int, default=300, help="timed searches per size (300)")
     parser.add_argument(
-        "--edits", type=int, default=20, help="admin edits per size, each followed by a search (20)"
+        "--edits", type=int, default=50, help="admin edits per size, each followed by a search (50)"
+    )
+    parser.add_argument(
+        "--trace-up-to",
+        type=int,
+        default=5000,
+        help="measure the index's allocations with tracemalloc up to this size (5000; it is slow)",
     )
     parser.add_argument("--candidates", action="store_true", help="also time FTS5 trigram or pg_trgm")
     parser.add_argument("--seed", type=int, default=1, help="random seed (1)")

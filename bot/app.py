@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,10 +23,11 @@ from telegram.ext import (
     Defaults,
 )
 
-from bot import once, webhook
+from bot import once, startup, webhook
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.preflight import AddressInUse, listen
 from bot.rate_limit import smooth_rate_limiter
 from bot.request import AiohttpRequest
 from handlers import (
@@ -66,6 +70,8 @@ from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from bot.web import WebServer
     from desk.services import DeskServices
 
@@ -82,6 +88,17 @@ def utc_now() -> datetime:
 def file_url_for(api_url: str) -> str:
     """The Bot API file URL that belongs to a Bot API URL (``…/bot`` → ``…/file/bot``)."""
     return api_url[: -len("/bot")] + "/file/bot" if api_url.endswith("/bot") else api_url
+
+
+async def build_search_index(engine: AsyncEngine) -> None:
+    """Build the offer search index in the background when the bot starts, so that the first search
+    need not wait for it. Its modules (numpy) are imported in a worker thread: start-up does not wait
+    for them either; the build holds no transaction, so nobody's reply waits for it."""
+    try:
+        search_index = await asyncio.to_thread(importlib.import_module, "storage.search_index")
+        await search_index.build(engine)
+    except Exception:
+        log.warning("building the search index at start-up failed; the first search builds it", exc_info=True)
 
 
 def build_application(
@@ -117,35 +134,70 @@ def build_application(
     metrics = Metrics()
     metrics.time_pool(engine)
     servers: list[WebServer] = []
+    listening: list[socket.socket] = []  # bound before polling starts, served once it runs
     webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
 
     async def readiness() -> list[str]:
         # With a webhook Telegram calls us, and a quiet night has no Bot API calls to go by.
         return await readiness_problems(runtime, metrics, expect_polling=not settings.webhook_url)
 
+    def listen_for_web_servers() -> list[socket.socket]:
+        desk = listen(settings.desk_host, settings.desk_port, "WEGWEISER_DESK_PORT")
+        if not settings.metrics_port:
+            return [desk]
+        try:
+            return [desk, listen(settings.metrics_host, settings.metrics_port, "WEGWEISER_METRICS_PORT")]
+        except AddressInUse:
+            desk.close()
+            raise
+
+    async def after_polling_starts(application: Application) -> None:
+        await set_command_menus(application, runtime)
+        if listening:
+            built = await asyncio.to_thread(web_servers, application)  # loading the desk's code
+            for server in built:
+                servers.append(server)
+                await server.start(listening.pop(0))
+
+    def web_servers(application: Application) -> list[WebServer]:
+        """The desk (with the webhook route in webhook mode), and the metrics when they have a port."""
+        from bot.web import WebServer, web_app  # the desk's code is loaded only when it is served
+
+        routes = []
+        if settings.webhook_url and webhook_secret:
+            path = webhook.webhook_path(settings.webhook_url)
+            routes.append(webhook.webhook_route(path, application, webhook_secret, runtime.sessions))
+        desk = desk_services(runtime, application.bot.username)
+        built = [WebServer(web_app(desk, readiness, routes), settings.desk_host, settings.desk_port)]
+        if settings.metrics_port:
+            metrics_app = metrics.web_app(runtime.sessions)
+            built.append(
+                WebServer(metrics_app, settings.metrics_host, settings.metrics_port, "WEGWEISER_METRICS_PORT")
+            )
+        return built
+
+    background: list[asyncio.Task[None]] = []
+
+    async def build_index_once_running(application: Application) -> None:
+        # After polling has begun: the build's CPU does not delay the first getUpdates.
+        while not application.running:
+            await asyncio.sleep(startup.RUNNING_CHECK_SECONDS)
+        await build_search_index(engine)
+
     async def on_start(application: Application) -> None:
         await upgrade_to_head(engine)
-        await set_command_menus(application, runtime)
-        if serve_desk:
-            from bot.web import WebServer, web_app  # the desk's code is loaded only when it is served
-
-            routes = []
-            if settings.webhook_url and webhook_secret:
-                path = webhook.webhook_path(settings.webhook_url)
-                routes.append(webhook.webhook_route(path, application, webhook_secret, runtime.sessions))
-            desk = desk_services(runtime, application.bot.username)
-            servers.append(
-                WebServer(web_app(desk, readiness, routes), settings.desk_host, settings.desk_port)
-            )
-            if settings.metrics_port:
-                metrics_app = metrics.web_app(runtime.sessions)
-                servers.append(
-                    WebServer(
-                        metrics_app, settings.metrics_host, settings.metrics_port, "WEGWEISER_METRICS_PORT"
-                    )
-                )
-            for server in servers:
-                await server.start()
+        background.append(asyncio.create_task(build_index_once_running(application)))
+        if settings.webhook_url:
+            await set_command_menus(application, runtime)
+            if serve_desk:
+                servers.extend(web_servers(application))
+                for server in servers:
+                    await server.start()
+        else:
+            # Long polling asks for updates without waiting for the menus and the desk (bot.startup);
+            # the ports are taken now, so a taken one still stops the bot before it polls.
+            listening.extend(listen_for_web_servers() if serve_desk else [])
+            startup.once_running(application, partial(after_polling_starts, application))
         if settings.webhook_url and webhook_secret:
             await webhook.set_webhook(application.bot, settings.webhook_url, webhook_secret, ALLOWED_UPDATES)
         if application.job_queue is not None:
@@ -182,9 +234,15 @@ def build_application(
                     job_kwargs={"id": webhook.STRANDED_JOB, "replace_existing": True, "max_instances": 1},
                 )
 
-    async def on_stop(_application: Application) -> None:
+    async def on_stop(application: Application) -> None:
+        await startup.cancel(application)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         for server in servers:
             await server.stop()
+        for unserved in listening:
+            unserved.close()
         await engine.dispose()
 
     builder = ApplicationBuilder()
@@ -340,6 +398,7 @@ async def polling(application: Application, poll_timeout: int = 10) -> AsyncIter
         poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
     )
     try:
+        await startup.finished(application)  # the menus and web servers, as run_polling has them soon
         yield application
     finally:
         await application.updater.stop()
@@ -350,5 +409,8 @@ async def polling(application: Application, poll_timeout: int = 10) -> AsyncIter
 
 
 def run_polling(application: Application) -> None:
-    """Run against Telegram until interrupted (``wegweiser run``)."""
+    """Run against Telegram until interrupted (``wegweiser run``), or until what starts after
+    polling fails (``bot.startup``), which is then raised."""
+    startup.stop_on_failure(application)
     application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    startup.raise_failure(application)

@@ -2,7 +2,10 @@
 funding report, retention, the audit log and case-data keys.
 
 Every command that touches the database names it on stderr first; every configuration or
-connection problem ends in one line naming the setting and exit status 2."""
+connection problem ends in one line naming the setting and exit status 2.
+
+Only what ``run`` needs is imported at the top: each other command imports its own modules (the offer
+file reader, the report, retention, backups, …), so the bot starts without loading them."""
 
 from __future__ import annotations
 
@@ -28,13 +31,14 @@ from bot.config import (
 )
 from bot.logs import configure_logging
 from bot.preflight import (
+    AddressInUse,
     StartupProblem,
     address_free,
     database_problem,
     telegram_problem,
     wait_for_telegram,
 )
-from storage import audit, backup, health, invites, key_rotation, offer_files, report, retention
+from storage import health
 from storage.crypto import CaseCipher, KeyMissing, UnreadableText, new_key
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -253,7 +257,6 @@ def run(settings: Settings) -> int:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     from bot.app import build_application, run_polling
-    from bot.web import AddressInUse
 
     if not settings.case_keys():
         print(
@@ -334,6 +337,8 @@ def check(settings: Settings, env_file: Path | None) -> int:
 
 
 async def make_backup(settings: Settings, target: Path) -> int:
+    from storage import backup
+
     url = settings.resolved_database_url()
     engine = create_engine(url, hide_parameters=True)
     try:
@@ -355,6 +360,8 @@ async def make_backup(settings: Settings, target: Path) -> int:
 
 
 async def restore_backup(settings: Settings, source: Path) -> int:
+    from storage import backup
+
     url = settings.resolved_database_url()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
@@ -380,6 +387,8 @@ async def restore_backup(settings: Settings, source: Path) -> int:
 
 async def invite_staff(settings: Settings, role: str, name: str) -> int:
     """``wegweiser staff invite``: the same single-use link as the desk's invitations."""
+    from storage import invites
+
     if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
         raise StartupProblem("WEGWEISER_TELEGRAM_TOKEN: needed for the link (it names the bot)")
     me = await wait_for_telegram(settings, attempts=3)
@@ -412,6 +421,8 @@ async def db_upgrade(settings: Settings) -> None:
 
 
 async def manage_offers(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import offer_files
+
     path: Path = args.file
     if args.offers_command == "import" and not path.is_file():
         print(f"wegweiser: {path} does not exist", file=sys.stderr)
@@ -451,6 +462,8 @@ async def manage_offers(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def write_report(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import report
+
     start: date = args.start
     end: date = args.end
     if start > end:
@@ -475,6 +488,8 @@ async def write_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def run_retention(settings: Settings, dry_run: bool) -> int:
+    from storage import audit, retention
+
     engine = create_engine(settings.resolved_database_url())
     try:
         await upgrade_to_head(engine)
@@ -490,6 +505,8 @@ async def run_retention(settings: Settings, dry_run: bool) -> int:
 
 
 async def check_audit_log(settings: Settings, anchor_value: str | None = None) -> int:
+    from storage import audit
+
     try:
         anchor = audit.parse_anchor(anchor_value) if anchor_value else None
     except ValueError as error:
@@ -508,6 +525,8 @@ async def check_audit_log(settings: Settings, anchor_value: str | None = None) -
 
 
 async def rotate_keys(settings: Settings) -> int:
+    from storage import key_rotation
+
     try:
         cipher = CaseCipher(settings.case_keys())
     except KeyMissing as error:

@@ -12,9 +12,6 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import segno
-from jinja2 import Environment, select_autoescape
-from markupsafe import Markup
 from telegram import Bot
 from telegram.error import TelegramError
 
@@ -73,6 +70,11 @@ def poster_heading(t: Translator, municipality: str) -> str:
 
 def poster_html(bot_username: str, source: str, municipality: str, zone: ZoneInfo) -> str:
     """The poster as an HTML page (the PDF is rendered from it)."""
+    # Imported on use, like WeasyPrint below: `wegweiser run` builds its parser from this module.
+    import segno
+    from jinja2 import Environment, select_autoescape
+    from markupsafe import Markup
+
     link = deep_link(bot_username, source)
     qr_code = segno.make(link, error="m").svg_data_uri(border=2)
     lines = []

@@ -9,13 +9,13 @@ import socket
 import sqlite3
 from collections.abc import Awaitable, Callable
 
-import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from telegram import Bot, User
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.config import Settings, database_label
+from bot.request import AiohttpRequest
 
 log = logging.getLogger(__name__)
 DATABASE = "WEGWEISER_DATABASE_URL"
@@ -23,6 +23,16 @@ DATABASE = "WEGWEISER_DATABASE_URL"
 
 class StartupProblem(Exception):
     """A configuration or connection problem, worded as the one line the operator sees."""
+
+
+class AddressInUse(OSError):
+    """The configured address cannot be listened on; ``setting`` names the setting to change. (Raised
+    by ``bot.web``'s servers; defined here so that ``wegweiser run`` can catch it without loading the
+    web server's code before the desk is served.)"""
+
+    def __init__(self, setting: str, host: str, port: int) -> None:
+        super().__init__(f"{setting}: cannot listen on {host}:{port} (the port is in use or not allowed)")
+        self.setting = setting
 
 
 def _causes(error: BaseException) -> list[BaseException]:
@@ -42,6 +52,8 @@ def database_problem(error: BaseException, url: str) -> str | None:
         if any(isinstance(cause, sqlite3.OperationalError) for cause in _causes(error)):
             return f"{DATABASE} / WEGWEISER_DATA_DIR: cannot open {where} (folder missing or read-only?)"
         return None
+    import asyncpg  # PostgreSQL's driver, loaded by the engine already when its errors are asked about
+
     server = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
     for cause in _causes(error):
         if isinstance(cause, asyncpg.InvalidCatalogNameError):
@@ -87,7 +99,13 @@ async def wait_for_telegram(
     assert settings.telegram_token is not None
     delay = first_delay
     for attempt in range(1, attempts + 1):
-        bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url)
+        # The bot's own transport: PTB's default (httpx) would cost two more clients to set up.
+        bot = Bot(
+            settings.telegram_token.get_secret_value(),
+            base_url=settings.telegram_api_url,
+            request=AiohttpRequest(connection_pool_size=1),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
+        )
         try:
             async with bot:
                 return bot.bot
@@ -113,6 +131,15 @@ async def wait_for_telegram(
         f"WEGWEISER_TELEGRAM_API_URL: Telegram did not answer after {attempts} attempts; "
         "check the network and the address"
     )
+
+
+def listen(host: str, port: int, setting: str) -> socket.socket:
+    """A socket listening on ``host:port`` for a web server to serve on; ``AddressInUse`` naming
+    ``setting`` when the address cannot be listened on."""
+    try:
+        return socket.create_server((host, port))
+    except OSError:
+        raise AddressInUse(setting, host, port) from None
 
 
 def address_free(host: str, port: int, setting: str) -> None:

@@ -19,6 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.preflight import AddressInUse, listen
 from desk.app import create_desk
 from desk.services import DeskServices
 
@@ -105,14 +106,6 @@ class _EmbeddedServer(uvicorn.Server):
         return contextlib.nullcontext()
 
 
-class AddressInUse(OSError):
-    """The configured address cannot be listened on; ``setting`` names the setting to change."""
-
-    def __init__(self, setting: str, host: str, port: int) -> None:
-        super().__init__(f"{setting}: cannot listen on {host}:{port} (the port is in use or not allowed)")
-        self.setting = setting
-
-
 class WebServer:
     """Start and stop a web server alongside the bot."""
 
@@ -131,13 +124,12 @@ class WebServer:
         self._setting = setting
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        """Listen (the socket is bound here, so a taken port is one clear error), then serve."""
+    async def start(self, listening: socket.socket | None = None) -> None:
+        """Listen (the socket is bound here unless it is given, so a taken port is one clear error),
+        then serve."""
         host, port = self._server.config.host, self._server.config.port
-        try:
-            listening = socket.create_server((host, port))
-        except OSError:
-            raise AddressInUse(self._setting, host, port) from None
+        if listening is None:
+            listening = listen(host, port, self._setting)
         self._task = asyncio.create_task(self._server.serve(sockets=[listening]))
         while not self._server.started:
             if self._task.done():

@@ -23,18 +23,20 @@ import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 from telegram import Bot, Update
 from telegram.error import NetworkError
 from telegram.ext import Application, BaseUpdateProcessor
 
 from storage import updates
 from storage.db import SessionFactory, session_scope
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -72,6 +74,10 @@ def person_key(update: Update) -> int | None:
 def webhook_route(path: str, application: Application, secret: str, sessions: SessionFactory) -> Route:
     """The endpoint Telegram posts to: refuses what lacks the secret (403) or is not an update (400),
     records the update and hands it to the Application."""
+    # Starlette is loaded with the web server that serves this route, not when the bot starts.
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.routing import Route
+
     expected = secret.encode()
 
     async def receive(request: Request) -> Response:
@@ -107,6 +113,8 @@ def hand_over(application: Application, update: Update) -> None:
 
 async def _read_limited(request: Request) -> bytes | None:
     """The body, or ``None`` when it is larger than ``MAX_BODY_BYTES`` or the sender went away."""
+    from starlette.requests import ClientDisconnect
+
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
         return None

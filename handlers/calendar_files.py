@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from icalendar import Alarm, Calendar, Event
-
 from locales import Translator
 from storage.appointment_views import AppointmentView
 
 
 def appointment_ics(t: Translator, view: AppointmentView) -> bytes:
     """One event with the time, the place and a reminder two hours before; nothing about the case."""
+    from icalendar import Alarm, Calendar, Event  # loaded with the first calendar file, not at start-up
+
     appointment = view.appointment
     title = t.pgettext("booking", "Consultation – integration management")
     event = Event()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import datetime
 
 from handlers.keyboards import button_label
 from locales import Translator
 from storage.hours import WEEKDAYS, opening_state
 from storage.models import Offer
-from storage.offers import text_in
+from storage.offers import FoundOffer, text_in
 
 CARD_LIMIT = 3500
 PART_LIMIT = 3800
@@ -34,23 +35,29 @@ def category_label(t: Translator, category: str) -> str:
 UNTRANSLATED = "🌐"  # marks an offer name shown in German or English because the viewer's is missing
 
 
-def offer_name(offer: Offer, language: str) -> str:
+def _name_in(offer: Offer | FoundOffer, language: str) -> tuple[str, bool]:
+    """The offer's name to show in ``language`` and whether it is in another language."""
+    if isinstance(offer, FoundOffer):
+        return offer.name_in(language)
     shown = text_in(offer, language)
-    return shown.text.name if shown else offer.slug
+    return (shown.text.name, shown.fallback) if shown else (offer.slug, False)
 
 
-def is_untranslated(offer: Offer, language: str) -> bool:
-    shown = text_in(offer, language)
-    return shown is not None and shown.fallback
+def offer_name(offer: Offer | FoundOffer, language: str) -> str:
+    return _name_in(offer, language)[0]
 
 
-def offer_button_label(t: Translator, offer: Offer) -> str:
+def is_untranslated(offer: Offer | FoundOffer, language: str) -> bool:
+    return _name_in(offer, language)[1]
+
+
+def offer_button_label(t: Translator, offer: Offer | FoundOffer) -> str:
     """An offer's name on a list or search button, shortened to fit, marked when not yet translated."""
     name = offer_name(offer, t.language)
     return button_label(f"{UNTRANSLATED} {name}" if is_untranslated(offer, t.language) else name)
 
 
-def with_untranslated_note(t: Translator, offers: list[Offer]) -> str:
+def with_untranslated_note(t: Translator, offers: Sequence[Offer | FoundOffer]) -> str:
     """The paragraph to add to a list's text that explains the mark when some names on it are not yet
     translated, else ''."""
     if not any(is_untranslated(offer, t.language) for offer in offers):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from icalendar import Calendar, Event
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import BaseHandler
 
@@ -76,6 +75,8 @@ def week_keyboard(t: Translator, found: list[Occurrence]) -> InlineKeyboardMarku
 
 def event_ics(occurrence: Occurrence, name: str, stamp: datetime) -> bytes:
     """One calendar event: the offer's name, the time and the place."""
+    from icalendar import Calendar, Event  # loaded with the first calendar file, not at start-up
+
     event = Event()
     event.add("uid", f"event-{occurrence.event_id}-{occurrence.day:%Y%m%d}@wegweiser")
     event.add("dtstamp", stamp)

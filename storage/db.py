@@ -139,6 +139,13 @@ def _note_statement(state: ORMExecuteState) -> None:
         state.session.info["wrote"] = True
 
 
+def reading_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine to read with outside any unit of work: on SQLite the twin whose transactions begin
+    with a plain ``BEGIN`` (never the write lock); elsewhere the engine itself."""
+    base = getattr(engine.sync_engine, "_proxied", engine.sync_engine)
+    return _readers.get(base, engine)
+
+
 def _engine_of(factory: SessionFactory) -> AsyncEngine | None:
     bind = factory.kw.get("bind")
     return bind if isinstance(bind, AsyncEngine) else None

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from storage import people, search_index
 from storage.hours import HoursError, parse_hours
@@ -69,15 +69,37 @@ def is_visible(today: date) -> ColumnElement[bool]:
     return and_(Offer.status == OfferStatus.ACTIVE, or_(Offer.ends_on.is_(None), Offer.ends_on >= today))
 
 
+def shown_language(languages: Sequence[str], language: str) -> str | None:
+    """Which of an offer's languages (in their stored order) to show: ``language``, else German, else
+    English, else the first; None when there is none."""
+    if language in languages:
+        return language
+    for fallback in FALLBACK_LANGUAGES:
+        if fallback in languages:
+            return fallback
+    return languages[0] if languages else None
+
+
 def text_in(offer: Offer, language: str) -> ShownText | None:
     """The offer's text in ``language``, else German, else English, else any."""
     by_language = {text.language: text for text in offer.texts}
-    if language in by_language:
-        return ShownText(by_language[language], fallback=False)
-    for fallback in FALLBACK_LANGUAGES:
-        if fallback in by_language:
-            return ShownText(by_language[fallback], fallback=True)
-    return ShownText(offer.texts[0], fallback=True) if offer.texts else None
+    shown = shown_language(list(by_language), language)
+    return ShownText(by_language[shown], fallback=shown != language) if shown is not None else None
+
+
+@dataclass(frozen=True)
+class FoundOffer:
+    """An offer as a list of search results shows it: its id, slug and name in each language."""
+
+    id: int
+    slug: str
+    names: dict[str, str]
+
+    def name_in(self, language: str) -> tuple[str, bool]:
+        """The name in ``language``, else German, else English, else any (the slug when it has no
+        text), and whether that is a fallback."""
+        shown = shown_language(list(self.names), language)
+        return (self.names[shown], shown != language) if shown is not None else (self.slug, False)
 
 
 async def category_counts(session: AsyncSession, today: date) -> dict[str, int]:
@@ -133,18 +155,13 @@ async def offer_for_people(session: AsyncSession, offer_id: int, today: date) ->
 # ---- search ----------------------------------------------------------------------------------
 
 
-async def search_offers(session: AsyncSession, query: str, today: date, limit: int = 8) -> list[Offer]:
+async def search_offers(session: AsyncSession, query: str, today: date, limit: int = 8) -> list[FoundOffer]:
     """Visible offers matching what the person typed, best first (see :mod:`storage.search`). Building
-    the whole index never holds this session's transaction; only the offers shown are loaded (in one
-    query), and their visibility is checked again here."""
-    ids = await search_index.matching_offer_ids(session, query, today, limit)
-    if not ids:
-        return []
-    result = await session.scalars(
-        select(Offer).options(joinedload(Offer.texts)).where(Offer.id.in_(ids), is_visible(today))
-    )
-    by_id = {offer.id: offer for offer in result.unique().all()}
-    return [by_id[offer_id] for offer_id in ids if offer_id in by_id]
+    the whole index never holds this session's transaction. What the list shows comes from the
+    index, which has just caught up with the change log: unless the session is already in a
+    transaction, a search is one statement outside any transaction."""
+    found = await search_index.matching_offers(session, query, today, limit)
+    return [FoundOffer(offer_id, slug, names) for offer_id, slug, names in found]
 
 
 # ---- admins ----------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def _folded(raw: str) -> tuple[str, ...]:
 def words(text: str) -> list[str]:
     """The normalised words of a text (two letters or more; the Arabic article taken off). Each
     distinct written word is folded once and remembered: texts repeat their words a lot."""
-    return [word for raw in _RAW_WORD.findall(_JOINERS.sub("", text)) for word in _folded(raw)]
+    return list(itertools.chain.from_iterable(map(_folded, _RAW_WORD.findall(_JOINERS.sub("", text)))))
 
 
 STOP_WORDS = frozenset(word for listed in search_words.STOP_WORDS.values() for word in words(listed))
@@ -170,6 +170,7 @@ class OfferDocument:
     active: bool
     ends_on: date | None
     fields: tuple[tuple[str, str], ...]  # (field name, text) in every language
+    shown: str = ""  # what a result list shows of the offer, kept for it (see storage.search_index)
 
 
 def document_fields(
@@ -205,6 +206,7 @@ class SearchIndex:
         self._ends = array("i")
         self._category = array("b")
         self._categories = list(search_words.CATEGORY_WORDS)
+        self._shown: dict[int, str] = {}
         self._category_tokens: dict[int, list[int]] = {}
         for number, by_language in enumerate(search_words.CATEGORY_WORDS.values()):
             for phrases in by_language.values():
@@ -218,8 +220,7 @@ class SearchIndex:
     def build(cls, documents: Iterable[OfferDocument]) -> SearchIndex:
         """An index of these offers."""
         index = cls()
-        for document in documents:
-            index.put(document)
+        index.put_many(documents)
         return index
 
     def __len__(self) -> int:
@@ -243,27 +244,22 @@ class SearchIndex:
                 self._grams.setdefault(gram, array("i")).append(token_id)
         return token_id
 
-    def put(self, document: OfferDocument) -> None:
-        """Add the offer, or replace what the index knew of it."""
-        offer_id = document.offer_id
-        self.remove(offer_id)
+    def _words_of(self, document: OfferDocument) -> tuple[array[int], array[int]]:
+        """The ids of an offer's distinct words (new ones added to the vocabulary) and each word's
+        weight: that of the weightiest field it occurs in."""
         by_weight: dict[int, list[str]] = {}
         for field_name, text in document.fields:
             by_weight.setdefault(FIELD_WEIGHTS[field_name], []).append(text)
         weights: dict[str, int] = {}
-        for weight in sorted(by_weight, reverse=True):
-            for token in words("\n".join(by_weight[weight])):
-                weights.setdefault(token, weight)
-        token_ids = array("i")
-        known, offer_ids, weight_lists = self._token_ids, self._offer_ids, self._weights
-        for token, weight in weights.items():
-            token_id = known.get(token)
-            if token_id is None:
-                token_id = self._token_id(token)
-            offer_ids[token_id].append(offer_id)
-            weight_lists[token_id].append(weight)
-            token_ids.append(token_id)
-        self._forward[offer_id] = token_ids
+        for weight in sorted(by_weight):  # the weightier fields last: their weight wins
+            weights.update(dict.fromkeys(words("\n".join(by_weight[weight])), weight))
+        known = self._token_ids
+        for token in [token for token in weights if token not in known]:
+            self._token_id(token)
+        return array("i", map(known.__getitem__, weights)), array("B", weights.values())
+
+    def _keep_attributes(self, document: OfferDocument) -> None:
+        offer_id = document.offer_id
         if offer_id >= len(self._active):
             grow = offer_id + 1 - len(self._active) + len(self._active) // 4
             self._active.extend(bytes(grow))
@@ -273,6 +269,51 @@ class SearchIndex:
         self._ends[offer_id] = document.ends_on.toordinal() if document.ends_on else 0
         category = document.category
         self._category[offer_id] = self._categories.index(category) if category in self._categories else -1
+        if document.shown:
+            self._shown[offer_id] = document.shown
+
+    def put(self, document: OfferDocument) -> None:
+        """Add the offer, or replace what the index knew of it."""
+        offer_id = document.offer_id
+        self.remove(offer_id)
+        token_ids, weights = self._words_of(document)
+        offer_ids, weight_lists = self._offer_ids, self._weights
+        for token_id, weight in zip(token_ids, weights, strict=True):
+            offer_ids[token_id].append(offer_id)
+            weight_lists[token_id].append(weight)
+        self._forward[offer_id] = token_ids
+        self._keep_attributes(document)
+
+    def put_many(self, documents: Iterable[OfferDocument]) -> None:
+        """Add or replace many offers at once (building the index): their postings are sorted by word
+        with numpy and appended a word at a time, instead of one posting at a time."""
+        all_tokens, all_offers, all_weights = array("i"), array("i"), array("B")
+        for document in {document.offer_id: document for document in documents}.values():
+            offer_id = document.offer_id
+            self.remove(offer_id)
+            token_ids, weights = self._words_of(document)
+            all_tokens.extend(token_ids)
+            all_offers.extend(array("i", [offer_id]) * len(token_ids))
+            all_weights.extend(weights)
+            self._forward[offer_id] = token_ids
+            self._keep_attributes(document)
+        if not all_tokens:
+            return
+        tokens = np.frombuffer(all_tokens, dtype=np.int32)
+        order = np.argsort(tokens, kind="stable")
+        tokens = tokens[order]
+        offers = np.frombuffer(all_offers, dtype=np.int32)[order]
+        weights = np.frombuffer(all_weights, dtype=np.uint8)[order]
+        starts = np.flatnonzero(np.diff(tokens)) + 1
+        bounds = np.concatenate(([0], starts, [len(tokens)])).tolist()
+        for start, end in itertools.pairwise(bounds):
+            token_id = int(tokens[start])
+            self._offer_ids[token_id].frombytes(offers[start:end].tobytes())
+            self._weights[token_id].frombytes(weights[start:end].tobytes())
+
+    def shown(self, offer_id: int) -> str:
+        """What a result list shows of the offer, as it was put ('' when nothing was given)."""
+        return self._shown.get(offer_id, "")
 
     def remove(self, offer_id: int) -> None:
         """Forget the offer (nothing happens if the index does not know it)."""
@@ -291,6 +332,7 @@ class SearchIndex:
             del self._weights[token_id][position]
         self._active[offer_id] = 0
         self._category[offer_id] = -1
+        self._shown.pop(offer_id, None)
 
     def _similar_tokens(self, word: str) -> dict[int, float]:
         """Vocabulary words matching one query word, with how well (1.0 exact … 0.5 loose)."""
