@@ -195,8 +195,8 @@ class OutcomeRecorder:
     """Writes what happens to claimed reminders as it happens: :meth:`attempt` returns once the
     reminder is stamped as going out, :meth:`record` once its outcome is stored. Each commit takes
     everything that arrived meanwhile (one short transaction each time). On PostgreSQL two commits
-    may be under way at once, so the stamps waiting for one do not wait for the database's round trips of the
-    other. They never touch the same reminder: its outcome arrives only after its stamp is
+    may be under way at once, so the stamps waiting for one need not wait for the other's round
+    trips. They never touch the same reminder: its outcome arrives only after its stamp is
     committed."""
 
     def __init__(self, sessions: SessionFactory, clock: Callable[[], datetime]) -> None:
