@@ -123,6 +123,18 @@ class Child:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
+    async def settled(self, quiet_cpu: float = 0.01, every: float = 0.5, limit: float = 120.0) -> None:
+        """Wait until the process is idle: less than ``quiet_cpu`` seconds of CPU in ``every``
+        seconds (its background work, such as building the search index, is done)."""
+        deadline = time.monotonic() + limit
+        before = self.cpu()
+        while time.monotonic() < deadline:
+            await asyncio.sleep(every)
+            now = self.cpu()
+            if now - before < quiet_cpu:
+                return
+            before = now
+
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -363,7 +375,8 @@ async def existing_advisors(engine: Any) -> list[int]:
 async def memory_with_offers(
     lab: Lab, world: World, offers: int, people: Sequence[int]
 ) -> tuple[float, float]:
-    """RSS of a fresh process idle, and after searches over ``offers`` offers (all ten languages)."""
+    """RSS of a fresh process idle (once its background work is done, the search index built), and
+    after searches over ``offers`` offers (all ten languages)."""
     path = lab.scratch / "offers.csv"
     write_directory(generate(offers, random.Random(1), datetime.now(UTC).date()), path)
     engine = create_engine(lab.database_url)
@@ -372,7 +385,7 @@ async def memory_with_offers(
     await engine.dispose()
     child = await lab.spawn("wegweiser", world)
     try:
-        await asyncio.sleep(1)
+        await child.settled()  # the search index is built in the background after the first poll
         idle = child.rss_mb()
         for index, person_id in enumerate(people):
             await send(world, person_id, "/start", 60)

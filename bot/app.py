@@ -64,7 +64,7 @@ from handlers import (
     waiting,
 )
 from handlers.context import BotContext, BotData, Runtime
-from storage import audit, health, jobs, updates
+from storage import audit, health, jobs, search_index, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -95,7 +95,8 @@ async def build_search_index(engine: AsyncEngine) -> None:
     need not wait for it. Its modules (numpy) are imported in a worker thread: start-up does not wait
     for them either; the build holds no transaction, so nobody's reply waits for it."""
     try:
-        search_index = await asyncio.to_thread(importlib.import_module, "storage.search_index")
+        for module in ("numpy", "rapidfuzz.distance"):  # the index's libraries, off the event loop
+            await asyncio.to_thread(importlib.import_module, module)
         await search_index.build(engine)
     except Exception:
         log.warning("building the search index at start-up failed; the first search builds it", exc_info=True)

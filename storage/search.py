@@ -27,9 +27,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import numpy as np
-from rapidfuzz.distance import Levenshtein
+if TYPE_CHECKING:
+    import numpy as np
 
 from storage import search_words
 
@@ -299,6 +300,8 @@ class SearchIndex:
             self._keep_attributes(document)
         if not all_tokens:
             return
+        import numpy as np  # numpy and rapidfuzz load with the first index, not with the bot
+
         tokens = np.frombuffer(all_tokens, dtype=np.int32)
         order = np.argsort(tokens, kind="stable")
         tokens = tokens[order]
@@ -325,6 +328,8 @@ class SearchIndex:
             if len(ids) < 64:
                 position = ids.index(offer_id)
             else:  # a common word: numpy finds the offer in its long postings many times faster
+                import numpy as np
+
                 view = np.frombuffer(ids, dtype=np.int32)
                 position = int(np.argmax(view == offer_id))
                 del view  # the array can change size only when no view of it is left
@@ -349,6 +354,8 @@ class SearchIndex:
                 shared.update(listed)
         allowed = _typos_allowed(word)
         length = len(word)
+        from rapidfuzz.distance import Levenshtein
+
         for token_id, count in shared.items():
             if token_id == exact:
                 continue
@@ -375,6 +382,8 @@ class SearchIndex:
 
     def _scores(self, word: str, categories: np.ndarray) -> np.ndarray:
         """Per offer id, how well it matches one query word: best match quality × field weight."""
+        import numpy as np
+
         scores = np.zeros(len(self._active), dtype=np.float32)
         for token_id, quality in self._similar_tokens(word).items():
             if self._offer_ids[token_id]:
@@ -390,6 +399,8 @@ class SearchIndex:
         terms = query_words(query)
         if not terms or not self._forward:
             return []
+        import numpy as np
+
         categories = np.frombuffer(self._category, dtype=np.int8)
         per_term = [self._scores(term, categories) for term in terms]
         for position, (first, second) in enumerate(itertools.pairwise(terms)):

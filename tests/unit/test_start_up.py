@@ -45,6 +45,8 @@ NOT_BEFORE_POLLING = (
     "storage.offer_files",
     "storage.report",
     "storage.backup",
+    "numpy",
+    "rapidfuzz",
 )
 
 # `wegweiser run` itself, noting every loaded module when polling has been started (before the
