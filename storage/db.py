@@ -168,6 +168,13 @@ async def write_turn(engine: AsyncEngine) -> AsyncIterator[None]:
         yield
 
 
+def writes_take_turns(factory: SessionFactory) -> bool:
+    """Whether units of work on this factory write one at a time (SQLite), so running two at once
+    gains nothing."""
+    engine = _engine_of(factory)
+    return engine is not None and engine.sync_engine in _write_turns
+
+
 @asynccontextmanager
 async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit when the block succeeds, roll back when it raises. On SQLite it
