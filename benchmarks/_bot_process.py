@@ -40,14 +40,31 @@ ECHO_TAP = "echo:tap"
 
 
 class StatementCounter:
-    """Counts every SQL statement any engine of this process runs."""
+    """Counts every SQL statement any engine of this process runs: through SQLAlchemy, and those
+    sent straight through the driver outside any transaction (the gate's claims, the search's
+    change-log question), which SQLAlchemy does not see."""
 
     def __init__(self) -> None:
         self.count = 0
         event.listen(Engine, "before_cursor_execute", self._count)
+        import aiosqlite
+        import asyncpg
+
+        # SQLAlchemy's adapters use cursors and prepared statements, never these two.
+        self._count_calls(aiosqlite.Connection, "execute_fetchall")
+        self._count_calls(asyncpg.Connection, "fetch")
 
     def _count(self, *_args: Any) -> None:
         self.count += 1
+
+    def _count_calls(self, owner: type, name: str) -> None:
+        original = getattr(owner, name)
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return await original(*args, **kwargs)
+
+        setattr(owner, name, counted)
 
     def dump_on_signal(self, path: Path) -> None:
         def dump(_signal: int, _frame: object) -> None:
@@ -78,10 +95,13 @@ def echo_application(token: str, api_url: str) -> Application:
     return application
 
 
-async def send_only(token: str, api_url: str, first: int, count: int, window: int) -> None:
+async def send_only(
+    token: str, api_url: str, first: int, count: int, window: int, stats: Path | None = None
+) -> None:
     """The floor: ``count`` messages shaped like reminders (HTML text, three buttons), one per chat,
     ``window`` at a time, through the bot Wegweiser builds (same transport, same defaults) and
-    nothing else: no database, no texts to translate."""
+    nothing else: no database, no texts to translate. ``stats`` receives the CPU time the sending
+    took."""
     from telegram import LinkPreviewOptions
     from telegram.constants import ParseMode
     from telegram.ext import Defaults, ExtBot
@@ -110,7 +130,10 @@ async def send_only(token: str, api_url: str, first: int, count: int, window: in
         async with slots:
             await bot.send_message(chat_id, text, reply_markup=keyboard)
 
+    cpu = time.process_time()
     await asyncio.gather(*(one(first + index) for index in range(count)))
+    if stats is not None:
+        stats.write_text(json.dumps({"cpu": time.process_time() - cpu, "written": time.time()}))
     await bot.shutdown()
 
 
@@ -142,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     token = os.environ["WEGWEISER_TELEGRAM_TOKEN"]
     api_url = os.environ["WEGWEISER_TELEGRAM_API_URL"]
     if args.kind == "floor":
-        asyncio.run(send_only(token, api_url, args.chats[0], args.chats[1], args.window))
+        asyncio.run(send_only(token, api_url, args.chats[0], args.chats[1], args.window, args.stats))
         return
     counter = StatementCounter()
     if args.stats:

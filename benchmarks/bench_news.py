@@ -5,13 +5,13 @@ Run from the project root::
     .venv/bin/python -m benchmarks.bench_news [--subscribers 2000] [--database-url URL]
 
 2,000 subscribers (ten languages) get one news item through the real Application, its
-``news-dispatcher`` job and PTB's ``AIORateLimiter`` (the production limiter, one message every
-1/30 s), against the sandbox on 127.0.0.1. Printed: the send rate from the first to the last
-arrival against the configured 30/s (the target is at least 95 %), the busiest second overall, and
-the most messages one chat received within any one second (must be 1). Beforehand, in the same run,
-a send-only floor: messages straight through the same limiter without the database, the rate this
-shared machine allows at that moment. Then 30 people get two items queued at the same moment, to
-show the one-second spacing within a chat.
+``news-dispatcher`` job and the production limiter (``bot.rate_limit``: PTB's ``AIORateLimiter``
+spreading messages evenly just under 30/s), against the sandbox on 127.0.0.1. Printed: the send
+rate from the first to the last arrival against Telegram's 30/s (the target is at least 95 %), the
+busiest second overall, and the most messages one chat received within any one second (must be 1).
+Beforehand, in the same run, a send-only floor: messages straight through the same limiter without
+the database, the rate this shared machine allows at that moment. Then 30 people get two items
+queued at the same moment, to show the one-second spacing within a chat.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from storage.news import NewsContent
 
 TOKEN = "100000031:SANDBOX-bench-news"
 FIRST_ID = 70_000_001
-CONFIGURED_RATE = 30.0  # bot.app's limiter: one message every 1/30 s
+CONFIGURED_RATE = 30.0  # Telegram's limit, which the production limiter stays just under
 PAIRS = 30
 TARGET = 0.95
 

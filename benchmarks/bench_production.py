@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import compileall
+import json
 import os
 import random
 import secrets
@@ -146,8 +147,6 @@ class Child:
         for _ in range(200):
             await asyncio.sleep(0.01)
             if self.stats.exists() and self.stats.stat().st_mtime_ns != before:
-                import json
-
                 return int(json.loads(self.stats.read_text())["statements"])
         return -1
 
@@ -198,7 +197,12 @@ class Lab:
         process = subprocess.Popen(arguments, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         child = Child(process, stats, started)
         if kind != "floor":
-            child.ready = await asyncio.wait_for(first_poll, 120) - started
+            try:
+                child.ready = await asyncio.wait_for(first_poll, 120) - started
+            except TimeoutError:
+                await child.stop()
+                tail = (self.scratch / f"bot-{self.spawned}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"the {kind} process never polled; its log ends:\n{tail}") from None
             child.ready_cpu = child.cpu()
         return child
 
@@ -312,12 +316,14 @@ class Dispatch:
         return self.count / self.span if self.span else 0.0
 
 
-async def arrivals_done(arrivals: list[tuple[float, int]], count: int, timeout: float) -> None:
+async def arrivals_done(
+    arrivals: list[tuple[float, int]], count: int, timeout: float, poll: float = 0.05
+) -> None:
     deadline = time.monotonic() + timeout
     while len(arrivals) < count:
         if time.monotonic() > deadline:
             raise TimeoutError(f"only {len(arrivals)} of {count} messages arrived")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(poll)
 
 
 async def dispatcher(lab: Lab, count: int, round_: int) -> tuple[Dispatch, Dispatch]:
@@ -335,8 +341,11 @@ async def dispatcher(lab: Lab, count: int, round_: int) -> tuple[Dispatch, Dispa
     arrivals: list[tuple[float, int]] = []
     recording_people(world, range(first, first + count), arrivals)
     child = await lab.spawn("wegweiser", world, "--no-rate-limiter", reminder_interval_seconds="1")
-    cpu, statements = child.cpu(), await child.statements()
     try:
+        # CPU and statements from the first arrival on, as the floor's: not the start-up work and
+        # the idle second before the dispatcher's first run.
+        await arrivals_done(arrivals, 1, 120, poll=0.002)
+        cpu, statements = child.cpu(), await child.statements()
         await arrivals_done(arrivals, count, 600)
         sent = Dispatch(count, arrivals[-1][0] - arrivals[0][0], child.cpu() - cpu)
         sent.statements = await child.statements() - statements
@@ -350,7 +359,8 @@ async def dispatcher(lab: Lab, count: int, round_: int) -> tuple[Dispatch, Dispa
     floor = await lab.spawn("floor", floor_world, "--chats", str(first), str(count), "--window", str(WINDOW))
     await arrivals_done(floor_arrivals, count, 600)
     await asyncio.get_running_loop().run_in_executor(None, floor.process.wait, 60)
-    return sent, Dispatch(count, floor_arrivals[-1][0] - floor_arrivals[0][0])
+    floor_cpu = float(json.loads(floor.stats.read_text())["cpu"]) if floor.stats.exists() else float("nan")
+    return sent, Dispatch(count, floor_arrivals[-1][0] - floor_arrivals[0][0], floor_cpu)
 
 
 async def existing_advisors(engine: Any) -> list[int]:
@@ -521,7 +531,8 @@ async def part_dispatcher(lab: Lab, args: argparse.Namespace) -> None:
         flush=True,
     )
     print(
-        f"  send-only floor {spread([f.rate for _, f in dispatched])} messages/s; "
+        f"  send-only floor {spread([f.rate for _, f in dispatched])} messages/s, "
+        f"CPU {spread([f.cpu / f.count * 1000 for _, f in dispatched], 2)} ms/message; "
         f"ratio {spread([d.rate / f.rate for d, f in dispatched], 2)}",
         flush=True,
     )

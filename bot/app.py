@@ -28,7 +28,7 @@ from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.preflight import AddressInUse, listen
-from bot.rate_limit import AnnouncingRateLimiter
+from bot.rate_limit import smooth_rate_limiter
 from bot.request import AiohttpRequest
 from handlers import (
     admin,
@@ -249,10 +249,7 @@ def build_application(
     if settings.webhook_url:
         builder = builder.updater(None)  # updates arrive on the web server
     if rate_limited:
-        # One message every 1/30 s rather than PTB's default bucket of 30 per second, which starts
-        # full and so lets ~60 messages through in the first second of a burst.
-        smooth = AnnouncingRateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=5)
-        builder = builder.rate_limiter(rate_limiter or smooth)
+        builder = builder.rate_limiter(rate_limiter or smooth_rate_limiter())
     application = (
         builder.application_class(application_class)
         .token(settings.telegram_token.get_secret_value())

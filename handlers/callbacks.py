@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_BYTES = 64
 SEPARATOR = ":"
@@ -21,10 +21,13 @@ class Action:
 
     name: str
     fields: tuple[str, ...] = ()
+    _shapes: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z]{1,8}", self.name):
             raise ValueError(f"action names are 1-8 lowercase letters: {self.name!r}")
+        # Compiled once: every button of every message is checked against them.
+        object.__setattr__(self, "_shapes", tuple(re.compile(shape) for shape in self.fields))
 
     def encode(self, *values: str | int) -> str:
         parts = [self.name, *(str(value) for value in values)]
@@ -40,8 +43,8 @@ class Action:
         name, *values = data.split(SEPARATOR)
         if name != self.name or len(values) != len(self.fields):
             return None
-        for value, shape in zip(values, self.fields, strict=True):
-            if not re.fullmatch(shape, value):
+        for value, shape in zip(values, self._shapes, strict=True):
+            if not shape.fullmatch(value):
                 return None
         return tuple(values)
 

@@ -6,6 +6,7 @@ advisor's notice, the agenda) and for the morning agenda and weekly case digests
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -45,6 +46,42 @@ async def load_view(session: AsyncSession, appointment_id: int, municipality: st
     place = (profile.place if profile and profile.place else None) or default_place(municipality)
     assert case is not None
     return AppointmentView(appointment, case, person, advisor, place)
+
+
+async def load_views(
+    session: AsyncSession, appointment_ids: Sequence[int], municipality: str
+) -> dict[int, AppointmentView]:
+    """:func:`load_view` for many appointments at once, in three queries; missing ones are left out."""
+    if not appointment_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(Appointment, Case)
+            .join(Case, Case.id == Appointment.case_id)
+            .where(Appointment.id.in_(appointment_ids))
+        )
+    ).all()
+    wanted = {a.person_id for a, _ in rows} | {a.advisor_id for a, _ in rows}
+    wanted.discard(None)
+    people = {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(wanted)))}
+    advisors = {a.advisor_id for a, _ in rows if a.advisor_id is not None}
+    places = {
+        profile.person_id: profile.place
+        for profile in await session.scalars(
+            select(AdvisorProfile).where(AdvisorProfile.person_id.in_(advisors))
+        )
+    }
+    return {
+        appointment.id: AppointmentView(
+            appointment,
+            case_,
+            people.get(appointment.person_id) if appointment.person_id else None,
+            people.get(appointment.advisor_id) if appointment.advisor_id else None,
+            (places.get(appointment.advisor_id) if appointment.advisor_id else None)
+            or default_place(municipality),
+        )
+        for appointment, case_ in rows
+    }
 
 
 async def _reachable_advisors(session: AsyncSession) -> list[Person]:

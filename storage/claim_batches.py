@@ -20,7 +20,7 @@ import weakref
 from datetime import datetime
 
 from storage import updates
-from storage.db import SessionFactory, session_scope
+from storage.db import SessionFactory, engine_of, session_scope, write_turn
 
 MAX_BATCH = 500  # ids per statement, well inside every database's limit of bound parameters
 
@@ -46,10 +46,9 @@ class ClaimBatcher:
     async def _write_all(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            ids, now = [update_id for update_id, _, _ in batch], max(now for _, now, _ in batch)
             try:
-                async with session_scope(self._sessions) as session:
-                    ids = [update_id for update_id, _, _ in batch]
-                    claimed = await updates.claim_updates(session, ids, max(now for _, now, _ in batch))
+                claimed = await self._claim(ids, now)
             except asyncio.CancelledError:
                 for *_, answer in (*batch, *self._waiting):
                     answer.cancel()
@@ -64,6 +63,14 @@ class ClaimBatcher:
                 if not answer.done():  # the update's task may have been cancelled meanwhile
                     answer.set_result(update_id in claimed)
                     claimed.discard(update_id)  # the same id twice in a batch: only the first
+
+    async def _claim(self, ids: list[int], now: datetime) -> set[int]:
+        engine = engine_of(self._sessions)
+        if engine is not None and updates.claims_alone(engine):
+            async with write_turn(engine):
+                return await updates.claim_updates_alone(engine, ids, now)
+        async with session_scope(self._sessions) as session:
+            return await updates.claim_updates(session, ids, now)
 
 
 _batchers: weakref.WeakKeyDictionary[SessionFactory, ClaimBatcher] = weakref.WeakKeyDictionary()

@@ -151,6 +151,30 @@ def _engine_of(factory: SessionFactory) -> AsyncEngine | None:
     return bind if isinstance(bind, AsyncEngine) else None
 
 
+def engine_of(factory: SessionFactory) -> AsyncEngine | None:
+    """The engine the factory's sessions are bound to (``None`` when they are not bound to one)."""
+    return _engine_of(factory)
+
+
+@asynccontextmanager
+async def write_turn(engine: AsyncEngine) -> AsyncIterator[None]:
+    """This process's turn to write, as :func:`session_scope` waits for it on SQLite (one writer at a
+    time, in arrival order), for a statement sent outside any session; elsewhere nothing to wait for."""
+    turn = _write_turns.get(getattr(engine.sync_engine, "_proxied", engine.sync_engine))
+    if turn is None:
+        yield
+        return
+    async with turn:
+        yield
+
+
+def writes_take_turns(factory: SessionFactory) -> bool:
+    """Whether units of work on this factory write one at a time (SQLite), so running two at once
+    gains nothing."""
+    engine = _engine_of(factory)
+    return engine is not None and engine.sync_engine in _write_turns
+
+
 @asynccontextmanager
 async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit when the block succeeds, roll back when it raises. On SQLite it

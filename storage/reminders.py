@@ -25,19 +25,21 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select, update
+from sqlalchemy import ColumnElement, Integer, Select, Update, any_, bindparam, case, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.consent import Purpose, valid_consent
 from storage.models import (
     AdvisorProfile,
     Appointment,
     AppointmentStatus,
-    Case,
     Person,
     Reminder,
     ReminderStatus,
 )
+from storage.models.base import UTCDateTime
 
 BEFORE = {"before_24h": timedelta(hours=24), "before_2h": timedelta(hours=2)}
 OUTCOME = "outcome"
@@ -93,23 +95,8 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 100) -> l
 
     One UPDATE … RETURNING: on PostgreSQL the inner SELECT skips rows another instance is claiming
     (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a time anyway."""
-    due = (
-        select(Reminder.id)
-        .where(Reminder.status == ReminderStatus.PENDING, Reminder.due_at <= now)
-        .order_by(Reminder.due_at)
-        .limit(limit)
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    result = await session.execute(
-        update(Reminder)
-        .where(Reminder.id.in_(due.scalar_subquery()))
-        .values(
-            status=ReminderStatus.SENDING, claimed_at=now, attempted_at=None, attempts=Reminder.attempts + 1
-        )
-        .returning(Reminder.id),
-        execution_options={"synchronize_session": False},
-    )
+    claim = _CLAIM_SKIPPING if _dialect(session) == "postgresql" else _CLAIM
+    result = await session.execute(claim, {"now": now, "limit": limit})
     return sorted(row[0] for row in result.all())
 
 
@@ -130,61 +117,113 @@ async def release_stuck(session: AsyncSession, now: datetime) -> tuple[int, int]
     return int(in_doubt.rowcount or 0) + int(untouched.rowcount or 0), int(dropped.rowcount or 0)
 
 
-async def mark_attempted(session: AsyncSession, reminder_ids: Sequence[int], now: datetime) -> None:
-    """Stamp claimed reminders whose messages are about to go out (commit before sending)."""
-    await session.execute(
-        update(Reminder)
-        .where(Reminder.id.in_(reminder_ids), Reminder.status == ReminderStatus.SENDING)
-        .values(attempted_at=now),
-        execution_options={"synchronize_session": False},
+_REMINDERS = Reminder.__table__
+_APPOINTMENTS = Appointment.__table__
+_PEOPLE = Person.__table__
+_PROFILES = AdvisorProfile.__table__
+# Core statements built once: the dispatcher runs them for every batch, and building an ORM
+# statement with an IN list of fifty ids costs more than running it. PostgreSQL gets the ids as
+# one array (``= ANY``), so each statement has one text and asyncpg prepares it once; SQLite gets
+# an expanding IN.
+_NOW = bindparam("now", type_=UTCDateTime())
+_ID_LISTS: dict[str, ColumnElement[bool]] = {
+    "sqlite": _REMINDERS.c.id.in_(bindparam("ids", expanding=True)),
+    "postgresql": _REMINDERS.c.id == any_(bindparam("ids", type_=ARRAY(Integer))),
+}
+
+
+def _dialect(session: AsyncSession) -> str:
+    return (
+        "postgresql" if session.bind is not None and session.bind.dialect.name == "postgresql" else "sqlite"
     )
 
 
-@dataclass(frozen=True)
-class DueReminder:
-    """A claimed reminder with everything its message needs."""
+_DUE = (
+    select(_REMINDERS.c.id)
+    .where(_REMINDERS.c.status == ReminderStatus.PENDING, _REMINDERS.c.due_at <= _NOW)
+    .order_by(_REMINDERS.c.due_at)
+    .limit(bindparam("limit"))
+)
 
-    reminder: Reminder
-    appointment: Appointment
-    case: Case
-    person: Person | None
-    advisor: Person | None
+
+def _claiming(due: Select[tuple[int]]) -> ReturningUpdate[tuple[int]]:
+    return (
+        update(_REMINDERS)
+        .where(_REMINDERS.c.id.in_(due.scalar_subquery()))
+        .values(
+            status=ReminderStatus.SENDING,
+            claimed_at=_NOW,
+            attempted_at=None,
+            attempts=_REMINDERS.c.attempts + 1,
+        )
+        .returning(_REMINDERS.c.id)
+    )
+
+
+_CLAIM = _claiming(_DUE)
+_CLAIM_SKIPPING = _claiming(_DUE.with_for_update(skip_locked=True))
+_SENDING = _REMINDERS.c.status == ReminderStatus.SENDING
+_MARK_ATTEMPTED = {
+    dialect: update(_REMINDERS).where(ids, _SENDING).values(attempted_at=_NOW)
+    for dialect, ids in _ID_LISTS.items()
+}
+
+
+async def mark_attempted(session: AsyncSession, reminder_ids: Sequence[int], now: datetime) -> None:
+    """Stamp claimed reminders whose messages are about to go out (commit before sending)."""
+    await session.execute(_MARK_ATTEMPTED[_dialect(session)], {"ids": list(reminder_ids), "now": now})
+
+
+@dataclass(frozen=True, slots=True)
+class DueReminder:
+    """A claimed reminder with what its message needs: the appointment's time and status, and
+    its reader (the person; the advisor for the outcome question)."""
+
+    id: int
+    kind: str
+    due_at: datetime
+    appointment_id: int
+    status: str  # the appointment's
+    starts_at: datetime
+    ends_at: datetime
+    chat: int | None  # the reader's Telegram id; None when there is no reader any more
+    language: str | None
+    blocked: bool  # the reader blocked the bot
     place: str | None  # the advisor's own place, if they set one
 
 
+_PERSON = _PEOPLE.alias("person")
+_ADVISOR = _PEOPLE.alias("advisor")
+_TO_ADVISOR = _REMINDERS.c.kind == OUTCOME
+_LOAD_CLAIMED = {
+    dialect: select(
+        _REMINDERS.c.id,
+        _REMINDERS.c.kind,
+        _REMINDERS.c.due_at,
+        _APPOINTMENTS.c.id,
+        _APPOINTMENTS.c.status,
+        _APPOINTMENTS.c.starts_at,
+        _APPOINTMENTS.c.ends_at,
+        case((_TO_ADVISOR, _ADVISOR.c.telegram_id), else_=_PERSON.c.telegram_id),
+        case((_TO_ADVISOR, _ADVISOR.c.language), else_=_PERSON.c.language),
+        case((_TO_ADVISOR, _ADVISOR.c.blocked_at), else_=_PERSON.c.blocked_at),
+        _PROFILES.c.place,
+    )
+    .join(_APPOINTMENTS, _APPOINTMENTS.c.id == _REMINDERS.c.appointment_id)
+    .outerjoin(_PERSON, _PERSON.c.id == _APPOINTMENTS.c.person_id)
+    .outerjoin(_ADVISOR, _ADVISOR.c.id == _APPOINTMENTS.c.advisor_id)
+    .outerjoin(_PROFILES, _PROFILES.c.person_id == _APPOINTMENTS.c.advisor_id)
+    .where(ids)
+    .order_by(_REMINDERS.c.due_at, _REMINDERS.c.id)
+    for dialect, ids in _ID_LISTS.items()
+}
+
+
 async def load_claimed(session: AsyncSession, ids: Sequence[int]) -> list[DueReminder]:
-    """The claimed reminders with their appointment, case, person, advisor and place, in three
-    queries for the whole batch, oldest due first."""
-    rows = (
-        await session.execute(
-            select(Reminder, Appointment, Case)
-            .join(Appointment, Appointment.id == Reminder.appointment_id)
-            .join(Case, Case.id == Appointment.case_id)
-            .where(Reminder.id.in_(ids))
-            .order_by(Reminder.due_at, Reminder.id)
-        )
-    ).all()
-    wanted = {a.person_id for _, a, _ in rows} | {a.advisor_id for _, a, _ in rows}
-    wanted.discard(None)
-    people = {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(wanted)))}
-    advisors = {a.advisor_id for _, a, _ in rows if a.advisor_id is not None}
-    places = {
-        profile.person_id: profile.place
-        for profile in await session.scalars(
-            select(AdvisorProfile).where(AdvisorProfile.person_id.in_(advisors))
-        )
-    }
-    return [
-        DueReminder(
-            reminder,
-            appointment,
-            case_,
-            people.get(appointment.person_id) if appointment.person_id else None,
-            people.get(appointment.advisor_id) if appointment.advisor_id else None,
-            places.get(appointment.advisor_id) if appointment.advisor_id else None,
-        )
-        for reminder, appointment, case_ in rows
-    ]
+    """The claimed reminders with their appointment's time and status, reader and place, in one
+    query for the whole batch, oldest due first (a reminder whose appointment is gone is left out)."""
+    rows = await session.execute(_LOAD_CLAIMED[_dialect(session)], {"ids": list(ids)})
+    return [DueReminder(*head, blocked is not None, place) for *head, blocked, place in rows]
 
 
 TWO_HOURS_LATE_BY_AT_MOST = timedelta(minutes=30)
@@ -195,15 +234,14 @@ def still_true(due: DueReminder, now: datetime, zone: ZoneInfo) -> bool:
     never sent late. "Tomorrow" (24 hours before) holds while the appointment is on the next local
     day and the 2-hour reminder is not due yet; "in 2 hours" holds for half an hour after it is due.
     A reminder for a cancelled appointment is never true."""
-    appointment = due.appointment
-    if appointment.status != AppointmentStatus.BOOKED:
+    if due.status != AppointmentStatus.BOOKED:
         return False
-    if due.reminder.kind == OUTCOME:
+    if due.kind == OUTCOME:
         return True
-    ahead = appointment.starts_at - now
-    if due.reminder.kind == "before_24h":
+    ahead = due.starts_at - now
+    if due.kind == "before_24h":
         tomorrow = now.astimezone(zone).date() + timedelta(days=1)
-        return appointment.starts_at.astimezone(zone).date() == tomorrow and ahead > BEFORE["before_2h"]
+        return due.starts_at.astimezone(zone).date() == tomorrow and ahead > BEFORE["before_2h"]
     return BEFORE["before_2h"] - TWO_HOURS_LATE_BY_AT_MOST <= ahead
 
 
@@ -217,28 +255,38 @@ class Outcome(StrEnum):
     UNCERTAIN = "uncertain"  # a timeout or network failure: maybe delivered, resent at most once
 
 
+def _outcome_writes(ids: ColumnElement[bool]) -> dict[Outcome, Update]:
+    where = (ids, _SENDING)
+    return {
+        Outcome.SENT: update(_REMINDERS).where(*where).values(status=ReminderStatus.SENT, sent_at=_NOW),
+        Outcome.RETRY: update(_REMINDERS)
+        .where(*where)
+        .values(
+            status=case(
+                (_REMINDERS.c.attempts >= MAX_ATTEMPTS, ReminderStatus.FAILED), else_=ReminderStatus.PENDING
+            )
+        ),
+        Outcome.UNCERTAIN: update(_REMINDERS)
+        .where(*where)
+        .values(
+            status=case(
+                (_REMINDERS.c.uncertain_at.is_not(None), ReminderStatus.DROPPED), else_=ReminderStatus.PENDING
+            ),
+            uncertain_at=_NOW,
+        ),
+        Outcome.DROPPED: update(_REMINDERS).where(*where).values(status=ReminderStatus.DROPPED),
+        Outcome.FAILED: update(_REMINDERS).where(*where).values(status=ReminderStatus.FAILED),
+    }
+
+
+_OUTCOME_WRITES = {dialect: _outcome_writes(ids) for dialect, ids in _ID_LISTS.items()}
+
+
 async def record_outcomes(session: AsyncSession, outcomes: Mapping[int, Outcome], now: datetime) -> None:
     """Record how claimed reminders ended, one UPDATE per kind of outcome."""
     by_outcome: dict[Outcome, list[int]] = defaultdict(list)
     for reminder_id, outcome in outcomes.items():
         by_outcome[outcome].append(reminder_id)
+    writes = _OUTCOME_WRITES[_dialect(session)]
     for outcome, ids in by_outcome.items():
-        statement = update(Reminder).where(Reminder.id.in_(ids), Reminder.status == ReminderStatus.SENDING)
-        if outcome == Outcome.SENT:
-            statement = statement.values(status=ReminderStatus.SENT, sent_at=now)
-        elif outcome == Outcome.RETRY:
-            statement = statement.values(
-                status=case(
-                    (Reminder.attempts >= MAX_ATTEMPTS, ReminderStatus.FAILED), else_=ReminderStatus.PENDING
-                )
-            )
-        elif outcome == Outcome.UNCERTAIN:
-            statement = statement.values(
-                status=case(
-                    (Reminder.uncertain_at.is_not(None), ReminderStatus.DROPPED), else_=ReminderStatus.PENDING
-                ),
-                uncertain_at=now,
-            )
-        else:
-            statement = statement.values(status=ReminderStatus(outcome.value))
-        await session.execute(statement, execution_options={"synchronize_session": False})
+        await session.execute(writes[outcome], {"ids": ids, "now": now})

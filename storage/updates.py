@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, String, bindparam, delete, exists, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import insert_ignoring_conflicts
@@ -108,6 +108,48 @@ def _claim_from(insert: Callable[..., postgresql.Insert | sqlite.Insert], ids: A
         set_={"handled_at": statement.excluded.handled_at},
         where=table.c.handled_at.is_(None),
     ).returning(table.c.update_id)
+
+
+# The same statements as the driver's own text, for a claim sent outside any transaction.
+_CLAIM_TEXT = {
+    ("sqlite", "aiosqlite"): (
+        "INSERT INTO processed_updates (update_id, processed_at, handled_at) "
+        "SELECT value, ?, ? FROM json_each(?) WHERE true "
+        "ON CONFLICT (update_id) DO UPDATE SET handled_at = excluded.handled_at "
+        "WHERE processed_updates.handled_at IS NULL RETURNING update_id"
+    ),
+    ("postgresql", "asyncpg"): (
+        "INSERT INTO processed_updates (update_id, processed_at, handled_at) "
+        "SELECT unnest($1::bigint[]), $2, $2 "
+        "ON CONFLICT (update_id) DO UPDATE SET handled_at = excluded.handled_at "
+        "WHERE processed_updates.handled_at IS NULL RETURNING update_id"
+    ),
+}
+
+
+def claims_alone(engine: AsyncEngine) -> bool:
+    """Whether :func:`claim_updates_alone` can send claims straight through this engine's driver."""
+    return (engine.dialect.name, engine.dialect.driver) in _CLAIM_TEXT
+
+
+async def claim_updates_alone(engine: AsyncEngine, update_ids: Sequence[int], now: datetime) -> set[int]:
+    """What :func:`claim_updates` does, as one statement outside any transaction, straight through
+    the pooled connection's driver: one round trip (on SQLite one trip to aiosqlite's thread)
+    instead of a session's ``BEGIN``, statement, fetch and ``COMMIT``. The statement is atomic on
+    its own. On SQLite the caller holds the write turn (``storage.db.write_turn``)."""
+    if not update_ids:
+        return set()
+    unique = list(dict.fromkeys(update_ids))
+    stamp = ProcessedUpdate.__table__.c.handled_at.type.bind_processor(engine.dialect)
+    at = stamp(now) if stamp is not None else now
+    sql = _CLAIM_TEXT[(engine.dialect.name, engine.dialect.driver)]
+    async with engine.connect() as connection:
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        if engine.dialect.name == "sqlite":
+            rows = await driver.execute_fetchall(sql, (at, at, json.dumps(unique)))
+        else:
+            rows = await driver.fetch(sql, unique, at)
+    return {row[0] for row in rows}
 
 
 _CLAIM_ARRAY_POSTGRESQL = _claim_from(

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import func, select
 
 from storage import claim_batches
 from storage.db import SessionFactory, session_scope
@@ -19,26 +17,29 @@ from storage.models import ProcessedUpdate
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def count_commits(engine: AsyncEngine) -> list[int]:
-    commits: list[int] = []
+def count_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many claim statements (each its own transaction) the batcher sends, with how many ids."""
+    writes: list[int] = []
+    original = claim_batches.ClaimBatcher._claim
 
-    def committed(_connection: Any) -> None:
-        commits.append(1)
+    async def counted(self: claim_batches.ClaimBatcher, ids: list[int], now: datetime) -> set[int]:
+        writes.append(len(ids))
+        return await original(self, ids, now)
 
-    event.listen(engine.sync_engine, "commit", committed)
-    return commits
+    monkeypatch.setattr(claim_batches.ClaimBatcher, "_claim", counted)
+    return writes
 
 
 async def test_claims_arriving_together_share_a_transaction_and_each_id_is_claimed_once(
-    sessions: SessionFactory, engine: AsyncEngine
+    sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    commits = count_commits(engine)
+    writes = count_writes(monkeypatch)
     ids = [*range(1, 61), *range(1, 11)]  # ten ids delivered twice, at the same time
 
     answers = await asyncio.gather(*(claim_batches.claim(sessions, update_id, NOW) for update_id in ids))
 
     assert answers == [True] * 60 + [False] * 10
-    assert len(commits) <= 3, f"{len(commits)} transactions for 70 claims arriving together"
+    assert len(writes) <= 3 and sum(writes) == 70, f"{writes}: statements for 70 claims arriving together"
     async with session_scope(sessions) as session:
         stored = await session.scalar(select(func.count()).select_from(ProcessedUpdate))
         unhandled = await session.scalar(
@@ -51,7 +52,8 @@ async def test_a_lone_claim_is_written_at_once_and_a_redelivery_refused(sessions
     assert await claim_batches.claim(sessions, 7, NOW)
     assert not await claim_batches.claim(sessions, 7, NOW)
     async with session_scope(sessions) as session:
-        assert await session.get(ProcessedUpdate, 7) is not None
+        stored = await session.get(ProcessedUpdate, 7)
+    assert stored is not None and (stored.processed_at, stored.handled_at) == (NOW, NOW)
 
 
 async def test_claims_keep_coming_while_a_batch_is_written(sessions: SessionFactory) -> None:
@@ -67,19 +69,19 @@ async def test_claims_keep_coming_while_a_batch_is_written(sessions: SessionFact
 
 
 async def test_a_failed_transaction_fails_every_claim_in_it_and_the_next_batch_works(
-    sessions: SessionFactory, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failures = {"left": 1}
-    original = claim_batches.updates.claim_updates
+    original = claim_batches.ClaimBatcher._claim
 
-    async def failing_once(session: Any, claims: Any, now: datetime) -> set[int]:
+    async def failing_once(self: claim_batches.ClaimBatcher, ids: list[int], now: datetime) -> set[int]:
         if failures["left"]:
             failures["left"] -= 1
             await asyncio.sleep(0.01)  # long enough for the others to join this batch
             raise ConnectionError("database went away")
-        return await original(session, claims, now)
+        return await original(self, ids, now)
 
-    monkeypatch.setattr(claim_batches.updates, "claim_updates", failing_once)
+    monkeypatch.setattr(claim_batches.ClaimBatcher, "_claim", failing_once)
     answers = await asyncio.gather(
         *(claim_batches.claim(sessions, update_id, NOW) for update_id in (1, 2, 3)), return_exceptions=True
     )

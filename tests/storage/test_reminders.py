@@ -139,5 +139,25 @@ async def test_a_reminder_of_a_cancelled_appointment_is_never_true(sessions: Ses
     async with sessions() as session:
         (due,) = await reminders.load_claimed(session, [reminder_id])
     assert not reminders.still_true(due, STARTS - timedelta(hours=2), BERLIN)
-    assert due.advisor is not None and due.advisor.staff_name == "Anna Berger"
-    assert due.person is not None and due.person.telegram_id == 91
+    assert (due.appointment_id, due.kind, due.chat, due.blocked) == (appointment_id, "before_2h", 91, False)
+
+
+async def test_the_outcome_question_is_loaded_for_the_advisor_and_a_reminder_for_the_person(
+    sessions: SessionFactory,
+) -> None:
+    _, question = await booked_with_reminder(sessions, "outcome")
+    async with session_scope(sessions) as session:
+        reminder = (await session.scalars(select(Reminder).where(Reminder.id == question))).one()
+        person_reminder = Reminder(
+            appointment_id=reminder.appointment_id,
+            kind="before_2h",
+            due_at=STARTS,
+            status="pending",
+            attempts=0,
+        )
+        session.add(person_reminder)
+        await session.flush()
+        reminder_id = person_reminder.id
+    async with sessions() as session:
+        loaded = await reminders.load_claimed(session, [question, reminder_id])
+    assert sorted((due.kind, due.chat) for due in loaded) == [("before_2h", 91), ("outcome", 90)]

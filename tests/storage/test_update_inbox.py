@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import updates
-from storage.db import SessionFactory, session_scope
+from storage.db import SessionFactory, session_scope, write_turn
 from storage.models import ProcessedUpdate
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -121,3 +122,20 @@ async def test_claiming_several_at_once_claims_recorded_and_new_ids_but_never_on
             )
         ).all()
     assert sorted(handled) == [20, 21, 22, 23]
+
+
+async def test_a_claim_sent_straight_through_the_driver_does_what_the_sessions_claim_does(
+    sessions: SessionFactory, engine: AsyncEngine
+) -> None:
+    assert updates.claims_alone(engine), "both test databases use a driver the gate claims through"
+    await record(sessions, 30, AMIRA)  # a webhook update waiting to be handled
+    assert await claim(sessions, 31)  # handled already
+    async with write_turn(engine):
+        claimed = await updates.claim_updates_alone(engine, [30, 31, 32, 32], NOW)
+    assert claimed == {30, 32}
+    async with session_scope(sessions) as session:
+        stored = {
+            row.update_id: (row.processed_at, row.handled_at)
+            for row in await session.scalars(select(ProcessedUpdate).where(ProcessedUpdate.update_id >= 30))
+        }
+    assert stored == {30: (NOW, NOW), 31: (NOW, NOW), 32: (NOW, NOW)}
