@@ -229,12 +229,12 @@ class SearchIndex:
     postings ordered by weight); the category is kept in an array indexed by offer id and the offers
     of each category in a set, what decides visibility in a set of inactive offers and the last days
     of those that end. This keeps 5,000 offers in ten languages within a few megabytes and out of the
-    garbage collector's way. A search scores only
-    the offers in the postings of the words it matches (and of the categories they name), in a
-    dictionary per query word; its loops over offers run in C (dictionary updates, ``map`` and
-    ``compress``), which keeps it within a few milliseconds without numpy. A trigram index over the
-    vocabulary finds prefixes, compounds, stems and typos without scanning every word. Category words
-    live in the same vocabulary and point at categories."""
+    garbage collector's way. A search scores only the offers in the postings of the words it matches
+    (and of the categories they name), in a dictionary per query word; its loops over offers run in C
+    (dictionary updates, ``map`` and ``compress``), which keeps it within a few milliseconds at 5,000
+    offers without numpy. A trigram index over the vocabulary finds prefixes, compounds, stems and
+    typos without scanning every word. Category words live in the same vocabulary and point at
+    categories."""
 
     def __init__(self) -> None:
         self._token_ids: dict[str, int] = {}
