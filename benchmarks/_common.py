@@ -10,6 +10,7 @@ import platform
 import secrets
 import statistics
 import sys
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from telegram.ext import Application
 
 from bot.config import Settings, load_settings
 from bot.sandbox import RunningSandbox, Sandbox, World, serve
+from bot.sandbox.world import ChatMessage
 from storage.db import create_engine
 
 # Phone languages and first names the simulated people cycle through.
@@ -183,3 +185,29 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
+
+
+class RecordingChat(list[ChatMessage]):
+    """A chat that notes, with ``time.monotonic()``, when each bot message arrives in the sandbox
+    (the sandbox stores every sent message with ``append``; its own dates are whole seconds)."""
+
+    def __init__(self, chat_id: int, arrivals: list[tuple[float, int]]):
+        super().__init__()
+        self.chat_id = chat_id
+        self.arrivals = arrivals
+
+    def append(self, message: ChatMessage) -> None:
+        if message.sender == "bot":
+            self.arrivals.append((time.monotonic(), self.chat_id))
+        super().append(message)
+
+
+def busiest_window(times: Sequence[float], window: float = 1.0) -> int:
+    """The most arrivals within any ``window`` seconds (a sliding window)."""
+    ordered = sorted(times)
+    best = start = 0
+    for end, moment in enumerate(ordered):
+        while moment - ordered[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best

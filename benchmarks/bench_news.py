@@ -37,8 +37,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks._common import (
     LANGUAGES,
+    RecordingChat,
     add_people,
     bench_settings,
+    busiest_window,
     check_database_url,
     describe_database,
     engine_of,
@@ -49,7 +51,7 @@ from benchmarks._common import (
     use_schema,
 )
 from bot.app import build_application, polling
-from bot.sandbox import ChatMessage, World, new_world
+from bot.sandbox import World, new_world
 from handlers import news as news_jobs
 from storage import news
 from storage.consent import CURRENT_VERSIONS, Purpose
@@ -63,29 +65,6 @@ FIRST_ID = 70_000_001
 CONFIGURED_RATE = 30.0  # Telegram's limit, which the production limiter stays just under
 PAIRS = 30
 TARGET = 0.95
-
-
-class RecordingChat(list[ChatMessage]):
-    """A chat that notes when each bot message arrived."""
-
-    def __init__(self, chat_id: int, arrivals: list[tuple[float, int]]):
-        super().__init__()
-        self.chat_id, self.arrivals = chat_id, arrivals
-
-    def append(self, message: ChatMessage) -> None:
-        if message.sender == "bot":
-            self.arrivals.append((time.monotonic(), self.chat_id))
-        super().append(message)
-
-
-def busiest_window(times: Sequence[float], window: float = 1.0) -> int:
-    """The most arrivals within any ``window`` seconds (a sliding window)."""
-    ordered, best, start = sorted(times), 0, 0
-    for end, moment in enumerate(ordered):
-        while moment - ordered[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 async def seed(engine: AsyncEngine, telegram_ids: Sequence[int], now: datetime) -> int:

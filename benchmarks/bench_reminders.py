@@ -51,8 +51,10 @@ from telegram.ext import Application, Job
 
 from benchmarks._common import (
     LANGUAGES,
+    RecordingChat,
     add_people,
     bench_settings,
+    busiest_window,
     check_database_url,
     describe_database,
     engine_of,
@@ -66,7 +68,7 @@ from benchmarks._common import (
 )
 from bot.app import build_application, polling
 from bot.config import Settings
-from bot.sandbox import ChatMessage, World, new_world
+from bot.sandbox import World, new_world
 from handlers import reminders as reminder_jobs
 from storage.booking import TOPICS
 from storage.db import create_engine
@@ -246,21 +248,6 @@ async def open_count(engine: AsyncEngine, now: datetime) -> int:
 # ---- the sandbox side ---------------------------------------------------------------------------
 
 
-class RecordingChat(list[ChatMessage]):
-    """A chat that notes, with ``time.monotonic()``, when each bot message arrives in the sandbox
-    (the sandbox stores every sent message with ``append``; its own dates are whole seconds)."""
-
-    def __init__(self, chat_id: int, arrivals: list[tuple[float, int]]):
-        super().__init__()
-        self.chat_id = chat_id
-        self.arrivals = arrivals
-
-    def append(self, message: ChatMessage) -> None:
-        if message.sender == "bot":
-            self.arrivals.append((time.monotonic(), self.chat_id))
-        super().append(message)
-
-
 def recording_people(world: World, person_ids: Sequence[int], arrivals: list[tuple[float, int]]) -> None:
     """People who pressed Start long ago (so the bot may write first), with recording chats; and
     the advisors, who are told when a person cannot be reminded."""
@@ -273,17 +260,6 @@ def recording_people(world: World, person_ids: Sequence[int], arrivals: list[tup
 def bot_messages(world: World, person_ids: Sequence[int]) -> list[int]:
     """How many bot messages each of these people has in their chat."""
     return [sum(message.sender == "bot" for message in world.chats[pid]) for pid in person_ids]
-
-
-def busiest_window(times: Sequence[float], window: float = 1.0) -> int:
-    """The most arrivals within any ``window`` seconds (a sliding window)."""
-    ordered = sorted(times)
-    best = start = 0
-    for end, moment in enumerate(ordered):
-        while moment - ordered[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def per_second(times: Sequence[float]) -> list[int]:
