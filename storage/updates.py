@@ -110,26 +110,15 @@ def _claim_from(insert: Callable[..., postgresql.Insert | sqlite.Insert], ids: A
     ).returning(table.c.update_id)
 
 
-# The same statements as the driver's own text, for a claim sent outside any transaction.
-_CLAIM_TEXT = {
-    ("sqlite", "aiosqlite"): (
-        "INSERT INTO processed_updates (update_id, processed_at, handled_at) "
-        "SELECT value, ?, ? FROM json_each(?) WHERE true "
-        "ON CONFLICT (update_id) DO UPDATE SET handled_at = excluded.handled_at "
-        "WHERE processed_updates.handled_at IS NULL RETURNING update_id"
-    ),
-    ("postgresql", "asyncpg"): (
-        "INSERT INTO processed_updates (update_id, processed_at, handled_at) "
-        "SELECT unnest($1::bigint[]), $2, $2 "
-        "ON CONFLICT (update_id) DO UPDATE SET handled_at = excluded.handled_at "
-        "WHERE processed_updates.handled_at IS NULL RETURNING update_id"
-    ),
-}
+# The drivers a claim can be sent through outside any transaction, with the claim statement (below)
+# compiled once for each into the driver's own text and parameter order.
+_ALONE_DRIVERS = {("sqlite", "aiosqlite"), ("postgresql", "asyncpg")}
+_alone_texts: dict[str, tuple[str, list[str]]] = {}
 
 
 def claims_alone(engine: AsyncEngine) -> bool:
     """Whether :func:`claim_updates_alone` can send claims straight through this engine's driver."""
-    return (engine.dialect.name, engine.dialect.driver) in _CLAIM_TEXT
+    return (engine.dialect.name, engine.dialect.driver) in _ALONE_DRIVERS
 
 
 async def claim_updates_alone(engine: AsyncEngine, update_ids: Sequence[int], now: datetime) -> set[int]:
@@ -140,15 +129,25 @@ async def claim_updates_alone(engine: AsyncEngine, update_ids: Sequence[int], no
     if not update_ids:
         return set()
     unique = list(dict.fromkeys(update_ids))
-    stamp = ProcessedUpdate.__table__.c.handled_at.type.bind_processor(engine.dialect)
-    at = stamp(now) if stamp is not None else now
-    sql = _CLAIM_TEXT[(engine.dialect.name, engine.dialect.driver)]
+    dialect = engine.dialect
+    compiled = _alone_texts.get(dialect.name)
+    if compiled is None:
+        statement = _CLAIM_ARRAY_POSTGRESQL if dialect.name == "postgresql" else _CLAIM_ARRAY_SQLITE
+        done = statement.compile(dialect=dialect)
+        compiled = _alone_texts[dialect.name] = (str(done), list(done.positiontup or ()))
+    sql, order = compiled
+    stamp = ProcessedUpdate.__table__.c.handled_at.type.bind_processor(dialect)
+    values = {
+        "ids": unique if dialect.name == "postgresql" else json.dumps(unique),
+        "now": stamp(now) if stamp is not None else now,
+    }
+    arguments = [values[name] for name in order]
     async with engine.connect() as connection:
         driver: Any = (await connection.get_raw_connection()).driver_connection
-        if engine.dialect.name == "sqlite":
-            rows = await driver.execute_fetchall(sql, (at, at, json.dumps(unique)))
+        if dialect.name == "sqlite":
+            rows = await driver.execute_fetchall(sql, arguments)
         else:
-            rows = await driver.fetch(sql, unique, at)
+            rows = await driver.fetch(sql, *arguments)
     return {row[0] for row in rows}
 
 
