@@ -2,16 +2,20 @@
 waiting-list offers. The database decides what is due (``storage.reminders``); this module only
 turns claimed rows into messages.
 
-The dispatcher sends a small window of reminders at a time (at most :data:`WINDOW` between their
-stamp "going out" and Telegram's answer; each outcome is committed right after) and keeps up to a
-window more claimed ahead, so that when one finishes the next is ready without waiting for the
-database. It claims as many as there is room for and loads their texts' data in the same short
-transaction (one query), sends through the bot's rate limiter (Telegram's ~30 messages/s overall;
-one chat gets at most one reminder per second), and records every outcome right after its send.
-One recorder writes the stamp "going out" before each send and the outcome after it, committing
-whatever has arrived since its last commit (a few milliseconds): a crash can repeat only the
-reminders in flight at that instant, once (see ``storage.reminders``); those claimed and not yet
-stamped simply become due again.
+The dispatcher's senders take claimed reminders from a queue, one at a time each. A sender
+stamps its reminder "going out" (committed), then sends it through the bot's rate limiter
+(Telegram's ~30 messages/s overall; one chat gets at most one reminder per second) and hands its
+outcome to be committed right after. At most :data:`WINDOW` messages are between their send and
+Telegram's answer. There are twice as many senders, so the next window's stamps are committed
+while the current window is in flight, and no send waits for its stamp's commit when it could go.
+The queue is refilled while it still holds a window's worth, so no sender waits for a claim: each
+claim and its texts' data are one statement each.
+
+One recorder writes the stamps before the sends and the outcomes after them. Each of its commits
+takes whatever has arrived meanwhile, in one statement. A crash can repeat only the reminders in
+flight at that instant, once (see ``storage.reminders``). Those stamped but still waiting for
+their turn were never sent: they are sent once more, as they should be. Those claimed and not
+yet stamped simply become due again.
 """
 
 from __future__ import annotations
@@ -35,14 +39,17 @@ from locales import Translator
 from storage import people, reminders
 from storage.advisors import default_place
 from storage.appointment_views import AppointmentView, load_view, load_views
-from storage.db import SessionFactory, read_scope, session_scope, writes_take_turns
+from storage.db import SessionFactory, engine_of, read_scope, session_scope, write_turn, writes_take_turns
+from storage.driver_calls import sends_alone
 from storage.reminders import DueReminder, Outcome
 
 log = logging.getLogger(__name__)
-# Reminders being sent (stamped "going out", no answer from Telegram yet), at most; as many more
-# are claimed ahead. Only those whose request has left the rate limiter's queue are in doubt after
-# a crash; the others simply become due again.
+# Messages sent and not yet answered by Telegram, at most: only these may be repeated after a crash.
 WINDOW = 50
+# Senders per window: while one window is in flight, the next one's stamps are being committed.
+SENDERS_PER_WINDOW = 2
+# Claimed and not yet finished, at most: one reminder per sender and this many windows queued.
+QUEUED_WINDOWS = 2
 SAME_CHAT_SPACING = 1.0
 # Commits under way at once; SQLite writes one at a time anyway, and a second commit waiting for
 # its turn would only make both smaller.
@@ -193,64 +200,58 @@ async def _person_unreachable(context: BotContext, due: DueReminder) -> None:
 
 class OutcomeRecorder:
     """Writes what happens to claimed reminders as it happens: :meth:`attempt` returns once the
-    reminder is stamped as going out, :meth:`record` once its outcome is stored. Each commit takes
-    everything that arrived meanwhile (one short transaction each time). On PostgreSQL two commits
-    may be under way at once, so the stamps waiting for one need not wait for the other's round
-    trips. They never touch the same reminder: its outcome arrives only after its stamp is
-    committed."""
+    reminder is stamped as going out; :meth:`record` stores its outcome and returns a future that
+    is done once that is committed. Each commit takes everything that arrived meanwhile, in one
+    statement: the first arrival starts a commit, and what arrives while it is under way goes in
+    the next one, which starts as soon as it ends (no waiting for a writer to wake up). Sent
+    straight through the driver where it allows (``storage.driver_calls``), else in a short unit
+    of work. On PostgreSQL two commits may be under way at once, so the stamps waiting for one need
+    not wait for the other's round trip. They never touch the same reminder: its outcome arrives
+    only after its stamp is committed."""
 
     def __init__(self, sessions: SessionFactory, clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
         self._clock = clock
+        engine = engine_of(sessions)
+        self._engine = engine if engine is not None and sends_alone(engine) else None
+        self._lanes = 1 if writes_take_turns(sessions) else COMMITS_AT_ONCE
         self._attempts: dict[int, asyncio.Future[None]] = {}
         self._outcomes: dict[int, tuple[Outcome, asyncio.Future[None]]] = {}
-        self._arrived = asyncio.Event()
-        self._closing = False
-        self._task: asyncio.Task[None] | None = None
+        self._commits: set[asyncio.Task[None]] = set()
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[OutcomeRecorder]:
-        self._task = asyncio.create_task(self._write())
         try:
             yield self
         finally:
-            self._closing = True
-            self._arrived.set()
-            await self._task
+            while self._commits:
+                await asyncio.gather(*self._commits, return_exceptions=True)
 
     async def attempt(self, reminder_id: int) -> None:
         """Stamp the reminder as going out now; returns once that is committed."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._attempts[reminder_id] = future
-        self._arrived.set()
+        self._start_commit()
         await future
 
-    async def record(self, reminder_id: int, outcome: Outcome) -> None:
-        """Store how the reminder ended; returns once that is committed."""
+    def record(self, reminder_id: int, outcome: Outcome) -> asyncio.Future[None]:
+        """Store how the reminder ended; the future is done once that is committed."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._outcomes[reminder_id] = (outcome, future)
-        self._arrived.set()
-        await future
+        self._start_commit()
+        return future
 
-    async def _write(self) -> None:
-        lanes = asyncio.Semaphore(1 if writes_take_turns(self._sessions) else COMMITS_AT_ONCE)
-        commits: set[asyncio.Task[None]] = set()
-        while True:
-            await self._arrived.wait()
-            await lanes.acquire()  # what arrives while both lanes are busy joins the next commit
-            self._arrived.clear()
+    def _start_commit(self) -> None:
+        if len(self._commits) < self._lanes:
+            commit = asyncio.create_task(self._commit_while_waiting())
+            self._commits.add(commit)
+            commit.add_done_callback(self._commits.discard)
+
+    async def _commit_while_waiting(self) -> None:
+        while self._attempts or self._outcomes:
             attempts, self._attempts = self._attempts, {}
             outcomes, self._outcomes = self._outcomes, {}
-            if attempts or outcomes:
-                commit = asyncio.create_task(self._commit(attempts, outcomes))
-                commits.add(commit)
-                commit.add_done_callback(commits.discard)
-                commit.add_done_callback(lambda _: lanes.release())
-            else:
-                lanes.release()
-            if self._closing and not self._attempts and not self._outcomes:
-                await asyncio.gather(*commits)
-                return
+            await self._commit(attempts, outcomes)
 
     async def _commit(
         self,
@@ -258,108 +259,143 @@ class OutcomeRecorder:
         outcomes: dict[int, tuple[Outcome, asyncio.Future[None]]],
     ) -> None:
         futures = [*attempts.values(), *(future for _, future in outcomes.values())]
+        ended = {reminder_id: outcome for reminder_id, (outcome, _) in outcomes.items()}
         try:
-            async with session_scope(self._sessions) as session:
-                now = self._clock()
-                if attempts:
-                    await reminders.mark_attempted(session, list(attempts), now)
-                if outcomes:
-                    await reminders.record_outcomes(
-                        session, {reminder_id: outcome for reminder_id, (outcome, _) in outcomes.items()}, now
-                    )
+            now = self._clock()
+            if self._engine is not None:
+                async with write_turn(self._engine):
+                    await reminders.record_progress(self._engine, list(attempts), ended, now)
+            else:
+                async with session_scope(self._sessions) as session:
+                    await reminders.record_progress(session, list(attempts), ended, now)
         except Exception as error:  # each sender sees the failure of its own write
             for future in futures:
-                future.set_exception(error)
+                if not future.done():
+                    future.set_exception(error)
         else:
             for future in futures:
-                future.set_result(None)
+                if not future.done():
+                    future.set_result(None)
 
 
 class _Run:
-    """One run of the dispatcher: a window of claimed reminders, refilled as outcomes are recorded."""
+    """One run of the dispatcher: :data:`SENDERS_PER_WINDOW` senders per window take claimed
+    reminders from a queue, which is refilled while it still holds a window's worth, so a sender
+    never waits for a claim; at most :data:`WINDOW` of them have a message in flight."""
 
     def __init__(self, context: BotContext, recorder: OutcomeRecorder) -> None:
         self.context = context
         self.recorder = recorder
         runtime = context.runtime
+        engine = engine_of(runtime.sessions)
+        self.engine = engine if engine is not None and sends_alone(engine) else None
         self.texts = Texts(runtime.default_language, runtime.zone)
         self.views: dict[int, AppointmentView] = {}  # for the advisors' outcome questions
+        self.queue: asyncio.Queue[DueReminder | None] = asyncio.Queue()
         self.held = 0  # claimed, outcome not yet committed
-        self.sending = asyncio.Semaphore(WINDOW)
+        self.changed = asyncio.Event()  # a sender took a reminder, or an outcome was committed
         self.sent = 0
-        self.room = asyncio.Condition()
-        self.chats: dict[int, tuple[asyncio.Lock, list[float]]] = {}
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.window = WINDOW
+        self.senders = SENDERS_PER_WINDOW * WINDOW
+        self.claimed_at_most = self.senders + QUEUED_WINDOWS * WINDOW
+        self.in_flight = asyncio.Semaphore(WINDOW)
+        self.chats: dict[int, asyncio.Lock] = {}
+        self.last_sent: dict[int, float] = {}
 
-    async def claim(self) -> list[DueReminder] | None:
-        """Claim as many due reminders as the window has room for (``None``: nothing due)."""
-        claimed_at_most = 2 * WINDOW
-        async with self.room:
-            await self.room.wait_for(lambda: self.held <= WINDOW)
-            room = claimed_at_most - self.held
+    async def claim(self) -> int:
+        """Claim as many due reminders as there is room for, once the queue runs low, and queue
+        them; how many (0: nothing due)."""
+        while self.queue.qsize() >= self.window or self.held >= self.claimed_at_most:
+            self.changed.clear()
+            await self.changed.wait()
+        room = self.claimed_at_most - self.held
         runtime = self.context.runtime
         now = self.context.now()
-        async with session_scope(runtime.sessions) as session:  # one short transaction
-            claimed = await reminders.claim_due(session, now, room)
-            if not claimed:
-                return None
-            loaded = await reminders.load_claimed(session, claimed)
-            questions = [due.appointment_id for due in loaded if due.kind == reminders.OUTCOME]
-            if questions:
+        if self.engine is not None:  # each statement alone: one round trip each
+            async with write_turn(self.engine):
+                claimed = await reminders.claim_due(self.engine, now, room)
+            loaded = await reminders.load_claimed(self.engine, claimed) if claimed else []
+        else:
+            async with session_scope(runtime.sessions) as session:  # one short transaction
+                claimed = await reminders.claim_due(session, now, room)
+                loaded = await reminders.load_claimed(session, claimed) if claimed else []
+        questions = [due.appointment_id for due in loaded if due.kind == reminders.OUTCOME]
+        if questions:
+            async with read_scope(runtime.sessions) as session:
                 self.views.update(await load_views(session, questions, runtime.municipality))
-        self.held += len(loaded)  # a reminder whose appointment was deleted meanwhile is gone with it
-        return loaded
+        # A reminder whose appointment was deleted meanwhile is gone with it.
+        self.held += len(loaded)
+        for due in loaded:
+            self.queue.put_nowait(due)
+        return len(claimed)
 
-    def start(self, due: DueReminder) -> None:
-        task = asyncio.create_task(self._deliver(due))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+    async def sender(self) -> None:
+        """Send queued reminders one after another until the queue says there are no more."""
+        while (due := await self.queue.get()) is not None:
+            self.changed.set()
+            committed: asyncio.Future[None] | None = None
+            try:
+                committed = await self._deliver(due)
+            except Exception:
+                log.exception("reminder %s: outcome not recorded; it is resent after a while", due.id)
+            if committed is None:
+                self._release()
+            else:
+                committed.add_done_callback(lambda done, due=due: self._committed(due, done))
 
-    async def _deliver(self, due: DueReminder) -> None:
+    def stop_senders(self) -> None:
+        for _ in range(self.senders):
+            self.queue.put_nowait(None)
+
+    def _committed(self, due: DueReminder, done: asyncio.Future[None]) -> None:
+        if not done.cancelled() and (error := done.exception()) is not None:
+            log.error("reminder %s: outcome not recorded; it is resent after a while", due.id, exc_info=error)
+        self._release()
+
+    def _release(self) -> None:
+        self.held -= 1
+        self.changed.set()
+
+    async def _deliver(self, due: DueReminder) -> asyncio.Future[None]:
+        """Send the reminder if it is still true, in its chat's turn; the future of its outcome's
+        commit (the next send need not wait for it; the next claim does)."""
         runtime = self.context.runtime
         view = self.views.pop(due.appointment_id, None) if due.kind == reminders.OUTCOME else None
-        try:
-            if not reminders.still_true(due, self.context.now(), runtime.zone):
-                await self.recorder.record(due.id, Outcome.DROPPED)
-                return
-            outcome = await self._in_turn(due.chat or 0, lambda: self._send(due, view))
-            self.sent += outcome == Outcome.SENT
-        except Exception:
-            log.exception("reminder %s: outcome not recorded; it is resent after a while", due.id)
-        finally:
-            async with self.room:
-                self.held -= 1
-                self.room.notify_all()
+        if not reminders.still_true(due, self.context.now(), runtime.zone):
+            return self.recorder.record(due.id, Outcome.DROPPED)
+        outcome = await self._in_turn(due, view)
+        self.sent += outcome == Outcome.SENT
+        return self.recorder.record(due.id, outcome)
 
-    async def _send(self, due: DueReminder, view: AppointmentView | None) -> Outcome:
-        """Send within the window, then record the outcome: the next send need not wait for that
-        commit (the next claim does)."""
-        async with self.sending:
-            outcome = await _send_one(
-                self.context, self.texts, due, view, lambda: self.recorder.attempt(due.id)
-            )
-        await self.recorder.record(due.id, outcome)
-        return outcome
-
-    async def _in_turn(self, chat: int, send: Callable[[], Awaitable[Outcome]]) -> Outcome:
+    async def _in_turn(self, due: DueReminder, view: AppointmentView | None) -> Outcome:
         """One message per chat at a time, and at least a second after the previous one ended."""
-        lock, last = self.chats.setdefault(chat, (asyncio.Lock(), [0.0]))
+        chat = due.chat or 0
+        lock = self.chats.get(chat)
+        if lock is None:
+            lock = self.chats[chat] = asyncio.Lock()
         async with lock:
-            wait = last[0] + SAME_CHAT_SPACING - time.monotonic()
+            wait = self.last_sent.get(chat, -SAME_CHAT_SPACING) + SAME_CHAT_SPACING - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            try:
-                return await send()
-            finally:
-                last[0] = time.monotonic()
+            in_flight = False
 
-    async def finish(self) -> None:
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks))
+            async def going_out() -> None:
+                nonlocal in_flight
+                await self.recorder.attempt(due.id)
+                if not in_flight:  # the rate limiter announces again after a 429
+                    await self.in_flight.acquire()
+                    in_flight = True
+
+            try:
+                return await _send_one(self.context, self.texts, due, view, going_out)
+            finally:
+                if in_flight:
+                    self.in_flight.release()
+                self.last_sent[chat] = time.monotonic()
 
 
 async def dispatch_reminders(context: BotContext) -> int:
-    """Job: release what a crashed process left, then keep the window full while reminders are
+    """Job: release what a crashed process left, then keep the senders busy while reminders are
     due (a backlog after downtime), within a time budget so one run never overlaps the next.
     Returns how many messages went out."""
     runtime = context.runtime
@@ -370,15 +406,14 @@ async def dispatch_reminders(context: BotContext) -> int:
         log.warning("reminders left by a stopped dispatcher: %s due again, %s dropped", resent, dropped)
     async with OutcomeRecorder(runtime.sessions, context.now).running() as recorder:
         run = _Run(context, recorder)
+        senders = [asyncio.create_task(run.sender()) for _ in range(run.senders)]
         try:
             while time.monotonic() - started < RUN_BUDGET_SECONDS:
-                claimed = await run.claim()
-                if claimed is None:
+                if not await run.claim():
                     break
-                for due in claimed:
-                    run.start(due)
         finally:
-            await run.finish()
+            run.stop_senders()
+            await asyncio.gather(*senders)
     return run.sent
 
 

@@ -18,19 +18,34 @@ while in flight.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, Select, Update, any_, bindparam, case, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Update,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.consent import Purpose, valid_consent
+from storage.driver_calls import dialect_name, execute
 from storage.models import (
     AdvisorProfile,
     Appointment,
@@ -90,14 +105,15 @@ async def drop_for(session: AsyncSession, appointment_id: int) -> None:
     )
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int = 100) -> list[int]:
+async def claim_due(target: AsyncSession | AsyncEngine, now: datetime, limit: int = 100) -> list[int]:
     """Take up to ``limit`` due reminders for sending; nobody else can take them afterwards.
 
-    One UPDATE … RETURNING: on PostgreSQL the inner SELECT skips rows another instance is claiming
-    (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a time anyway."""
-    claim = _CLAIM_SKIPPING if _dialect(session) == "postgresql" else _CLAIM
-    result = await session.execute(claim, {"now": now, "limit": limit})
-    return sorted(row[0] for row in result.all())
+    One UPDATE … RETURNING, in the session's unit of work or alone through the engine's driver
+    (atomic on its own; on SQLite the caller holds the write turn): on PostgreSQL the inner SELECT
+    skips rows another instance is claiming (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a
+    time anyway."""
+    claim = _CLAIM_SKIPPING if dialect_name(target) == "postgresql" else _CLAIM
+    return sorted(row[0] for row in await execute(target, claim, {"now": now, "limit": limit}))
 
 
 async def release_stuck(session: AsyncSession, now: datetime) -> tuple[int, int]:
@@ -122,20 +138,20 @@ _APPOINTMENTS = Appointment.__table__
 _PEOPLE = Person.__table__
 _PROFILES = AdvisorProfile.__table__
 # Core statements built once: the dispatcher runs them for every batch, and building an ORM
-# statement with an IN list of fifty ids costs more than running it. PostgreSQL gets the ids as
-# one array (``= ANY``), so each statement has one text and asyncpg prepares it once; SQLite gets
-# an expanding IN.
+# statement with an IN list of fifty ids costs more than running it. The ids go as one value, so
+# each statement has one text, compiled once and prepared once: an array on PostgreSQL (``= ANY``),
+# a JSON array on SQLite (``IN (SELECT value FROM json_each(…))``).
 _NOW = bindparam("now", type_=UTCDateTime())
 _ID_LISTS: dict[str, ColumnElement[bool]] = {
-    "sqlite": _REMINDERS.c.id.in_(bindparam("ids", expanding=True)),
+    "sqlite": _REMINDERS.c.id.in_(
+        select(func.json_each(bindparam("ids", type_=String)).table_valued("value").c.value)
+    ),
     "postgresql": _REMINDERS.c.id == any_(bindparam("ids", type_=ARRAY(Integer))),
 }
 
 
-def _dialect(session: AsyncSession) -> str:
-    return (
-        "postgresql" if session.bind is not None and session.bind.dialect.name == "postgresql" else "sqlite"
-    )
+def _ids(dialect: str, ids: Sequence[int]) -> list[int] | str:
+    return list(ids) if dialect == "postgresql" else json.dumps(list(ids))
 
 
 _DUE = (
@@ -163,15 +179,6 @@ def _claiming(due: Select[tuple[int]]) -> ReturningUpdate[tuple[int]]:
 _CLAIM = _claiming(_DUE)
 _CLAIM_SKIPPING = _claiming(_DUE.with_for_update(skip_locked=True))
 _SENDING = _REMINDERS.c.status == ReminderStatus.SENDING
-_MARK_ATTEMPTED = {
-    dialect: update(_REMINDERS).where(ids, _SENDING).values(attempted_at=_NOW)
-    for dialect, ids in _ID_LISTS.items()
-}
-
-
-async def mark_attempted(session: AsyncSession, reminder_ids: Sequence[int], now: datetime) -> None:
-    """Stamp claimed reminders whose messages are about to go out (commit before sending)."""
-    await session.execute(_MARK_ATTEMPTED[_dialect(session)], {"ids": list(reminder_ids), "now": now})
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +226,12 @@ _LOAD_CLAIMED = {
 }
 
 
-async def load_claimed(session: AsyncSession, ids: Sequence[int]) -> list[DueReminder]:
+async def load_claimed(target: AsyncSession | AsyncEngine, ids: Sequence[int]) -> list[DueReminder]:
     """The claimed reminders with their appointment's time and status, reader and place, in one
-    query for the whole batch, oldest due first (a reminder whose appointment is gone is left out)."""
-    rows = await session.execute(_LOAD_CLAIMED[_dialect(session)], {"ids": list(ids)})
+    query for the whole batch (in the session, or alone through the engine's driver), oldest due
+    first (a reminder whose appointment is gone is left out)."""
+    dialect = dialect_name(target)
+    rows = await execute(target, _LOAD_CLAIMED[dialect], {"ids": _ids(dialect, ids)})
     return [DueReminder(*head, blocked is not None, place) for *head, blocked, place in rows]
 
 
@@ -255,38 +264,90 @@ class Outcome(StrEnum):
     UNCERTAIN = "uncertain"  # a timeout or network failure: maybe delivered, resent at most once
 
 
-def _outcome_writes(ids: ColumnElement[bool]) -> dict[Outcome, Update]:
-    where = (ids, _SENDING)
-    return {
-        Outcome.SENT: update(_REMINDERS).where(*where).values(status=ReminderStatus.SENT, sent_at=_NOW),
-        Outcome.RETRY: update(_REMINDERS)
-        .where(*where)
+ATTEMPTED = "attempted"  # the progress of a reminder stamped as going out
+
+
+def _progress_write(ids: ColumnElement[int], step: ColumnElement[str]) -> Update:
+    """One UPDATE for a batch of progress: each reminder (``ids``) is stamped as going out or gets
+    its outcome (``step``, beside its id), if it is still being sent. The new values are computed
+    from the row before the update, as SQL does: a second doubt drops the reminder."""
+    reminder = _REMINDERS.c
+    return (
+        update(_REMINDERS)
+        .where(reminder.id == ids, _SENDING)
         .values(
+            attempted_at=case((step == ATTEMPTED, _NOW), else_=reminder.attempted_at),
+            sent_at=case((step == Outcome.SENT.value, _NOW), else_=reminder.sent_at),
+            uncertain_at=case((step == Outcome.UNCERTAIN.value, _NOW), else_=reminder.uncertain_at),
             status=case(
-                (_REMINDERS.c.attempts >= MAX_ATTEMPTS, ReminderStatus.FAILED), else_=ReminderStatus.PENDING
-            )
-        ),
-        Outcome.UNCERTAIN: update(_REMINDERS)
-        .where(*where)
-        .values(
-            status=case(
-                (_REMINDERS.c.uncertain_at.is_not(None), ReminderStatus.DROPPED), else_=ReminderStatus.PENDING
+                (step == ATTEMPTED, reminder.status),
+                (step == Outcome.SENT.value, ReminderStatus.SENT.value),
+                (
+                    step == Outcome.RETRY.value,
+                    case(
+                        (reminder.attempts >= MAX_ATTEMPTS, ReminderStatus.FAILED.value),
+                        else_=ReminderStatus.PENDING.value,
+                    ),
+                ),
+                (
+                    step == Outcome.UNCERTAIN.value,
+                    case(
+                        (reminder.uncertain_at.is_not(None), ReminderStatus.DROPPED.value),
+                        else_=ReminderStatus.PENDING.value,
+                    ),
+                ),
+                (step == Outcome.DROPPED.value, ReminderStatus.DROPPED.value),
+                else_=ReminderStatus.FAILED.value,
             ),
-            uncertain_at=_NOW,
-        ),
-        Outcome.DROPPED: update(_REMINDERS).where(*where).values(status=ReminderStatus.DROPPED),
-        Outcome.FAILED: update(_REMINDERS).where(*where).values(status=ReminderStatus.FAILED),
-    }
+        )
+    )
 
 
-_OUTCOME_WRITES = {dialect: _outcome_writes(ids) for dialect, ids in _ID_LISTS.items()}
+# The batch as a table: on PostgreSQL two arrays unnested side by side, on SQLite one JSON object
+# from id to step (its keys are text).
+_PROGRESS_POSTGRESQL = (
+    func.unnest(bindparam("ids", type_=ARRAY(Integer)), bindparam("steps", type_=ARRAY(String)))
+    .table_valued("id", "step")
+    .render_derived()
+)
+_PROGRESS_SQLITE = func.json_each(bindparam("steps", type_=String)).table_valued("key", "value")
+_PROGRESS_WRITES = {
+    "postgresql": _progress_write(_PROGRESS_POSTGRESQL.c.id, _PROGRESS_POSTGRESQL.c.step),
+    "sqlite": _progress_write(cast(_PROGRESS_SQLITE.c.key, Integer), _PROGRESS_SQLITE.c.value),
+}
+
+
+def _progress_values(
+    dialect: str, attempted: Sequence[int], outcomes: Mapping[int, Outcome], now: datetime
+) -> dict[str, Any]:
+    steps = {reminder_id: ATTEMPTED for reminder_id in attempted}
+    steps.update((reminder_id, outcome.value) for reminder_id, outcome in outcomes.items())
+    if dialect == "postgresql":
+        return {"ids": list(steps), "steps": list(steps.values()), "now": now}
+    return {"steps": json.dumps(steps), "now": now}
+
+
+async def record_progress(
+    target: AsyncSession | AsyncEngine,
+    attempted: Sequence[int],
+    outcomes: Mapping[int, Outcome],
+    now: datetime,
+) -> None:
+    """Stamp reminders whose messages are about to go out (commit before sending) and record how
+    others ended, in one statement: in the session's unit of work, or alone through the engine's
+    driver (atomic on its own; on SQLite the caller holds the write turn). A reminder is never in
+    both: its outcome comes after its stamp is committed."""
+    if attempted or outcomes:
+        dialect = dialect_name(target)
+        values = _progress_values(dialect, attempted, outcomes, now)
+        await execute(target, _PROGRESS_WRITES[dialect], values)
+
+
+async def mark_attempted(session: AsyncSession, reminder_ids: Sequence[int], now: datetime) -> None:
+    """Stamp claimed reminders whose messages are about to go out (commit before sending)."""
+    await record_progress(session, reminder_ids, {}, now)
 
 
 async def record_outcomes(session: AsyncSession, outcomes: Mapping[int, Outcome], now: datetime) -> None:
-    """Record how claimed reminders ended, one UPDATE per kind of outcome."""
-    by_outcome: dict[Outcome, list[int]] = defaultdict(list)
-    for reminder_id, outcome in outcomes.items():
-        by_outcome[outcome].append(reminder_id)
-    writes = _OUTCOME_WRITES[_dialect(session)]
-    for outcome, ids in by_outcome.items():
-        await session.execute(writes[outcome], {"ids": ids, "now": now})
+    """Record how claimed reminders ended."""
+    await record_progress(session, [], outcomes, now)

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import insert_ignoring_conflicts
+from storage.driver_calls import send_alone, sends_alone
 from storage.models import ProcessedUpdate
 
 KEEP_PROCESSED_FOR = timedelta(days=2)
@@ -110,44 +111,23 @@ def _claim_from(insert: Callable[..., postgresql.Insert | sqlite.Insert], ids: A
     ).returning(table.c.update_id)
 
 
-# The drivers a claim can be sent through outside any transaction, with the claim statement (below)
-# compiled once for each into the driver's own text and parameter order.
-_ALONE_DRIVERS = {("sqlite", "aiosqlite"), ("postgresql", "asyncpg")}
-_alone_texts: dict[str, tuple[str, list[str]]] = {}
-
-
 def claims_alone(engine: AsyncEngine) -> bool:
     """Whether :func:`claim_updates_alone` can send claims straight through this engine's driver."""
-    return (engine.dialect.name, engine.dialect.driver) in _ALONE_DRIVERS
+    return sends_alone(engine)
 
 
 async def claim_updates_alone(engine: AsyncEngine, update_ids: Sequence[int], now: datetime) -> set[int]:
     """What :func:`claim_updates` does, as one statement outside any transaction, straight through
-    the pooled connection's driver: one round trip (on SQLite one trip to aiosqlite's thread)
-    instead of a session's ``BEGIN``, statement, fetch and ``COMMIT``. The statement is atomic on
-    its own. On SQLite the caller holds the write turn (``storage.db.write_turn``)."""
+    the pooled connection's driver (``storage.driver_calls``): one round trip instead of a
+    session's ``BEGIN``, statement, fetch and ``COMMIT``. The statement is atomic on its own. On
+    SQLite the caller holds the write turn (``storage.db.write_turn``)."""
     if not update_ids:
         return set()
     unique = list(dict.fromkeys(update_ids))
-    dialect = engine.dialect
-    compiled = _alone_texts.get(dialect.name)
-    if compiled is None:
-        statement = _CLAIM_ARRAY_POSTGRESQL if dialect.name == "postgresql" else _CLAIM_ARRAY_SQLITE
-        done = statement.compile(dialect=dialect)
-        compiled = _alone_texts[dialect.name] = (str(done), list(done.positiontup or ()))
-    sql, order = compiled
-    stamp = ProcessedUpdate.__table__.c.handled_at.type.bind_processor(dialect)
-    values = {
-        "ids": unique if dialect.name == "postgresql" else json.dumps(unique),
-        "now": stamp(now) if stamp is not None else now,
-    }
-    arguments = [values[name] for name in order]
-    async with engine.connect() as connection:
-        driver: Any = (await connection.get_raw_connection()).driver_connection
-        if dialect.name == "sqlite":
-            rows = await driver.execute_fetchall(sql, arguments)
-        else:
-            rows = await driver.fetch(sql, *arguments)
+    if engine.dialect.name == "postgresql":
+        rows = await send_alone(engine, _CLAIM_ARRAY_POSTGRESQL, {"ids": unique, "now": now})
+    else:
+        rows = await send_alone(engine, _CLAIM_ARRAY_SQLITE, {"ids": json.dumps(unique), "now": now})
     return {row[0] for row in rows}
 
 
