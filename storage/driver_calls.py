@@ -4,10 +4,10 @@ A statement that is atomic on its own (one ``UPDATE … FROM`` over an array of 
 ``INSERT … ON CONFLICT … RETURNING``) needs no ``BEGIN`` and ``COMMIT`` around it. Sent through a
 session it costs the begin, the statement, the fetch and the commit, each a trip to aiosqlite's
 thread (about eight) or a round trip to PostgreSQL. Sent here it is one: the statement is compiled
-once per dialect into the driver's own text and parameter order, and the values are converted both ways
-as SQLAlchemy would convert them. Both databases' connections run in autocommit at the driver level
-(``storage.db`` sets pysqlite's ``isolation_level`` to ``None``; asyncpg commits each statement
-outside a transaction), so the statement is its own transaction.
+once per dialect into the driver's own text and parameter order, and values are converted both
+ways as SQLAlchemy would convert them. Both databases' connections run in autocommit at the driver
+level (``storage.db`` sets pysqlite's ``isolation_level`` to ``None``; asyncpg commits each
+statement outside a transaction), so the statement is its own transaction.
 
 On SQLite the caller holds the write turn (``storage.db.write_turn``) for a statement that writes.
 """
