@@ -44,9 +44,12 @@ INCREMENTAL_LIMIT = 200
 # by id, also keeps PostgreSQL on the primary key: a generic plan for a bare ``id > $1`` may scan the
 # whole ever-growing change log.
 CHANGES_PER_LOOK = 1000
-# Offers read per short session while building the whole index (small chunks keep the memory the
-# reading needs for a moment, which the process keeps afterwards, small).
-BUILD_CHUNK = 250
+# Offers read per short session while building the whole index. The rows, texts and words of one
+# chunk are freed once it is indexed, but the memory they took stays with the process (Python keeps
+# its small-object arenas while any object in them lives, and the index's objects are spread among
+# them): at 5,000 offers chunks of 250 left about 7 MB more than chunks of 50, which build in about
+# 10 % more time (in the background).
+BUILD_CHUNK = 50
 # How long a change id skipped over is asked for again (a transaction still open on PostgreSQL).
 GAP_SECONDS = 300.0
 MAX_GAPS = 1000
