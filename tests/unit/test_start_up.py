@@ -50,9 +50,10 @@ NOT_BEFORE_POLLING = (
     "rapidfuzz",
 )
 # Not loaded while the bot runs and serves the desk until a page needs them (memory, not time: each
-# module stays once loaded): the calendar feed's icalendar, the offer file reader with its YAML.
+# module stays once loaded): Jinja2, the calendar feed's icalendar, the offer file reader with its YAML.
 NOT_WHILE_SERVING = (
     "alembic",
+    "jinja2",
     "weasyprint",
     "segno",
     "holidays",
