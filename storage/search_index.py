@@ -197,7 +197,7 @@ async def _release_read_pages(engine: AsyncEngine) -> None:
         return
     async with engine.connect() as connection:
         driver: Any = (await connection.get_raw_connection()).driver_connection
-        await driver.execute("PRAGMA shrink_memory")
+        await driver.execute_fetchall("PRAGMA shrink_memory")
 
 
 def _put_in_place(kept: _Kept, built: _Kept) -> None:
