@@ -47,12 +47,16 @@ class StatementCounter:
     def __init__(self) -> None:
         self.count = 0
         event.listen(Engine, "before_cursor_execute", self._count)
-        import aiosqlite
-        import asyncpg
+        # SQLAlchemy's adapters use cursors and prepared statements, never these two. Only the
+        # driver of the configured database is imported, as `wegweiser run` does (asyncpg is ~3 MB).
+        if os.environ.get("WEGWEISER_DATABASE_URL", "").startswith("postgresql"):
+            import asyncpg
 
-        # SQLAlchemy's adapters use cursors and prepared statements, never these two.
-        self._count_calls(aiosqlite.Connection, "execute_fetchall")
-        self._count_calls(asyncpg.Connection, "fetch")
+            self._count_calls(asyncpg.Connection, "fetch")
+        else:
+            import aiosqlite
+
+            self._count_calls(aiosqlite.Connection, "execute_fetchall")
 
     def _count(self, *_args: Any) -> None:
         self.count += 1

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
-from starlette.templating import Jinja2Templates
 
 from desk.auth import Visitor, services_of
 from desk.i18n import DeskTexts
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))  # escapes .html
+if TYPE_CHECKING:
+    from starlette.templating import Jinja2Templates
+
+
+@cache
+def templates() -> Jinja2Templates:
+    """The desk's templates (``.html`` escaped), made by the first page shown: Jinja2 takes ~2 MB
+    that a bot whose desk nobody opens does not need."""
+    from starlette.templating import Jinja2Templates
+
+    return Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 def page(
@@ -25,7 +35,7 @@ def page(
 ) -> HTMLResponse:
     """A page in the visitor's language, with the layout's navigation and the CSRF token."""
     services = services_of(request)
-    return TEMPLATES.TemplateResponse(
+    return templates().TemplateResponse(
         request,
         template,
         {

@@ -204,7 +204,16 @@ def format_datetime(value: datetime, language: str, zone: tzinfo, fmt: str = "me
     return babel_format_datetime(value, format=fmt, tzinfo=zone, locale=_babel_locale(language))
 
 
+# Whole numbers from 0 to this (exclusive) are written as plain digits in every supported language: no
+# grouping, no sign (tests/i18n/test_numbers.py holds it against Babel).
+PLAIN_DIGITS_BELOW = 1000
+
+
 def format_number(value: float, language: str) -> str:
+    """A number as the language writes it. The counts of plural texts are mostly small: those are
+    written without Babel, whose locale data (1–4 MB per language, kept for good) they do not need."""
+    if type(value) is int and 0 <= value < PLAIN_DIGITS_BELOW:
+        return str(value)
     return format_decimal(value, locale=_babel_locale(language))
 
 

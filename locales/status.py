@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
-import yaml
-
 from locales import LOCALE_DIR, SUPPORTED_LANGUAGES
 
 STATUS_FILE = LOCALE_DIR / "status.yaml"
@@ -32,6 +30,8 @@ class LanguageStatus:
 def translation_status() -> tuple[LanguageStatus, ...]:
     """Every supported language's status in the order of :data:`SUPPORTED_LANGUAGES`; a missing
     language, an unknown status or a missing date is an error, not a silent gap."""
+    import yaml  # only an admin's offers page reads this file
+
     entries = yaml.safe_load(STATUS_FILE.read_text(encoding="utf-8")) or {}
     found = []
     for language in SUPPORTED_LANGUAGES:

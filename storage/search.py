@@ -48,6 +48,9 @@ CATEGORY_WEIGHT = 0.45
 RELATIVE_CUTOFF = 0.2
 # A query word's best match must be at least this good (match quality × field weight) to count.
 MIN_TERM_SCORE = 0.3
+# Ids are kept in two bytes each while they fit (at 5,000 offers half the memory of four bytes); an
+# index whose words or offers outgrow that keeps them in four.
+NARROW_IDS, WIDE_IDS, NARROW_LIMIT = "H", "i", 1 << 16
 
 _WORD = re.compile(r"\w+")
 # A written word: letters, digits and the combining marks (vowel signs, accents) between them.
@@ -167,7 +170,7 @@ def _position(offer_ids: array[int], offer_id: int) -> int:
     faster than ``array.index``, which makes an object of every id it compares."""
     if len(offer_ids) < 64:
         return offer_ids.index(offer_id)
-    raw, wanted = offer_ids.tobytes(), array("i", [offer_id]).tobytes()
+    raw, wanted = offer_ids.tobytes(), array(offer_ids.typecode, [offer_id]).tobytes()
     at = raw.find(wanted)
     while at > 0 and at % offer_ids.itemsize:  # a match across two ids
         at = raw.find(wanted, at + 1)
@@ -226,20 +229,21 @@ class SearchIndex:
     """Inverted index from normalised words to offers, kept one offer at a time.
 
     Postings are flat arrays (offer ids, and the field weight of the word in that offer, a word's
-    postings ordered by weight); the category is kept in an array indexed by offer id and the offers
-    of each category in a set, what decides visibility in a set of inactive offers and the last days
-    of those that end. This keeps 5,000 offers in ten languages within a few megabytes and out of the
-    garbage collector's way. A search scores only the offers in the postings of the words it matches
-    (and of the categories they name), in a dictionary per query word; its loops over offers run in C
-    (dictionary updates, ``map`` and ``compress``), which keeps it within a few milliseconds at 5,000
-    offers without numpy. A trigram index over the vocabulary finds prefixes, compounds, stems and
-    typos without scanning every word. Category words live in the same vocabulary and point at
-    categories."""
+    postings ordered by weight), ids in two bytes while they fit; the category is kept in an array
+    indexed by offer id and the offers of each category in a set, what decides visibility in a set of
+    inactive offers and the last days of those that end, what a result list shows as UTF-8. This keeps
+    5,000 offers in ten languages within a few megabytes and out of the garbage collector's way. A
+    search scores only the offers in the postings of the words it matches (and of the categories they
+    name), in a dictionary per query word; its loops over offers run in C (dictionary updates, ``map``
+    and ``compress``), which keeps it within a few milliseconds at 5,000 offers without numpy. A
+    trigram index over the vocabulary finds prefixes, compounds, stems and typos without scanning every
+    word. Category words live in the same vocabulary and point at categories."""
 
     def __init__(self) -> None:
         self._token_ids: dict[str, int] = {}
         self._tokens: list[str] = []
         self._offer_ids: list[array[int]] = []
+        self._ids_type = NARROW_IDS  # of the postings' offer ids (WIDE_IDS once an offer id needs it)
         self._weights: list[array[int]] = []
         self._grams: dict[str, array[int]] = {}
         self._forward: dict[int, array[int]] = {}
@@ -251,7 +255,7 @@ class SearchIndex:
         self._category = array("b")
         self._categories = list(search_words.CATEGORY_WORDS)
         self._category_offers: list[set[int]] = [set() for _ in self._categories]
-        self._shown: dict[int, str] = {}
+        self._shown: dict[int, bytes] = {}  # UTF-8 (a str with one non-Latin letter: 2 bytes a letter)
         self._category_tokens: dict[int, list[int]] = {}
         for number, by_language in enumerate(search_words.CATEGORY_WORDS.values()):
             for phrases in by_language.values():
@@ -283,7 +287,7 @@ class SearchIndex:
             token_id = len(self._tokens)
             self._token_ids[token] = token_id
             self._tokens.append(token)
-            self._offer_ids.append(array("i"))
+            self._offer_ids.append(array(self._ids_type))
             self._weights.append(array("B"))
             for gram in _grams(token):
                 self._grams.setdefault(gram, array("i")).append(token_id)
@@ -301,7 +305,14 @@ class SearchIndex:
         known = self._token_ids
         for token in [token for token in weights if token not in known]:
             self._token_id(token)
-        return array("i", map(known.__getitem__, weights)), array("B", weights.values())
+        ids_type = NARROW_IDS if len(self._tokens) <= NARROW_LIMIT else WIDE_IDS
+        return array(ids_type, [*map(known.__getitem__, weights)]), array("B", weights.values())
+
+    def _fit_offer_ids(self, offer_id: int) -> None:
+        """Keep the postings in four bytes per id from the first offer id that two do not hold."""
+        if self._ids_type == NARROW_IDS and not 0 <= offer_id < NARROW_LIMIT:
+            self._ids_type = WIDE_IDS
+            self._offer_ids = [array(WIDE_IDS, offer_ids) for offer_ids in self._offer_ids]
 
     def _keep_attributes(self, document: OfferDocument) -> None:
         offer_id = document.offer_id
@@ -321,12 +332,13 @@ class SearchIndex:
         if number >= 0:
             self._category_offers[number].add(offer_id)
         if document.shown:
-            self._shown[offer_id] = document.shown
+            self._shown[offer_id] = document.shown.encode()
 
     def put(self, document: OfferDocument) -> None:
         """Add the offer, or replace what the index knew of it."""
         offer_id = document.offer_id
         self.remove(offer_id)
+        self._fit_offer_ids(offer_id)
         token_ids, weights = self._words_of(document)
         for token_id, weight in zip(token_ids, weights, strict=True):
             weight_list = self._weights[token_id]
@@ -339,8 +351,11 @@ class SearchIndex:
     def put_many(self, documents: Iterable[OfferDocument]) -> None:
         """Add or replace many offers at once (building the index): their postings are gathered by
         word and weight and added a run at a time, instead of one posting at a time."""
-        runs: defaultdict[int, array[int]] = defaultdict(lambda: array("i"))
-        for document in {document.offer_id: document for document in documents}.values():
+        by_offer = {document.offer_id: document for document in documents}
+        for offer_id in (min(by_offer, default=0), max(by_offer, default=0)):
+            self._fit_offer_ids(offer_id)
+        runs: defaultdict[int, array[int]] = defaultdict(lambda: array(self._ids_type))
+        for document in by_offer.values():
             offer_id = document.offer_id
             self.remove(offer_id)
             token_ids, weights = self._words_of(document)
@@ -357,7 +372,7 @@ class SearchIndex:
 
     def shown(self, offer_id: int) -> str:
         """What a result list shows of the offer, as it was put ('' when nothing was given)."""
-        return self._shown.get(offer_id, "")
+        return self._shown.get(offer_id, b"").decode()
 
     def remove(self, offer_id: int) -> None:
         """Forget the offer (nothing happens if the index does not know it)."""

@@ -44,9 +44,13 @@ INCREMENTAL_LIMIT = 200
 # by id, also keeps PostgreSQL on the primary key: a generic plan for a bare ``id > $1`` may scan the
 # whole ever-growing change log.
 CHANGES_PER_LOOK = 1000
-# Offers read per short session while building the whole index (small chunks keep the memory the
-# reading needs for a moment, which the process keeps afterwards, small).
-BUILD_CHUNK = 250
+# Offers read per short session while building the whole index. The rows, texts and words of one
+# chunk are freed once it is indexed, but the memory they took stays with the process (Python keeps
+# its small-object arenas while any object in them lives, and the index's objects are spread among
+# them): at 5,000 offers chunks of 250 left about 5 MB more than chunks of 100 (50: 1.3 MB less than
+# 100). Each chunk's postings are merged into the index's, so smaller chunks take longer to build (in
+# the background): at 50,000 offers 100 took 15 % more time than 250, 50 took 27 % more.
+BUILD_CHUNK = 100
 # How long a change id skipped over is asked for again (a transaction still open on PostgreSQL).
 GAP_SECONDS = 300.0
 MAX_GAPS = 1000
@@ -186,6 +190,16 @@ def _return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+async def _release_read_pages(engine: AsyncEngine) -> None:
+    """On SQLite, empty the page cache of the pooled connection the build read on (up to 2 MB of
+    offer texts the bot will not read again soon; the pages it reads next are cached anew)."""
+    if (engine.dialect.name, engine.dialect.driver) != ("sqlite", "aiosqlite"):
+        return
+    async with engine.connect() as connection:
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        await driver.execute_fetchall("PRAGMA shrink_memory")
+
+
 def _put_in_place(kept: _Kept, built: _Kept) -> None:
     """Swap in a newly built index (synchronously: no other search runs in between)."""
     kept.index, kept.newest, kept.gaps = built.index, built.newest, built.gaps
@@ -202,6 +216,7 @@ def _start_rebuild(kept: _Kept, bind: AsyncEngine) -> asyncio.Task[None]:
                 _put_in_place(kept, await _build(own))
             finally:
                 await own.close()
+            await _release_read_pages(bind)
             await asyncio.to_thread(_return_freed_memory)
 
         kept.rebuilding = asyncio.get_running_loop().create_task(rebuild())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from icalendar import Calendar, Event
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -51,6 +50,8 @@ async def revoke_feed(request: Request) -> Response:
 
 async def calendar_feed(request: Request) -> Response:
     """The advisor's appointments from a week ago to two months ahead, as an iCalendar file."""
+    from icalendar import Calendar, Event  # ~3 MB; loaded by the first calendar app that asks
+
     services = services_of(request)
     now = services.clock()
     async with session_scope(services.sessions) as session:

@@ -16,7 +16,6 @@ from desk.auth import admin, checked_form, services_of
 from desk.i18n import DeskTexts
 from desk.pages.common import local_today, redirect
 from desk.pages.offers import offers_page
-from storage import offer_files
 from storage.db import session_scope
 
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -38,6 +37,8 @@ def unreadable_text(texts: DeskTexts, reason: str) -> str:
 
 async def import_file(request: Request) -> Response:
     """Upload a directory file: every offer in it is checked first, and all are imported or none."""
+    from storage import offer_files  # with its YAML reader, loaded by the first upload or download
+
     who = await admin(request)
     await checked_form(request, who)
     upload = (await request.form()).get("file")
@@ -83,6 +84,8 @@ async def import_file(request: Request) -> Response:
 
 async def export_file(request: Request) -> Response:
     """The whole directory, archived offers too, as the file format the import reads."""
+    from storage import offer_files
+
     await admin(request)
     suffix = request.path_params["suffix"]
     if suffix not in ("yaml", "csv"):

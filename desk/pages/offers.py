@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
@@ -29,10 +30,13 @@ from desk.pages.offer_texts import (
 )
 from desk.render import page
 from locales.status import translation_status
-from storage import offer_files, offers
+from storage import offers
 from storage.db import session_scope
 from storage.hours import format_hours_line
 from storage.models import Offer, OfferStatus
+
+if TYPE_CHECKING:
+    from storage import offer_files  # loaded by an upload (desk.pages.offer_transfer)
 
 
 def form_values(offer: Offer) -> dict[str, str]:

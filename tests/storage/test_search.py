@@ -161,6 +161,40 @@ def test_removing_an_offer_from_a_common_words_postings_removes_that_offer_only(
     assert index.ranked("Nähcafé", TODAY, 1000) == [1, 256, *range(301, 370)]
 
 
+def test_a_common_words_postings_in_two_bytes_per_id_lose_only_the_offer_removed() -> None:
+    # In two bytes 1 and 256 are 01 00 00 01: 256 (00 01) appears across them first.
+    ids = [1, 256, *range(300, 370), 65535]
+    index = SearchIndex.build([offer(offer_id, "Nähcafé") for offer_id in ids])
+    index.remove(256)
+    assert index.ranked("Nähcafé", TODAY, 1000) == [1, *range(300, 370), 65535]
+
+
+def test_ids_kept_in_four_bytes_rank_as_ids_kept_in_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Words and offers beyond what two bytes hold (here from 5 on) are kept in four, from the
+    first offer that needs it on: the index finds, ranks and forgets them as before."""
+    documents = [
+        offer(1, "Mieterverein", "Rechtsberatung bei Ärger mit dem Vermieter", ("Vermieter", "Miete")),
+        offer(2, "Deutschkurs am Abend", "Deutsch lernen", ("Deutschkurs", "Sprachkurs")),
+        offer(3, "Sprachcafé", "Deutsch sprechen bei Kaffee", ("Gespräch",)),
+        offer(4, "Fahrradwerkstatt", "Fahrräder reparieren", ("Fahrrad", "Reparatur")),
+    ]
+    later = [offer(7, "Deutsch im Garten", "Gemüse anbauen", ("Garten",)), offer(9, "Kaffee und Kurs")]
+    narrow = SearchIndex.build(documents)
+    monkeypatch.setattr("storage.search.NARROW_LIMIT", 5)
+    wide = SearchIndex.build(documents[:2])
+    wide.put_many(documents[2:])
+    for document in later:
+        narrow.put(document)
+        wide.put(document)
+    narrow.remove(2)
+    wide.remove(2)
+    queries = ("Deutsch", "Kurs", "Deutsch Kurs", "Vermieter", "Kaffee", "Garten", "Fahrad", "Miete")
+    assert [wide.ranked(query, TODAY, 8) for query in queries] == [
+        narrow.ranked(query, TODAY, 8) for query in queries
+    ]
+    assert wide.ranked("Garten", TODAY, 8) == [7]
+
+
 def test_searching_never_imports_numpy() -> None:
     """numpy alone would add ~15 MB to the bot's memory; the index needs none of it."""
     script = (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -48,13 +49,31 @@ NOT_BEFORE_POLLING = (
     "numpy",
     "rapidfuzz",
 )
+# Not loaded while the bot runs and serves the desk until a page needs them (memory, not time: each
+# module stays once loaded): Jinja2, the calendar feed's icalendar, the offer file reader with its YAML.
+NOT_WHILE_SERVING = (
+    "alembic",
+    "jinja2",
+    "weasyprint",
+    "segno",
+    "holidays",
+    "icalendar",
+    "yaml",
+    "bot.demo",
+    "bot.doctor",
+    "storage.offer_files",
+    "storage.backup",
+    "numpy",
+)
 
 # `wegweiser run` itself, noting every loaded module when polling has been started (before the
-# application starts, so before anything `bot.startup` runs afterwards).
+# application starts, so before anything `bot.startup` runs afterwards), and again on SIGUSR1.
 NOTE_MODULES_AT_FIRST_POLL = """
-import json, sys
+import json, signal, sys
 from pathlib import Path
 from telegram.ext import Updater
+
+signal.signal(signal.SIGUSR1, lambda *_: Path(sys.argv[2]).write_text(json.dumps(sorted(sys.modules))))
 
 start_polling = Updater.start_polling
 
@@ -94,7 +113,7 @@ async def test_run_polls_before_loading_what_polling_does_not_need_and_serves_th
     await engine.dispose()
     world = new_world()
     running = await serve(Sandbox({world.token: world}))
-    noted, desk_port = tmp_path / "modules.json", free_port()
+    noted, serving, desk_port = tmp_path / "modules.json", tmp_path / "serving.json", free_port()
     env = {
         **{name: value for name, value in os.environ.items() if not name.startswith("WEGWEISER_")},
         "WEGWEISER_TELEGRAM_TOKEN": world.token,
@@ -112,6 +131,7 @@ async def test_run_polls_before_loading_what_polling_does_not_need_and_serves_th
         "-c",
         NOTE_MODULES_AT_FIRST_POLL,
         str(noted),
+        str(serving),
         cwd=PROJECT_ROOT,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
@@ -132,6 +152,8 @@ async def test_run_polls_before_loading_what_polling_does_not_need_and_serves_th
             if len(world.commands) == 11:
                 break
             await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGUSR1)
+        modules_serving = set(json.loads(await wait_for(serving, process)))
     finally:
         if process.returncode is None:
             process.terminate()
@@ -143,6 +165,12 @@ async def test_run_polls_before_loading_what_polling_does_not_need_and_serves_th
         name for name in NOT_BEFORE_POLLING if any(m == name or m.startswith(name + ".") for m in modules)
     )
     assert loaded == [], f"loaded before the first getUpdates: {loaded}"
+    loaded = sorted(
+        name
+        for name in NOT_WHILE_SERVING
+        if any(m == name or m.startswith(name + ".") for m in modules_serving)
+    )
+    assert loaded == [], f"loaded while serving, before any page needs them: {loaded}"
     assert (health.status_code, health.text) == (200, "ok")
     assert len(world.commands) == 11, "the command menu in ten languages and the default one"
 
