@@ -27,6 +27,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta, tzinfo
 
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import JobQueue
@@ -40,7 +41,7 @@ from storage import people, reminders
 from storage.advisors import default_place
 from storage.appointment_views import AppointmentView, load_view, load_views
 from storage.db import SessionFactory, engine_of, read_scope, session_scope, write_turn, writes_take_turns
-from storage.driver_calls import sends_alone
+from storage.driver_calls import kept_for_a_run, sends_alone
 from storage.reminders import DueReminder, Outcome
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ SAME_CHAT_SPACING = 1.0
 # its turn would only make both smaller.
 COMMITS_AT_ONCE = 2
 JOB_ID = "reminder-dispatcher"
+Committed = Callable[[BaseException | None], None]
 RUN_BUDGET_SECONDS = 20.0
 
 
@@ -200,8 +202,8 @@ async def _person_unreachable(context: BotContext, due: DueReminder) -> None:
 
 class OutcomeRecorder:
     """Writes what happens to claimed reminders as it happens: :meth:`attempt` returns once the
-    reminder is stamped as going out; :meth:`record` stores its outcome and returns a future that
-    is done once that is committed. Each commit takes everything that arrived meanwhile, in one
+    reminder is stamped as going out; :meth:`record` stores its outcome and calls back once that is
+    committed (or has failed). Each commit takes everything that arrived meanwhile, in one
     statement: the first arrival starts a commit, and what arrives while it is under way goes in
     the next one, which starts as soon as it ends (no waiting for a writer to wake up). Sent
     straight through the driver where it allows (``storage.driver_calls``), else in a short unit
@@ -216,16 +218,20 @@ class OutcomeRecorder:
         self._engine = engine if engine is not None and sends_alone(engine) else None
         self._lanes = 1 if writes_take_turns(sessions) else COMMITS_AT_ONCE
         self._attempts: dict[int, asyncio.Future[None]] = {}
-        self._outcomes: dict[int, tuple[Outcome, asyncio.Future[None]]] = {}
+        self._outcomes: dict[int, tuple[Outcome, Committed]] = {}
         self._commits: set[asyncio.Task[None]] = set()
+        # What each lane sends its statements through, kept for the run once a lane first commits.
+        self._throughs: list[AsyncEngine | AsyncConnection] = []
+        self._kept = contextlib.AsyncExitStack()
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[OutcomeRecorder]:
-        try:
-            yield self
-        finally:
-            while self._commits:
-                await asyncio.gather(*self._commits, return_exceptions=True)
+        async with self._kept:
+            try:
+                yield self
+            finally:
+                while self._commits:
+                    await asyncio.gather(*self._commits, return_exceptions=True)
 
     async def attempt(self, reminder_id: int) -> None:
         """Stamp the reminder as going out now; returns once that is committed."""
@@ -234,12 +240,11 @@ class OutcomeRecorder:
         self._start_commit()
         await future
 
-    def record(self, reminder_id: int, outcome: Outcome) -> asyncio.Future[None]:
-        """Store how the reminder ended; the future is done once that is committed."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._outcomes[reminder_id] = (outcome, future)
+    def record(self, reminder_id: int, outcome: Outcome, committed: Committed) -> None:
+        """Store how the reminder ended; ``committed`` is called with ``None`` once that is
+        committed, or with the error that kept it from being committed."""
+        self._outcomes[reminder_id] = (outcome, committed)
         self._start_commit()
-        return future
 
     def _start_commit(self) -> None:
         if len(self._commits) < self._lanes:
@@ -248,34 +253,62 @@ class OutcomeRecorder:
             commit.add_done_callback(self._commits.discard)
 
     async def _commit_while_waiting(self) -> None:
-        while self._attempts or self._outcomes:
+        through: AsyncEngine | AsyncConnection | None = None
+        try:
+            if self._engine is not None:
+                through = await self._lane_through(self._engine)
+            while self._attempts or self._outcomes:
+                attempts, self._attempts = self._attempts, {}
+                outcomes, self._outcomes = self._outcomes, {}
+                await self._commit(through, attempts, outcomes)
+        except Exception as error:  # no connection for this lane: what waits fails, and says so
             attempts, self._attempts = self._attempts, {}
             outcomes, self._outcomes = self._outcomes, {}
-            await self._commit(attempts, outcomes)
+            self._failed(error, attempts, outcomes)
+        finally:
+            if through is not None:
+                self._throughs.append(through)
+
+    async def _lane_through(self, engine: AsyncEngine) -> AsyncEngine | AsyncConnection:
+        if self._throughs:
+            return self._throughs.pop()
+        return await self._kept.enter_async_context(kept_for_a_run(engine))
+
+    @staticmethod
+    def _failed(
+        error: Exception,
+        attempts: dict[int, asyncio.Future[None]],
+        outcomes: dict[int, tuple[Outcome, Committed]],
+    ) -> None:
+        for future in attempts.values():
+            if not future.done():
+                future.set_exception(error)
+        for _, committed in outcomes.values():
+            committed(error)
 
     async def _commit(
         self,
+        through: AsyncEngine | AsyncConnection | None,
         attempts: dict[int, asyncio.Future[None]],
-        outcomes: dict[int, tuple[Outcome, asyncio.Future[None]]],
+        outcomes: dict[int, tuple[Outcome, Committed]],
     ) -> None:
-        futures = [*attempts.values(), *(future for _, future in outcomes.values())]
         ended = {reminder_id: outcome for reminder_id, (outcome, _) in outcomes.items()}
         try:
             now = self._clock()
-            if self._engine is not None:
+            if self._engine is not None and through is not None:  # one statement alone
                 async with write_turn(self._engine):
-                    await reminders.record_progress(self._engine, list(attempts), ended, now)
+                    await reminders.record_progress(through, list(attempts), ended, now)
             else:
                 async with session_scope(self._sessions) as session:
                     await reminders.record_progress(session, list(attempts), ended, now)
         except Exception as error:  # each sender sees the failure of its own write
-            for future in futures:
-                if not future.done():
-                    future.set_exception(error)
+            self._failed(error, attempts, outcomes)
         else:
-            for future in futures:
+            for future in attempts.values():
                 if not future.done():
                     future.set_result(None)
+            for _, committed in outcomes.values():
+                committed(None)
 
 
 class _Run:
@@ -283,17 +316,23 @@ class _Run:
     reminders from a queue, which is refilled while it still holds a window's worth, so a sender
     never waits for a claim; at most :data:`WINDOW` of them have a message in flight."""
 
-    def __init__(self, context: BotContext, recorder: OutcomeRecorder) -> None:
+    def __init__(
+        self,
+        context: BotContext,
+        recorder: OutcomeRecorder,
+        engine: AsyncEngine | None,
+        through: AsyncEngine | AsyncConnection | None,
+    ) -> None:
         self.context = context
         self.recorder = recorder
         runtime = context.runtime
-        engine = engine_of(runtime.sessions)
-        self.engine = engine if engine is not None and sends_alone(engine) else None
+        self.engine = engine  # None: the driver cannot be used alone; claims in a unit of work
+        self.through = through
         self.texts = Texts(runtime.default_language, runtime.zone)
         self.views: dict[int, AppointmentView] = {}  # for the advisors' outcome questions
         self.queue: asyncio.Queue[DueReminder | None] = asyncio.Queue()
         self.held = 0  # claimed, outcome not yet committed
-        self.changed = asyncio.Event()  # a sender took a reminder, or an outcome was committed
+        self.room = asyncio.Event()  # set when the claimer waits and may claim again
         self.sent = 0
         self.window = WINDOW
         self.senders = SENDERS_PER_WINDOW * WINDOW
@@ -305,16 +344,16 @@ class _Run:
     async def claim(self) -> int:
         """Claim as many due reminders as there is room for, once the queue runs low, and queue
         them; how many (0: nothing due)."""
-        while self.queue.qsize() >= self.window or self.held >= self.claimed_at_most:
-            self.changed.clear()
-            await self.changed.wait()
+        while not self._may_claim():
+            self.room.clear()
+            await self.room.wait()
         room = self.claimed_at_most - self.held
         runtime = self.context.runtime
         now = self.context.now()
-        if self.engine is not None:  # each statement alone: one round trip each
+        if self.engine is not None and self.through is not None:  # each statement alone
             async with write_turn(self.engine):
-                claimed = await reminders.claim_due(self.engine, now, room)
-            loaded = await reminders.load_claimed(self.engine, claimed) if claimed else []
+                claimed = await reminders.claim_due(self.through, now, room)
+            loaded = await reminders.load_claimed(self.through, claimed) if claimed else []
         else:
             async with session_scope(runtime.sessions) as session:  # one short transaction
                 claimed = await reminders.claim_due(session, now, room)
@@ -332,40 +371,47 @@ class _Run:
     async def sender(self) -> None:
         """Send queued reminders one after another until the queue says there are no more."""
         while (due := await self.queue.get()) is not None:
-            self.changed.set()
-            committed: asyncio.Future[None] | None = None
+            self._wake_claimer()
             try:
-                committed = await self._deliver(due)
+                outcome = await self._deliver(due)
             except Exception:
                 log.exception("reminder %s: outcome not recorded; it is resent after a while", due.id)
-            if committed is None:
                 self._release()
-            else:
-                committed.add_done_callback(lambda done, due=due: self._committed(due, done))
+                continue
+            self.recorder.record(due.id, outcome, lambda error, due=due: self._committed(due, error))
 
     def stop_senders(self) -> None:
         for _ in range(self.senders):
             self.queue.put_nowait(None)
 
-    def _committed(self, due: DueReminder, done: asyncio.Future[None]) -> None:
-        if not done.cancelled() and (error := done.exception()) is not None:
+    def _committed(self, due: DueReminder, error: BaseException | None) -> None:
+        if error is not None:
             log.error("reminder %s: outcome not recorded; it is resent after a while", due.id, exc_info=error)
         self._release()
 
     def _release(self) -> None:
         self.held -= 1
-        self.changed.set()
+        self._wake_claimer()
 
-    async def _deliver(self, due: DueReminder) -> asyncio.Future[None]:
-        """Send the reminder if it is still true, in its chat's turn; the future of its outcome's
-        commit (the next send need not wait for it; the next claim does)."""
+    def _may_claim(self) -> bool:
+        return self.queue.qsize() < self.window and self.held < self.claimed_at_most
+
+    def _wake_claimer(self) -> None:
+        """Wake the claimer only when it may claim: not for every reminder taken or finished."""
+        if not self.room.is_set() and self._may_claim():
+            self.room.set()
+
+    async def _deliver(self, due: DueReminder) -> Outcome:
+        """Send the reminder if it is still true, in its chat's turn; how it ended (recorded by the
+        sender without waiting for the commit: the next send need not wait for it, the next claim
+        does)."""
         runtime = self.context.runtime
         view = self.views.pop(due.appointment_id, None) if due.kind == reminders.OUTCOME else None
         if not reminders.still_true(due, self.context.now(), runtime.zone):
-            return self.recorder.record(due.id, Outcome.DROPPED)
+            return Outcome.DROPPED
         outcome = await self._in_turn(due, view)
         self.sent += outcome == Outcome.SENT
-        return self.recorder.record(due.id, outcome)
+        return outcome
 
     async def _in_turn(self, due: DueReminder, view: AppointmentView | None) -> Outcome:
         """One message per chat at a time, and at least a second after the previous one ended."""
@@ -404,8 +450,12 @@ async def dispatch_reminders(context: BotContext) -> int:
         resent, dropped = await reminders.release_stuck(session, context.now())
     if resent or dropped:
         log.warning("reminders left by a stopped dispatcher: %s due again, %s dropped", resent, dropped)
-    async with OutcomeRecorder(runtime.sessions, context.now).running() as recorder:
-        run = _Run(context, recorder)
+    engine = engine_of(runtime.sessions)
+    direct = engine if engine is not None and sends_alone(engine) else None
+    async with contextlib.AsyncExitStack() as kept:
+        through = await kept.enter_async_context(kept_for_a_run(direct)) if direct is not None else None
+        recorder = await kept.enter_async_context(OutcomeRecorder(runtime.sessions, context.now).running())
+        run = _Run(context, recorder, direct, through)
         senders = [asyncio.create_task(run.sender()) for _ in range(run.senders)]
         try:
             while time.monotonic() - started < RUN_BUDGET_SECONDS:

@@ -10,19 +10,25 @@ level (``storage.db`` sets pysqlite's ``isolation_level`` to ``None``; asyncpg c
 statement outside a transaction), so the statement is its own transaction.
 
 On SQLite the caller holds the write turn (``storage.db.write_turn``) for a statement that writes.
+On PostgreSQL each checkout from the pool pings the server first (``pool_pre_ping``): work that
+sends many statements in a row keeps a connection for its duration and sends them through it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.selectable import ReturnsRows
 
+# Where a statement can run: in a session's unit of work, or alone through an engine's pooled
+# connection or a connection the caller holds.
+Target = AsyncSession | AsyncEngine | AsyncConnection
 _DRIVERS = {("sqlite", "aiosqlite"), ("postgresql", "asyncpg")}
 
 
@@ -67,12 +73,13 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
 
 
 async def send_alone(
-    engine: AsyncEngine, statement: ClauseElement, values: Mapping[str, Any]
+    through: AsyncEngine | AsyncConnection, statement: ClauseElement, values: Mapping[str, Any]
 ) -> Sequence[Sequence[Any]]:
     """Run ``statement`` with ``values`` (by bind parameter name, before conversion) as one driver
-    call on a pooled connection; the rows it returns (none for a statement without ``RETURNING``).
-    Only for statements built once (module constants): each is compiled once per dialect."""
-    dialect = engine.dialect
+    call on a pooled connection, or on a connection the caller holds (outside any transaction of
+    its own); the rows it returns (none for a statement without ``RETURNING``). Only for statements
+    built once (module constants): each is compiled once per dialect."""
+    dialect = through.dialect
     compiled = _compile(statement, dialect)
     arguments = []
     for name in compiled.order:
@@ -81,7 +88,10 @@ async def send_alone(
             arguments.append(convert(values[name]) if convert else values[name])
         else:
             arguments.append(compiled.fixed[name])
-    async with engine.connect() as connection:
+    async with contextlib.AsyncExitStack() as stack:
+        connection = through
+        if isinstance(connection, AsyncEngine):
+            connection = await stack.enter_async_context(connection.connect())
         driver: Any = (await connection.get_raw_connection()).driver_connection
         if dialect.name == "sqlite":
             rows = await driver.execute_fetchall(compiled.sql, arguments)
@@ -96,18 +106,31 @@ async def send_alone(
     ]
 
 
+@contextlib.asynccontextmanager
+async def kept_for_a_run(engine: AsyncEngine) -> AsyncIterator[AsyncEngine | AsyncConnection]:
+    """What to send a run of statements through: on PostgreSQL a pooled connection kept until the
+    run ends, so that each statement is one round trip and not a ping, the statement and a reset;
+    elsewhere the engine itself (a checkout from SQLite's pool costs nothing)."""
+    if engine.dialect.name != "postgresql":
+        yield engine
+        return
+    async with engine.connect() as connection:
+        yield connection
+
+
 async def execute(
-    target: AsyncSession | AsyncEngine, statement: ClauseElement, values: Mapping[str, Any]
+    target: Target, statement: ClauseElement, values: Mapping[str, Any]
 ) -> Sequence[Sequence[Any]]:
-    """Run ``statement`` in the session's unit of work, or alone through the engine's driver
-    (:func:`send_alone`); the rows it returns either way."""
+    """Run ``statement`` in the session's unit of work, or alone through the driver of the engine
+    or held connection (:func:`send_alone`); the rows it returns either way."""
     if isinstance(target, AsyncSession):
         result = await target.execute(statement, values)
         return result.all() if result.returns_rows else []
     return await send_alone(target, statement, values)
 
 
-def dialect_name(target: AsyncSession | AsyncEngine) -> str:
-    """``postgresql`` or ``sqlite``: which of the two databases the session or engine talks to."""
+def dialect_name(target: Target) -> str:
+    """``postgresql`` or ``sqlite``: which of the two databases the session, engine or connection
+    talks to."""
     bind = target.bind if isinstance(target, AsyncSession) else target
     return "postgresql" if bind is not None and bind.dialect.name == "postgresql" else "sqlite"

@@ -41,11 +41,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.consent import Purpose, valid_consent
-from storage.driver_calls import dialect_name, execute
+from storage.driver_calls import Target, dialect_name, execute
 from storage.models import (
     AdvisorProfile,
     Appointment,
@@ -105,7 +105,7 @@ async def drop_for(session: AsyncSession, appointment_id: int) -> None:
     )
 
 
-async def claim_due(target: AsyncSession | AsyncEngine, now: datetime, limit: int = 100) -> list[int]:
+async def claim_due(target: Target, now: datetime, limit: int = 100) -> list[int]:
     """Take up to ``limit`` due reminders for sending; nobody else can take them afterwards.
 
     One UPDATE … RETURNING, in the session's unit of work or alone through the engine's driver
@@ -226,7 +226,7 @@ _LOAD_CLAIMED = {
 }
 
 
-async def load_claimed(target: AsyncSession | AsyncEngine, ids: Sequence[int]) -> list[DueReminder]:
+async def load_claimed(target: Target, ids: Sequence[int]) -> list[DueReminder]:
     """The claimed reminders with their appointment's time and status, reader and place, in one
     query for the whole batch (in the session, or alone through the engine's driver), oldest due
     first (a reminder whose appointment is gone is left out)."""
@@ -328,7 +328,7 @@ def _progress_values(
 
 
 async def record_progress(
-    target: AsyncSession | AsyncEngine,
+    target: Target,
     attempted: Sequence[int],
     outcomes: Mapping[int, Outcome],
     now: datetime,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import reminders
 from storage.db import SessionFactory, session_scope, write_turn
-from storage.driver_calls import sends_alone
+from storage.driver_calls import kept_for_a_run, sends_alone
 from storage.models import Reminder
 from storage.reminders import ATTEMPTED, Outcome
 from tests.support.case_data import add_appointment, add_case, add_person, local
@@ -84,9 +84,9 @@ async def progress_both_ways(
         if way == "session":
             async with session_scope(sessions) as session:
                 await reminders.record_progress(session, attempted, outcomes, now)
-        else:
-            async with write_turn(engine):
-                await reminders.record_progress(engine, attempted, outcomes, now)
+        else:  # as the dispatcher sends them: on PostgreSQL through a connection kept for the run
+            async with kept_for_a_run(engine) as through, write_turn(engine):
+                await reminders.record_progress(through, attempted, outcomes, now)
 
 
 async def test_every_step_written_through_the_driver_is_written_as_in_a_unit_of_work(
