@@ -3,17 +3,18 @@
 One repeating job calls :func:`claim_due`. Claiming moves rows from ``pending`` to ``sending`` in
 one statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and stamps the attempt (``claimed_at``),
 so several instances never take the same row. The dispatcher records each outcome right after the
-send (:func:`record_outcomes`): ``sent``; ``dropped`` when its text is no longer true (the
+send (:func:`record_progress`): ``sent``; ``dropped`` when its text is no longer true (the
 appointment was cancelled, has begun, or "tomorrow" has become "today"); ``failed`` when the person
 blocked the bot.
 
-Crashes. Just before its message goes out, a reminder is stamped ``attempted_at`` (committed
-first, :func:`mark_attempted`), and its outcome is committed right after. A row still ``sending``
-:data:`STUCK_AFTER` after its claim belongs to a process that died. If it was never attempted, it
-simply becomes due again. If it was attempted, it may or may not have reached Telegram: the first
-time it is sent again; if it was in doubt once before, it is dropped. A timeout while sending counts
-the same way. So a reminder arrives at most twice, and twice only when a crash or a timeout hit it
-while in flight.
+Crashes. Before its message goes out, a reminder is stamped ``attempted_at``, committed first
+(:func:`record_progress`): with the rate limiter, when the limiter lets it through; without it, the
+stamp may wait for a free place among the messages in flight. Its outcome is committed right after.
+A row still ``sending`` :data:`STUCK_AFTER` after its claim belongs to a process that died. If it
+was never attempted, it simply becomes due again. If it was attempted, it may or may not have
+reached Telegram: the first time it is sent again; if it was in doubt once before, it is dropped. A
+timeout while sending counts the same way. So a reminder arrives at most twice, and twice only when
+a crash or a timeout hit it while in flight.
 """
 
 from __future__ import annotations
