@@ -40,8 +40,8 @@ from locales import Translator
 from storage import people, reminders
 from storage.advisors import default_place
 from storage.appointment_views import AppointmentView, load_view, load_views
-from storage.db import SessionFactory, engine_of, read_scope, session_scope, write_turn, writes_take_turns
-from storage.driver_calls import kept_for_a_run, sends_alone
+from storage.db import SessionFactory, read_scope, session_scope, write_turn, writes_take_turns
+from storage.driver_calls import direct_engine, kept_for_a_run
 from storage.reminders import DueReminder, Outcome
 
 log = logging.getLogger(__name__)
@@ -214,8 +214,7 @@ class OutcomeRecorder:
     def __init__(self, sessions: SessionFactory, clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
         self._clock = clock
-        engine = engine_of(sessions)
-        self._engine = engine if engine is not None and sends_alone(engine) else None
+        self._engine = direct_engine(sessions)
         self._lanes = 1 if writes_take_turns(sessions) else COMMITS_AT_ONCE
         self._attempts: dict[int, asyncio.Future[None]] = {}
         self._outcomes: dict[int, tuple[Outcome, Committed]] = {}
@@ -450,8 +449,7 @@ async def dispatch_reminders(context: BotContext) -> int:
         resent, dropped = await reminders.release_stuck(session, context.now())
     if resent or dropped:
         log.warning("reminders left by a stopped dispatcher: %s due again, %s dropped", resent, dropped)
-    engine = engine_of(runtime.sessions)
-    direct = engine if engine is not None and sends_alone(engine) else None
+    direct = direct_engine(runtime.sessions)
     async with contextlib.AsyncExitStack() as kept:
         through = await kept.enter_async_context(kept_for_a_run(direct)) if direct is not None else None
         recorder = await kept.enter_async_context(OutcomeRecorder(runtime.sessions, context.now).running())

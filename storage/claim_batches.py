@@ -22,7 +22,8 @@ import weakref
 from datetime import datetime
 
 from storage import updates
-from storage.db import SessionFactory, engine_of, session_scope, write_turn
+from storage.db import SessionFactory, session_scope, write_turn
+from storage.driver_calls import direct_engine
 
 MAX_BATCH = 500  # ids per statement, well inside every database's limit of bound parameters
 
@@ -67,8 +68,8 @@ class ClaimBatcher:
                     claimed.discard(update_id)  # the same id twice in a batch: only the first
 
     async def _claim(self, ids: list[int], now: datetime) -> set[int]:
-        engine = engine_of(self._sessions)
-        if engine is not None and updates.claims_alone(engine):
+        engine = direct_engine(self._sessions)
+        if engine is not None:
             async with write_turn(engine):
                 return await updates.claim_updates_alone(engine, ids, now)
         async with session_scope(self._sessions) as session:

@@ -139,28 +139,29 @@ def _note_statement(state: ORMExecuteState) -> None:
         state.session.info["wrote"] = True
 
 
+def _base_engine(engine: AsyncEngine) -> Engine:
+    """The engine the SQLite settings were registered for; an engine made from it with other
+    execution options (the reading twin) is a proxy of it."""
+    return getattr(engine.sync_engine, "_proxied", engine.sync_engine)
+
+
 def reading_engine(engine: AsyncEngine) -> AsyncEngine:
     """The engine to read with outside any unit of work: on SQLite the twin whose transactions begin
     with a plain ``BEGIN`` (never the write lock); elsewhere the engine itself."""
-    base = getattr(engine.sync_engine, "_proxied", engine.sync_engine)
-    return _readers.get(base, engine)
-
-
-def _engine_of(factory: SessionFactory) -> AsyncEngine | None:
-    bind = factory.kw.get("bind")
-    return bind if isinstance(bind, AsyncEngine) else None
+    return _readers.get(_base_engine(engine), engine)
 
 
 def engine_of(factory: SessionFactory) -> AsyncEngine | None:
     """The engine the factory's sessions are bound to (``None`` when they are not bound to one)."""
-    return _engine_of(factory)
+    bind = factory.kw.get("bind")
+    return bind if isinstance(bind, AsyncEngine) else None
 
 
 @asynccontextmanager
 async def write_turn(engine: AsyncEngine) -> AsyncIterator[None]:
     """This process's turn to write, as :func:`session_scope` waits for it on SQLite (one writer at a
     time, in arrival order), for a statement sent outside any session; elsewhere nothing to wait for."""
-    turn = _write_turns.get(getattr(engine.sync_engine, "_proxied", engine.sync_engine))
+    turn = _write_turns.get(_base_engine(engine))
     if turn is None:
         yield
         return
@@ -171,7 +172,7 @@ async def write_turn(engine: AsyncEngine) -> AsyncIterator[None]:
 def writes_take_turns(factory: SessionFactory) -> bool:
     """Whether units of work on this factory write one at a time (SQLite), so running two at once
     gains nothing."""
-    engine = _engine_of(factory)
+    engine = engine_of(factory)
     return engine is not None and engine.sync_engine in _write_turns
 
 
@@ -182,7 +183,7 @@ async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     if _in_unit_of_work.get():
         raise NestedUnitOfWork("finish the open unit of work before starting another")
     token = _in_unit_of_work.set(True)
-    engine = _engine_of(factory)
+    engine = engine_of(factory)
     turn = _write_turns.get(engine.sync_engine) if engine is not None else None
     try:
         if turn is not None:
@@ -211,7 +212,7 @@ async def read_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """Work that only reads: a consistent snapshot that never waits for a writer (on SQLite a
     plain ``BEGIN`` on a reading connection). Nothing written in it is kept; what it loaded stays
     readable afterwards."""
-    engine = _engine_of(factory)
+    engine = engine_of(factory)
     reader = _readers.get(engine.sync_engine) if engine is not None else None
     async with factory(bind=reader) if reader is not None else factory() as session:
         try:

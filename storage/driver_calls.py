@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.selectable import ReturnsRows
 
+from storage.db import SessionFactory, engine_of
+
 # Where a statement can run: in a session's unit of work, or alone through an engine's pooled
 # connection or a connection the caller holds.
 Target = AsyncSession | AsyncEngine | AsyncConnection
@@ -35,6 +37,13 @@ _DRIVERS = {("sqlite", "aiosqlite"), ("postgresql", "asyncpg")}
 def sends_alone(engine: AsyncEngine) -> bool:
     """Whether :func:`send_alone` can send statements straight through this engine's driver."""
     return (engine.dialect.name, engine.dialect.driver) in _DRIVERS
+
+
+def direct_engine(factory: SessionFactory) -> AsyncEngine | None:
+    """The engine of the factory's sessions when statements can be sent straight through its driver;
+    ``None`` when they cannot (then they go in a unit of work)."""
+    engine = engine_of(factory)
+    return engine if engine is not None and sends_alone(engine) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import insert_ignoring_conflicts
-from storage.driver_calls import send_alone, sends_alone
+from storage.driver_calls import send_alone
 from storage.models import ProcessedUpdate
 
 KEEP_PROCESSED_FOR = timedelta(days=2)
@@ -109,11 +109,6 @@ def _claim_from(insert: Callable[..., postgresql.Insert | sqlite.Insert], ids: A
         set_={"handled_at": statement.excluded.handled_at},
         where=table.c.handled_at.is_(None),
     ).returning(table.c.update_id)
-
-
-def claims_alone(engine: AsyncEngine) -> bool:
-    """Whether :func:`claim_updates_alone` can send claims straight through this engine's driver."""
-    return sends_alone(engine)
 
 
 async def claim_updates_alone(engine: AsyncEngine, update_ids: Sequence[int], now: datetime) -> set[int]:

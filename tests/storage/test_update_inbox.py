@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import updates
 from storage.db import SessionFactory, session_scope, write_turn
+from storage.driver_calls import sends_alone
 from storage.models import ProcessedUpdate
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -127,7 +128,7 @@ async def test_claiming_several_at_once_claims_recorded_and_new_ids_but_never_on
 async def test_a_claim_sent_straight_through_the_driver_does_what_the_sessions_claim_does(
     sessions: SessionFactory, engine: AsyncEngine
 ) -> None:
-    assert updates.claims_alone(engine), "both test databases use a driver the gate claims through"
+    assert sends_alone(engine), "both test databases use a driver the gate claims through"
     await record(sessions, 30, AMIRA)  # a webhook update waiting to be handled
     assert await claim(sessions, 31)  # handled already
     async with write_turn(engine):
