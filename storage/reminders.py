@@ -342,13 +342,3 @@ async def record_progress(
         dialect = dialect_name(target)
         values = _progress_values(dialect, attempted, outcomes, now)
         await execute(target, _PROGRESS_WRITES[dialect], values)
-
-
-async def mark_attempted(session: AsyncSession, reminder_ids: Sequence[int], now: datetime) -> None:
-    """Stamp claimed reminders whose messages are about to go out (commit before sending)."""
-    await record_progress(session, reminder_ids, {}, now)
-
-
-async def record_outcomes(session: AsyncSession, outcomes: Mapping[int, Outcome], now: datetime) -> None:
-    """Record how claimed reminders ended."""
-    await record_progress(session, [], outcomes, now)

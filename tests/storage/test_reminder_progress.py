@@ -124,7 +124,7 @@ async def test_a_reminder_no_longer_being_sent_keeps_its_state_either_way(
 ) -> None:
     ids = await claimed_reminders(sessions, 2)
     async with session_scope(sessions) as session:
-        await reminders.record_outcomes(session, dict.fromkeys(ids, Outcome.SENT), NOW)
+        await reminders.record_progress(session, [], dict.fromkeys(ids, Outcome.SENT), NOW)
     before = await rows(sessions, ids)
     async with write_turn(engine):
         await reminders.record_progress(engine, [ids[0]], {ids[1]: Outcome.FAILED}, NOW + timedelta(hours=1))

@@ -47,7 +47,7 @@ async def claim(sessions: SessionFactory, now: datetime) -> list[int]:
 
 async def attempt(sessions: SessionFactory, reminder_id: int, now: datetime) -> None:
     async with session_scope(sessions) as session:
-        await reminders.mark_attempted(session, [reminder_id], now)
+        await reminders.record_progress(session, [reminder_id], {}, now)
 
 
 async def test_a_reminder_a_crash_left_in_flight_is_resent_once_then_dropped(
@@ -92,7 +92,7 @@ async def test_a_timeout_counts_as_in_doubt_and_is_resent_once(sessions: Session
     for expected in ("pending", "dropped"):
         assert await claim(sessions, now) == [reminder_id]
         async with session_scope(sessions) as session:
-            await reminders.record_outcomes(session, {reminder_id: Outcome.UNCERTAIN}, now)
+            await reminders.record_progress(session, [], {reminder_id: Outcome.UNCERTAIN}, now)
         assert await status_of(sessions, reminder_id) == expected
 
 
@@ -101,8 +101,8 @@ async def test_an_outcome_is_recorded_only_for_a_reminder_still_being_sent(sessi
     now = STARTS - timedelta(hours=24)
     await claim(sessions, now)
     async with session_scope(sessions) as session:
-        await reminders.record_outcomes(session, {reminder_id: Outcome.SENT}, now)
-        await reminders.record_outcomes(session, {reminder_id: Outcome.FAILED}, now)
+        await reminders.record_progress(session, [], {reminder_id: Outcome.SENT}, now)
+        await reminders.record_progress(session, [], {reminder_id: Outcome.FAILED}, now)
     assert await status_of(sessions, reminder_id) == "sent"
 
 
