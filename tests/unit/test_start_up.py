@@ -49,22 +49,12 @@ NOT_BEFORE_POLLING = (
     "numpy",
     "rapidfuzz",
 )
+# May be loaded once polling runs and the desk is served: the desk with its web stack and report,
+# the search index's rapidfuzz, and asyncpg (on PostgreSQL).
+LOADED_ONCE_SERVING = ("starlette", "uvicorn", "desk", "bot.web", "asyncpg", "storage.report", "rapidfuzz")
 # Not loaded while the bot runs and serves the desk until a page needs them (memory, not time: each
 # module stays once loaded): Jinja2, the calendar feed's icalendar, the offer file reader with its YAML.
-NOT_WHILE_SERVING = (
-    "alembic",
-    "jinja2",
-    "weasyprint",
-    "segno",
-    "holidays",
-    "icalendar",
-    "yaml",
-    "bot.demo",
-    "bot.doctor",
-    "storage.offer_files",
-    "storage.backup",
-    "numpy",
-)
+NOT_WHILE_SERVING = tuple(module for module in NOT_BEFORE_POLLING if module not in LOADED_ONCE_SERVING)
 
 # `wegweiser run` itself, noting every loaded module when polling has been started (before the
 # application starts, so before anything `bot.startup` runs afterwards), and again on SIGUSR1.
