@@ -2,20 +2,24 @@
 waiting-list offers. The database decides what is due (``storage.reminders``); this module only
 turns claimed rows into messages.
 
-The dispatcher's senders take claimed reminders from a queue, one at a time each. A sender
-stamps its reminder "going out" (committed), then sends it through the bot's rate limiter
-(Telegram's ~30 messages/s overall; one chat gets at most one reminder per second) and hands its
-outcome to be committed right after. At most :data:`WINDOW` messages are between their send and
-Telegram's answer. There are twice as many senders, so the next window's stamps are committed
-while the current window is in flight, and no send waits for its stamp's commit when it could go.
-The queue is refilled while it still holds a window's worth, so no sender waits for a claim: each
-claim and its texts' data are one statement each.
+The dispatcher claims due reminders into a queue, refilled while it still holds a window's worth,
+so nobody waits for a claim (each claim and its texts' data are one statement each). With the rate
+limiter lifted (a backlog is sent as fast as Telegram answers), one stamper takes them from the
+queue in groups: those whose text is no longer true are recorded as dropped, the others are
+stamped "going out" in one statement, committed, and handed to the senders. At most
+:data:`WINDOW` stamped reminders wait for a sender, and the stamper stamps the next group when
+half of them are taken: its commit runs while the senders still have half a window to take.
+:data:`WINDOW` senders send one message at a time each: at most :data:`WINDOW` messages are
+between their send and Telegram's answer. One chat gets one message at a time, at least a second
+apart. With the production rate limiter (Telegram's ~30 messages/s overall), the senders take from
+the queue themselves and each reminder is stamped when the limiter lets its request through, not
+while it still waits its turn.
 
 One recorder writes the stamps before the sends and the outcomes after them. Each of its commits
 takes whatever has arrived meanwhile, in one statement. A crash can repeat only the reminders in
-flight at that instant, once (see ``storage.reminders``). Those stamped but still waiting for
-their turn were never sent: they are sent once more, as they should be. Those claimed and not
-yet stamped simply become due again.
+flight at that instant, once (see ``storage.reminders``). Those stamped but still waiting for a
+sender or for their chat's turn were never sent: they are sent once more, as they should be. Those
+claimed and not yet stamped simply become due again.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -47,16 +52,16 @@ from storage.reminders import DueReminder, Outcome
 log = logging.getLogger(__name__)
 # Messages sent and not yet answered by Telegram, at most: only these may be repeated after a crash.
 WINDOW = 50
-# Senders per window: while one window is in flight, the next one's stamps are being committed.
-SENDERS_PER_WINDOW = 2
-# Claimed and not yet finished, at most: one reminder per sender and this many windows queued.
+# Claimed and not yet stamped, at most about this many windows: the claimer refills the queue while
+# it still holds one.
 QUEUED_WINDOWS = 2
 SAME_CHAT_SPACING = 1.0
 # Commits under way at once; SQLite writes one at a time anyway, and a second commit waiting for
 # its turn would only make both smaller.
 COMMITS_AT_ONCE = 2
 JOB_ID = "reminder-dispatcher"
-Committed = Callable[[BaseException | None], None]
+# Called with reminders whose outcomes were committed, and the error if that failed.
+Committed = Callable[[Sequence[int], BaseException | None], None]
 RUN_BUDGET_SECONDS = 20.0
 
 
@@ -132,47 +137,6 @@ class Texts:
         return text, reminder_keyboard(labels, due.appointment_id)
 
 
-async def _send_one(
-    context: BotContext,
-    texts: Texts,
-    due: DueReminder,
-    view: AppointmentView | None,
-    going_out: Callable[[], Awaitable[None]],
-) -> Outcome:
-    """Send one claimed reminder; how it ended. ``going_out`` is awaited right before the message
-    leaves for Telegram: by the rate limiter when it can say when (after the reminder's turn in
-    the queue), else here. ``view`` is the appointment shown in an advisor's outcome question."""
-    runtime = context.runtime
-    try:
-        if due.kind == reminders.OUTCOME:
-            if view is None:
-                return Outcome.DROPPED  # the appointment is gone
-            await going_out()
-            return Outcome.SENT if await advisor.send_outcome_prompt(context, view) else Outcome.FAILED
-        if due.chat is None or due.blocked:
-            return Outcome.FAILED
-        text, keyboard = texts.reminder(due, due.place or default_place(runtime.municipality))
-        announces = getattr(context.bot.rate_limiter, "announces", False)
-        if not announces:
-            await going_out()
-        await context.bot.send_message(
-            due.chat, text, reply_markup=keyboard, rate_limit_args=going_out if announces else None
-        )
-    except Forbidden:
-        await _person_unreachable(context, due)
-        return Outcome.FAILED
-    except RetryAfter:
-        log.warning("reminder %s will be retried: Telegram asked to wait", due.id)
-        return Outcome.RETRY
-    except NetworkError as error:
-        log.warning("reminder %s may not have arrived: %s", due.id, type(error).__name__)
-        return Outcome.UNCERTAIN
-    except TelegramError as error:
-        log.warning("reminder %s failed: %s", due.id, type(error).__name__)
-        return Outcome.FAILED
-    return Outcome.SENT
-
-
 async def _person_unreachable(context: BotContext, due: DueReminder) -> None:
     """The person blocked the bot: mark them, and tell their advisor (first name and case only)."""
     if due.chat is None:
@@ -201,23 +165,24 @@ async def _person_unreachable(context: BotContext, due: DueReminder) -> None:
 
 
 class OutcomeRecorder:
-    """Writes what happens to claimed reminders as it happens: :meth:`attempt` returns once the
-    reminder is stamped as going out; :meth:`record` stores its outcome and calls back once that is
-    committed (or has failed). Each commit takes everything that arrived meanwhile, in one
-    statement: the first arrival starts a commit, and what arrives while it is under way goes in
-    the next one, which starts as soon as it ends (no waiting for a writer to wake up). Sent
-    straight through the driver where it allows (``storage.driver_calls``), else in a short unit
-    of work. On PostgreSQL two commits may be under way at once, so the stamps waiting for one need
-    not wait for the other's round trip. They never touch the same reminder: its outcome arrives
-    only after its stamp is committed."""
+    """Writes what happens to claimed reminders as it happens: :meth:`attempt` returns once a group
+    of reminders is stamped as going out; :meth:`record` stores one reminder's outcome, and
+    ``committed`` is called with the ids of the outcomes once they are committed (or have failed).
+    Each commit takes everything that arrived meanwhile, in one statement: the first arrival starts
+    a commit, and what arrives while it is under way goes in the next one, which starts as soon as
+    it ends (no waiting for a writer to wake up). Sent straight through the driver where it allows
+    (``storage.driver_calls``), else in a short unit of work. On PostgreSQL two commits may be
+    under way at once, so the stamps waiting for one need not wait for the other's round trip.
+    They never touch the same reminder: its outcome arrives only after its stamp is committed."""
 
-    def __init__(self, sessions: SessionFactory, clock: Callable[[], datetime]) -> None:
+    def __init__(self, sessions: SessionFactory, clock: Callable[[], datetime], committed: Committed) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._committed = committed
         self._engine = direct_engine(sessions)
         self._lanes = 1 if writes_take_turns(sessions) else COMMITS_AT_ONCE
-        self._attempts: dict[int, asyncio.Future[None]] = {}
-        self._outcomes: dict[int, tuple[Outcome, Committed]] = {}
+        self._attempts: list[tuple[Sequence[int], asyncio.Future[None]]] = []
+        self._outcomes: dict[int, Outcome] = {}
         self._commits: set[asyncio.Task[None]] = set()
         # What each lane sends its statements through, kept for the run once a lane first commits.
         self._throughs: list[AsyncEngine | AsyncConnection] = []
@@ -232,17 +197,17 @@ class OutcomeRecorder:
                 while self._commits:
                     await asyncio.gather(*self._commits, return_exceptions=True)
 
-    async def attempt(self, reminder_id: int) -> None:
-        """Stamp the reminder as going out now; returns once that is committed."""
+    async def attempt(self, reminder_ids: Sequence[int]) -> None:
+        """Stamp the reminders as going out now; returns once that is committed."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._attempts[reminder_id] = future
+        self._attempts.append((reminder_ids, future))
         self._start_commit()
         await future
 
-    def record(self, reminder_id: int, outcome: Outcome, committed: Committed) -> None:
-        """Store how the reminder ended; ``committed`` is called with ``None`` once that is
-        committed, or with the error that kept it from being committed."""
-        self._outcomes[reminder_id] = (outcome, committed)
+    def record(self, reminder_id: int, outcome: Outcome) -> None:
+        """Store how the reminder ended (``committed`` is called once that is committed, or has
+        failed)."""
+        self._outcomes[reminder_id] = outcome
         self._start_commit()
 
     def _start_commit(self) -> None:
@@ -257,11 +222,11 @@ class OutcomeRecorder:
             if self._engine is not None:
                 through = await self._lane_through(self._engine)
             while self._attempts or self._outcomes:
-                attempts, self._attempts = self._attempts, {}
+                attempts, self._attempts = self._attempts, []
                 outcomes, self._outcomes = self._outcomes, {}
                 await self._commit(through, attempts, outcomes)
         except Exception as error:  # no connection for this lane: what waits fails, and says so
-            attempts, self._attempts = self._attempts, {}
+            attempts, self._attempts = self._attempts, []
             outcomes, self._outcomes = self._outcomes, {}
             self._failed(error, attempts, outcomes)
         finally:
@@ -273,70 +238,78 @@ class OutcomeRecorder:
             return self._throughs.pop()
         return await self._kept.enter_async_context(kept_for_a_run(engine))
 
-    @staticmethod
     def _failed(
+        self,
         error: Exception,
-        attempts: dict[int, asyncio.Future[None]],
-        outcomes: dict[int, tuple[Outcome, Committed]],
+        attempts: list[tuple[Sequence[int], asyncio.Future[None]]],
+        outcomes: dict[int, Outcome],
     ) -> None:
-        for future in attempts.values():
+        for _, future in attempts:
             if not future.done():
                 future.set_exception(error)
-        for _, committed in outcomes.values():
-            committed(error)
+        if outcomes:
+            self._committed(list(outcomes), error)
 
     async def _commit(
         self,
         through: AsyncEngine | AsyncConnection | None,
-        attempts: dict[int, asyncio.Future[None]],
-        outcomes: dict[int, tuple[Outcome, Committed]],
+        attempts: list[tuple[Sequence[int], asyncio.Future[None]]],
+        outcomes: dict[int, Outcome],
     ) -> None:
-        ended = {reminder_id: outcome for reminder_id, (outcome, _) in outcomes.items()}
+        stamped = [reminder_id for group, _ in attempts for reminder_id in group]
         try:
             now = self._clock()
             if self._engine is not None and through is not None:  # one statement alone
                 async with write_turn(self._engine):
-                    await reminders.record_progress(through, list(attempts), ended, now)
+                    await reminders.record_progress(through, stamped, outcomes, now)
             else:
                 async with session_scope(self._sessions) as session:
-                    await reminders.record_progress(session, list(attempts), ended, now)
-        except Exception as error:  # each sender sees the failure of its own write
+                    await reminders.record_progress(session, stamped, outcomes, now)
+        except Exception as error:  # each waiting sender sees the failure of its own write
             self._failed(error, attempts, outcomes)
         else:
-            for future in attempts.values():
+            for _, future in attempts:
                 if not future.done():
                     future.set_result(None)
-            for _, committed in outcomes.values():
-                committed(None)
+            if outcomes:
+                self._committed(list(outcomes), None)
 
 
 class _Run:
-    """One run of the dispatcher: :data:`SENDERS_PER_WINDOW` senders per window take claimed
-    reminders from a queue, which is refilled while it still holds a window's worth, so a sender
-    never waits for a claim; at most :data:`WINDOW` of them have a message in flight."""
+    """One run of the dispatcher. The claimer queues claimed reminders, refilling the queue while
+    it still holds a window's worth. With the rate limiter lifted, one stamper takes them from the
+    queue in groups, drops those no longer to be sent, stamps the rest in one statement and hands
+    them on, keeping at most :data:`WINDOW` stamped and waiting for a sender. :data:`WINDOW`
+    senders send one message at a time each, so at most :data:`WINDOW` are in flight. With a
+    limiter that announces (production), the senders take from the queue themselves and each
+    reminder is stamped when the limiter lets its request through."""
 
     def __init__(
         self,
         context: BotContext,
-        recorder: OutcomeRecorder,
         engine: AsyncEngine | None,
         through: AsyncEngine | AsyncConnection | None,
     ) -> None:
         self.context = context
-        self.recorder = recorder
         runtime = context.runtime
         self.engine = engine  # None: the driver cannot be used alone; claims in a unit of work
         self.through = through
+        self.recorder = OutcomeRecorder(runtime.sessions, context.now, self._committed)
         self.texts = Texts(runtime.default_language, runtime.zone)
+        self.place = default_place(runtime.municipality)
         self.views: dict[int, AppointmentView] = {}  # for the advisors' outcome questions
-        self.queue: asyncio.Queue[DueReminder | None] = asyncio.Queue()
+        self.announces: bool = getattr(context.bot.rate_limiter, "announces", False)
+        self.queue: asyncio.Queue[DueReminder | None] = asyncio.Queue()  # claimed
+        # Stamped and waiting for a sender; without a stamper, the claimed queue itself.
+        self.ready: asyncio.Queue[DueReminder | None] = self.queue if self.announces else asyncio.Queue()
+        self.ready_low = asyncio.Event()  # set when the stamper waits and may stamp again
         self.held = 0  # claimed, outcome not yet committed
         self.room = asyncio.Event()  # set when the claimer waits and may claim again
         self.sent = 0
         self.window = WINDOW
-        self.senders = SENDERS_PER_WINDOW * WINDOW
-        self.claimed_at_most = self.senders + QUEUED_WINDOWS * WINDOW
-        self.in_flight = asyncio.Semaphore(WINDOW)
+        self.senders = WINDOW
+        # One reminder per sender, a window stamped and waiting, and this many windows queued.
+        self.claimed_at_most = 2 * WINDOW + QUEUED_WINDOWS * WINDOW
         self.chats: dict[int, asyncio.Lock] = {}
         self.last_sent: dict[int, float] = {}
 
@@ -367,29 +340,137 @@ class _Run:
             self.queue.put_nowait(due)
         return len(claimed)
 
-    async def sender(self) -> None:
-        """Send queued reminders one after another until the queue says there are no more."""
-        while (due := await self.queue.get()) is not None:
-            self._wake_claimer()
-            try:
-                outcome = await self._deliver(due)
-            except Exception:
-                log.exception("reminder %s: outcome not recorded; it is resent after a while", due.id)
-                self._release()
-                continue
-            self.recorder.record(due.id, outcome, lambda error, due=due: self._committed(due, error))
-
-    def stop_senders(self) -> None:
-        for _ in range(self.senders):
+    def stop(self) -> None:
+        """No more claims: the stamper and senders end once the queue is empty."""
+        for _ in range(1 if not self.announces else self.senders):
             self.queue.put_nowait(None)
 
-    def _committed(self, due: DueReminder, error: BaseException | None) -> None:
-        if error is not None:
-            log.error("reminder %s: outcome not recorded; it is resent after a while", due.id, exc_info=error)
-        self._release()
+    async def stamper(self) -> None:
+        """With the limiter lifted: take claimed reminders in groups, record those that are not to
+        be sent, stamp the others as going out in one statement (committed) and hand them to the
+        senders, never more than a window waiting for one."""
+        low = self.window // 2
+        more = True
+        while more:
+            while self.ready.qsize() > low:  # stamp in groups, not one for each message taken
+                self.ready_low.clear()
+                await self.ready_low.wait()
+            group = [await self.queue.get()]
+            room = self.window - self.ready.qsize()
+            while len(group) < room and group[-1] is not None and not self.queue.empty():
+                group.append(self.queue.get_nowait())
+            self._wake_claimer()
+            if group[-1] is None:
+                group.pop()
+                more = False
+            going: list[DueReminder] = []
+            for due in group:
+                outcome = self._unsent(due)
+                if outcome is None:
+                    going.append(due)
+                else:
+                    self.recorder.record(due.id, outcome)
+            if going:
+                try:
+                    await self.recorder.attempt([due.id for due in going])
+                except Exception:
+                    log.exception("%s reminders not stamped; they are due again after a while", len(going))
+                    self._release(len(going))
+                else:
+                    for due in going:
+                        self.ready.put_nowait(due)
+        for _ in range(self.senders):
+            self.ready.put_nowait(None)
 
-    def _release(self) -> None:
-        self.held -= 1
+    async def sender(self) -> None:
+        """Send reminders one after another until told there are no more, each in its chat's turn:
+        one message per chat at a time, and at least a second after the previous one ended. The
+        outcome is recorded without waiting for its commit: the next send need not wait for it,
+        the next claim does."""
+        context = self.context
+        announces = self.announces
+        while (due := await self.ready.get()) is not None:
+            if announces:
+                self._wake_claimer()
+                outcome = self._unsent(due)
+                if outcome is not None:
+                    self.recorder.record(due.id, outcome)
+                    continue
+            elif not self.ready_low.is_set() and self.ready.qsize() <= self.window // 2:
+                self.ready_low.set()
+            chat = due.chat or 0
+            lock = self.chats.get(chat)
+            if lock is None:
+                lock = self.chats[chat] = asyncio.Lock()
+            try:
+                async with lock:
+                    wait = self.last_sent.get(chat, -SAME_CHAT_SPACING) + SAME_CHAT_SPACING - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    try:
+                        if due.kind == reminders.OUTCOME:
+                            if announces:
+                                await self.recorder.attempt((due.id,))
+                            view = self.views.pop(due.appointment_id)
+                            sent = await advisor.send_outcome_prompt(context, view)
+                            outcome = Outcome.SENT if sent else Outcome.FAILED
+                        else:
+                            text, keyboard = self.texts.reminder(due, due.place or self.place)
+                            await context.bot.send_message(
+                                chat,
+                                text,
+                                reply_markup=keyboard,
+                                rate_limit_args=partial(self.recorder.attempt, (due.id,))
+                                if announces
+                                else None,
+                            )
+                            outcome = Outcome.SENT
+                    finally:
+                        self.last_sent[chat] = time.monotonic()
+            except Forbidden:
+                await _person_unreachable(context, due)
+                outcome = Outcome.FAILED
+            except RetryAfter:
+                log.warning("reminder %s will be retried: Telegram asked to wait", due.id)
+                outcome = Outcome.RETRY
+            except NetworkError as error:
+                log.warning("reminder %s may not have arrived: %s", due.id, type(error).__name__)
+                outcome = Outcome.UNCERTAIN
+            except TelegramError as error:
+                log.warning("reminder %s failed: %s", due.id, type(error).__name__)
+                outcome = Outcome.FAILED
+            except Exception:
+                log.exception("reminder %s: outcome not recorded; it is resent after a while", due.id)
+                self._release(1)
+                continue
+            if outcome is Outcome.SENT:
+                self.sent += 1
+            self.recorder.record(due.id, outcome)
+
+    def _unsent(self, due: DueReminder) -> Outcome | None:
+        """How the reminder ends without being sent, or ``None`` if it is to be sent: dropped if
+        its text is no longer true (or an outcome question's appointment is gone), failed if
+        there is nobody to send it to."""
+        if not reminders.still_true(due, self.context.now(), self.context.runtime.zone):
+            self.views.pop(due.appointment_id, None)
+            return Outcome.DROPPED
+        if due.kind == reminders.OUTCOME:
+            return None if due.appointment_id in self.views else Outcome.DROPPED
+        if due.chat is None or due.blocked:
+            return Outcome.FAILED
+        return None
+
+    def _committed(self, reminder_ids: Sequence[int], error: BaseException | None) -> None:
+        if error is not None:
+            log.error(
+                "reminders %s: outcome not recorded; they are resent after a while",
+                reminder_ids,
+                exc_info=error,
+            )
+        self._release(len(reminder_ids))
+
+    def _release(self, count: int) -> None:
+        self.held -= count
         self._wake_claimer()
 
     def _may_claim(self) -> bool:
@@ -399,44 +480,6 @@ class _Run:
         """Wake the claimer only when it may claim: not for every reminder taken or finished."""
         if not self.room.is_set() and self._may_claim():
             self.room.set()
-
-    async def _deliver(self, due: DueReminder) -> Outcome:
-        """Send the reminder if it is still true, in its chat's turn; how it ended (recorded by the
-        sender without waiting for the commit: the next send need not wait for it, the next claim
-        does)."""
-        runtime = self.context.runtime
-        view = self.views.pop(due.appointment_id, None) if due.kind == reminders.OUTCOME else None
-        if not reminders.still_true(due, self.context.now(), runtime.zone):
-            return Outcome.DROPPED
-        outcome = await self._in_turn(due, view)
-        self.sent += outcome == Outcome.SENT
-        return outcome
-
-    async def _in_turn(self, due: DueReminder, view: AppointmentView | None) -> Outcome:
-        """One message per chat at a time, and at least a second after the previous one ended."""
-        chat = due.chat or 0
-        lock = self.chats.get(chat)
-        if lock is None:
-            lock = self.chats[chat] = asyncio.Lock()
-        async with lock:
-            wait = self.last_sent.get(chat, -SAME_CHAT_SPACING) + SAME_CHAT_SPACING - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            in_flight = False
-
-            async def going_out() -> None:
-                nonlocal in_flight
-                await self.recorder.attempt(due.id)
-                if not in_flight:  # the rate limiter announces again after a 429
-                    await self.in_flight.acquire()
-                    in_flight = True
-
-            try:
-                return await _send_one(self.context, self.texts, due, view, going_out)
-            finally:
-                if in_flight:
-                    self.in_flight.release()
-                self.last_sent[chat] = time.monotonic()
 
 
 async def dispatch_reminders(context: BotContext) -> int:
@@ -452,16 +495,18 @@ async def dispatch_reminders(context: BotContext) -> int:
     direct = direct_engine(runtime.sessions)
     async with contextlib.AsyncExitStack() as kept:
         through = await kept.enter_async_context(kept_for_a_run(direct)) if direct is not None else None
-        recorder = await kept.enter_async_context(OutcomeRecorder(runtime.sessions, context.now).running())
-        run = _Run(context, recorder, direct, through)
-        senders = [asyncio.create_task(run.sender()) for _ in range(run.senders)]
+        run = _Run(context, direct, through)
+        await kept.enter_async_context(run.recorder.running())
+        workers = [asyncio.create_task(run.sender()) for _ in range(run.senders)]
+        if not run.announces:
+            workers.append(asyncio.create_task(run.stamper()))
         try:
             while time.monotonic() - started < RUN_BUDGET_SECONDS:
                 if not await run.claim():
                     break
         finally:
-            run.stop_senders()
-            await asyncio.gather(*senders)
+            run.stop()
+            await asyncio.gather(*workers)
     return run.sent
 
 

@@ -8,8 +8,9 @@ appointment was cancelled, has begun, or "tomorrow" has become "today"); ``faile
 blocked the bot.
 
 Crashes. Before its message goes out, a reminder is stamped ``attempted_at``, committed first
-(:func:`record_progress`): with the rate limiter, when the limiter lets it through; without it, the
-stamp may wait for a free place among the messages in flight. Its outcome is committed right after.
+(:func:`record_progress`): with the rate limiter, when the limiter lets it through; without it, in
+a group, shortly before its send (a stamped reminder may wait for a free sender or its chat's turn).
+Its outcome is committed right after.
 A row still ``sending`` :data:`STUCK_AFTER` after its claim belongs to a process that died. If it
 was never attempted, it simply becomes due again. If it was attempted, it may or may not have
 reached Telegram: the first time it is sent again; if it was in doubt once before, it is dropped. A
