@@ -212,9 +212,7 @@ class OutcomeRecorder:
 
     def _start_commit(self) -> None:
         if len(self._commits) < self._lanes:
-            commit = asyncio.create_task(self._commit_while_waiting())
-            self._commits.add(commit)
-            commit.add_done_callback(self._commits.discard)
+            self._commits.add(asyncio.create_task(self._commit_while_waiting()))
 
     async def _commit_while_waiting(self) -> None:
         through: AsyncEngine | AsyncConnection | None = None
@@ -232,6 +230,10 @@ class OutcomeRecorder:
         finally:
             if through is not None:
                 self._throughs.append(through)
+            # Out of the set as soon as it has found nothing more to commit, not in a done callback
+            # run later: what arrives in between would find every lane taken and wait forever.
+            if (task := asyncio.current_task()) is not None:
+                self._commits.discard(task)
 
     async def _lane_through(self, engine: AsyncEngine) -> AsyncEngine | AsyncConnection:
         if self._throughs:
