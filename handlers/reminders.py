@@ -353,26 +353,22 @@ class _Run:
         senders, never more than a window waiting for one."""
         low = self.window // 2
         more = True
-        while more:
-            while self.ready.qsize() > low:  # stamp in groups, not one for each message taken
-                self.ready_low.clear()
-                await self.ready_low.wait()
-            group = [await self.queue.get()]
-            room = self.window - self.ready.qsize()
-            while len(group) < room and group[-1] is not None and not self.queue.empty():
-                group.append(self.queue.get_nowait())
-            self._wake_claimer()
-            if group[-1] is None:
-                group.pop()
-                more = False
-            going: list[DueReminder] = []
-            for due in group:
-                outcome = self._unsent(due)
-                if outcome is None:
-                    going.append(due)
-                else:
-                    self.recorder.record(due.id, outcome)
-            if going:
+        try:
+            while more:
+                while self.ready.qsize() > low:  # stamp in groups, not one for each message taken
+                    self.ready_low.clear()
+                    await self.ready_low.wait()
+                group = [await self.queue.get()]
+                room = self.window - self.ready.qsize()
+                while len(group) < room and group[-1] is not None and not self.queue.empty():
+                    group.append(self.queue.get_nowait())
+                self._wake_claimer()
+                if group[-1] is None:
+                    group.pop()
+                    more = False
+                going = [due for due in group if self._to_send(due)]
+                if not going:
+                    continue
                 try:
                     await self.recorder.attempt([due.id for due in going])
                 except Exception:
@@ -381,8 +377,9 @@ class _Run:
                 else:
                     for due in going:
                         self.ready.put_nowait(due)
-        for _ in range(self.senders):
-            self.ready.put_nowait(None)
+        finally:  # the senders end even if the stamper failed
+            for _ in range(self.senders):
+                self.ready.put_nowait(None)
 
     async def sender(self) -> None:
         """Send reminders one after another until told there are no more, each in its chat's turn:
@@ -394,9 +391,7 @@ class _Run:
         while (due := await self.ready.get()) is not None:
             if announces:
                 self._wake_claimer()
-                outcome = self._unsent(due)
-                if outcome is not None:
-                    self.recorder.record(due.id, outcome)
+                if not self._to_send(due):
                     continue
             elif not self.ready_low.is_set() and self.ready.qsize() <= self.window // 2:
                 self.ready_low.set()
@@ -448,6 +443,20 @@ class _Run:
             if outcome is Outcome.SENT:
                 self.sent += 1
             self.recorder.record(due.id, outcome)
+
+    def _to_send(self, due: DueReminder) -> bool:
+        """Whether the reminder is to be sent; if not, how it ended is recorded (see
+        :meth:`_unsent`)."""
+        try:
+            outcome = self._unsent(due)
+        except Exception:
+            log.exception("reminder %s: outcome not recorded; it is resent after a while", due.id)
+            self._release(1)
+            return False
+        if outcome is None:
+            return True
+        self.recorder.record(due.id, outcome)
+        return False
 
     def _unsent(self, due: DueReminder) -> Outcome | None:
         """How the reminder ends without being sent, or ``None`` if it is to be sent: dropped if
