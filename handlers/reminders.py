@@ -382,60 +382,17 @@ class _Run:
                 self.ready.put_nowait(None)
 
     async def sender(self) -> None:
-        """Send reminders one after another until told there are no more, each in its chat's turn:
-        one message per chat at a time, and at least a second after the previous one ended. The
-        outcome is recorded without waiting for its commit: the next send need not wait for it,
-        the next claim does."""
-        context = self.context
-        announces = self.announces
+        """Send reminders one after another until told there are no more. The outcome is recorded
+        without waiting for its commit: the next send need not wait for it, the next claim does."""
         while (due := await self.ready.get()) is not None:
-            if announces:
+            if self.announces:
                 self._wake_claimer()
                 if not self._to_send(due):
                     continue
             elif not self.ready_low.is_set() and self.ready.qsize() <= self.window // 2:
                 self.ready_low.set()
-            chat = due.chat or 0
-            lock = self.chats.get(chat)
-            if lock is None:
-                lock = self.chats[chat] = asyncio.Lock()
             try:
-                async with lock:
-                    wait = self.last_sent.get(chat, -SAME_CHAT_SPACING) + SAME_CHAT_SPACING - time.monotonic()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                    try:
-                        if due.kind == reminders.OUTCOME:
-                            if announces:
-                                await self.recorder.attempt((due.id,))
-                            view = self.views.pop(due.appointment_id)
-                            sent = await advisor.send_outcome_prompt(context, view)
-                            outcome = Outcome.SENT if sent else Outcome.FAILED
-                        else:
-                            text, keyboard = self.texts.reminder(due, due.place or self.place)
-                            await context.bot.send_message(
-                                chat,
-                                text,
-                                reply_markup=keyboard,
-                                rate_limit_args=partial(self.recorder.attempt, (due.id,))
-                                if announces
-                                else None,
-                            )
-                            outcome = Outcome.SENT
-                    finally:
-                        self.last_sent[chat] = time.monotonic()
-            except Forbidden:
-                await _person_unreachable(context, due)
-                outcome = Outcome.FAILED
-            except RetryAfter:
-                log.warning("reminder %s will be retried: Telegram asked to wait", due.id)
-                outcome = Outcome.RETRY
-            except NetworkError as error:
-                log.warning("reminder %s may not have arrived: %s", due.id, type(error).__name__)
-                outcome = Outcome.UNCERTAIN
-            except TelegramError as error:
-                log.warning("reminder %s failed: %s", due.id, type(error).__name__)
-                outcome = Outcome.FAILED
+                outcome = await self._in_turn(due)
             except Exception:
                 log.exception("reminder %s: outcome not recorded; it is resent after a while", due.id)
                 self._release(1)
@@ -443,6 +400,49 @@ class _Run:
             if outcome is Outcome.SENT:
                 self.sent += 1
             self.recorder.record(due.id, outcome)
+
+    async def _in_turn(self, due: DueReminder) -> Outcome:
+        """Send the reminder in its chat's turn: one message per chat at a time, and at least a
+        second after the previous one ended. How it ended, as Telegram answered."""
+        chat = due.chat or 0
+        lock = self.chats.get(chat)
+        if lock is None:
+            lock = self.chats[chat] = asyncio.Lock()
+        try:
+            async with lock:
+                wait = self.last_sent.get(chat, -SAME_CHAT_SPACING) + SAME_CHAT_SPACING - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                try:
+                    return await self._send(due, chat)
+                finally:
+                    self.last_sent[chat] = time.monotonic()
+        except Forbidden:
+            await _person_unreachable(self.context, due)
+            return Outcome.FAILED
+        except RetryAfter:
+            log.warning("reminder %s will be retried: Telegram asked to wait", due.id)
+            return Outcome.RETRY
+        except NetworkError as error:
+            log.warning("reminder %s may not have arrived: %s", due.id, type(error).__name__)
+            return Outcome.UNCERTAIN
+        except TelegramError as error:
+            log.warning("reminder %s failed: %s", due.id, type(error).__name__)
+            return Outcome.FAILED
+
+    async def _send(self, due: DueReminder, chat: int) -> Outcome:
+        """The message itself: the reminder, or an advisor's outcome question. With a limiter that
+        announces, the reminder is stamped when the limiter lets the request through."""
+        context = self.context
+        if due.kind == reminders.OUTCOME:
+            if self.announces:
+                await self.recorder.attempt((due.id,))
+            sent = await advisor.send_outcome_prompt(context, self.views.pop(due.appointment_id))
+            return Outcome.SENT if sent else Outcome.FAILED
+        text, keyboard = self.texts.reminder(due, due.place or self.place)
+        stamp = partial(self.recorder.attempt, (due.id,)) if self.announces else None
+        await context.bot.send_message(chat, text, reply_markup=keyboard, rate_limit_args=stamp)
+        return Outcome.SENT
 
     def _to_send(self, due: DueReminder) -> bool:
         """Whether the reminder is to be sent; if not, how it ended is recorded (see
