@@ -6,7 +6,8 @@ environment (``WEGWEISER_*``); the Bot API is the stand-in in the benchmark's pr
     python -m benchmarks._bot_process echo [--stats FILE] [--profile FILE]
     python -m benchmarks._bot_process floor --chats FIRST COUNT --window N
 
-``--stats FILE``: on SIGUSR1 the process writes how many SQL statements it has run so far.
+``--stats FILE``: on SIGUSR1 the process writes how many SQL statements it has run so far and the
+pauses of Python's cycle collector; the floor writes its CPU time and its pauses when it is done.
 ``--profile FILE``: a cProfile profile of the whole run, written when the process ends (SIGTERM).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import signal
@@ -37,6 +39,34 @@ from telegram.ext import (
 )
 
 ECHO_TAP = "echo:tap"
+# Collector pauses at least this long are listed one by one (a reply waits for them).
+LONG_PAUSE_MS = 5.0
+
+
+class CollectorPauses:
+    """Every pause of Python's cycle collector in this process (all threads wait while it runs):
+    how many, how long together, and each long one with its number, so that a reader of two
+    snapshots can tell which fell between them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+        self.long: list[tuple[int, float]] = []
+        self._started = 0.0
+        gc.callbacks.append(self._observe)
+
+    def _observe(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._started
+        self.count += 1
+        self.seconds += pause
+        if pause * 1000 >= LONG_PAUSE_MS:
+            self.long.append((self.count, round(pause * 1000, 2)))
+
+    def figures(self) -> dict[str, Any]:
+        return {"count": self.count, "seconds": self.seconds, "long": self.long}
 
 
 class StatementCounter:
@@ -70,9 +100,10 @@ class StatementCounter:
 
         setattr(owner, name, counted)
 
-    def dump_on_signal(self, path: Path) -> None:
+    def dump_on_signal(self, path: Path, pauses: CollectorPauses) -> None:
         def dump(_signal: int, _frame: object) -> None:
-            path.write_text(json.dumps({"statements": self.count, "written": time.time()}))
+            figures = {"statements": self.count, "gc": pauses.figures(), "written": time.time()}
+            path.write_text(json.dumps(figures))
 
         signal.signal(signal.SIGUSR1, dump)
 
@@ -134,10 +165,12 @@ async def send_only(
         async with slots:
             await bot.send_message(chat_id, text, reply_markup=keyboard)
 
+    pauses = CollectorPauses()
     cpu = time.process_time()
     await asyncio.gather(*(one(first + index) for index in range(count)))
     if stats is not None:
-        stats.write_text(json.dumps({"cpu": time.process_time() - cpu, "written": time.time()}))
+        figures = {"cpu": time.process_time() - cpu, "gc": pauses.figures(), "written": time.time()}
+        stats.write_text(json.dumps(figures))
     await bot.shutdown()
 
 
@@ -172,8 +205,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(send_only(token, api_url, args.chats[0], args.chats[1], args.window, args.stats))
         return
     counter = StatementCounter()
+    pauses = CollectorPauses()
     if args.stats:
-        counter.dump_on_signal(args.stats)
+        counter.dump_on_signal(args.stats, pauses)
     profile = cProfile.Profile() if args.profile else None
     if profile:
         profile.enable()
