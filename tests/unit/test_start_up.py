@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 import bot.web
-from bot import startup
+from bot import collector, startup
 from bot.cli import main
 from bot.sandbox import Sandbox, new_world, serve
 from bot.sandbox import server as sandbox_server
@@ -59,15 +59,16 @@ NOT_WHILE_SERVING = tuple(module for module in NOT_BEFORE_POLLING if module not 
 
 # `wegweiser run` itself, noting every loaded module when polling has been started (before the
 # application starts, so before anything `bot.startup` runs afterwards), and again on SIGUSR1 with
-# how many objects are frozen out of the cycle collector and how many it still tracks.
+# how many objects are frozen out of the cycle collector, how many it still tracks, and after how many
+# new objects it collects the youngest generation.
 NOTE_MODULES_AT_FIRST_POLL = """
 import gc, json, signal, sys
 from pathlib import Path
 from telegram.ext import Updater
 
 def note_serving(*_):
-    frozen, tracked = gc.get_freeze_count(), len(gc.get_objects())
-    noted = {"modules": sorted(sys.modules), "frozen": frozen, "tracked": tracked}
+    noted = {"modules": sorted(sys.modules), "frozen": gc.get_freeze_count()}
+    noted.update(tracked=len(gc.get_objects()), young=gc.get_threshold()[0])
     Path(sys.argv[2]).write_text(json.dumps(noted))
 
 signal.signal(signal.SIGUSR1, note_serving)
@@ -173,6 +174,7 @@ async def test_run_polls_before_loading_what_polling_does_not_need_serves_the_de
     assert len(world.commands) == 11, "the command menu in ten languages and the default one"
     # Start-up is over (menus set, desk served): what it built is out of the collector's walks.
     assert noted_serving["frozen"] > 10 * noted_serving["tracked"], noted_serving
+    assert noted_serving["young"] == collector.YOUNGEST_THRESHOLD
 
 
 @pytest.fixture
