@@ -64,7 +64,7 @@ from handlers import (
     waiting,
 )
 from handlers.context import BotContext, BotData, Runtime
-from storage import audit, health, jobs, search_index, updates
+from storage import audit, claim_batches, health, jobs, search_index, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -251,6 +251,7 @@ def build_application(
             await server.stop()
         for unserved in listening:
             unserved.close()
+        await claim_batches.close(runtime.sessions)
         await engine.dispose()
 
     builder = ApplicationBuilder()
