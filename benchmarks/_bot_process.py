@@ -24,19 +24,16 @@ import time
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from bot import collector
+
+if TYPE_CHECKING:
+    from telegram import Update
+    from telegram.ext import Application, ContextTypes
+
+# The libraries are loaded by whichever bot this process becomes: Wegweiser loads them as
+# ``wegweiser run`` does (``bot.entry``, the collector held off), the echo bot as a default PTB bot.
 
 ECHO_TAP = "echo:tap"
 # Collector pauses at least this long are listed one by one (a reply waits for them).
@@ -75,6 +72,9 @@ class StatementCounter:
     change-log question), which SQLAlchemy does not see."""
 
     def __init__(self) -> None:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
         self.count = 0
         event.listen(Engine, "before_cursor_execute", self._count)
         # SQLAlchemy's adapters use cursors and prepared statements, never these two. Only the
@@ -110,6 +110,8 @@ class StatementCounter:
 
 def echo_application(token: str, api_url: str) -> Application:
     """A bare default PTB bot: echoes text with one button; a tap answers and edits the message."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters
 
     async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None and update.effective_message.text is not None
@@ -137,7 +139,7 @@ async def send_only(
     ``window`` at a time, through the bot Wegweiser builds (same transport, same defaults) and
     nothing else: no database, no texts to translate. ``stats`` receives the CPU time the sending
     took."""
-    from telegram import LinkPreviewOptions
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
     from telegram.constants import ParseMode
     from telegram.ext import Defaults, ExtBot
 
@@ -175,13 +177,14 @@ async def send_only(
 
 
 def run_wegweiser(*, rate_limited: bool) -> None:
-    """Exactly ``wegweiser run`` (the CLI's own code and imports, settings from the environment);
+    """Exactly ``wegweiser run`` (the command's entry point, settings from the environment);
     without the rate limiter when asked, by wrapping the application builder the CLI calls."""
     if not rate_limited:
-        import bot.app
+        with collector.held_off():  # as the entry point loads it
+            import bot.app
 
         bot.app.build_application = partial(bot.app.build_application, rate_limited=False)
-    from bot.cli import main as wegweiser
+    from bot.entry import main as wegweiser
 
     status = wegweiser(["run"])
     if status:
@@ -204,7 +207,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.kind == "floor":
         asyncio.run(send_only(token, api_url, args.chats[0], args.chats[1], args.window, args.stats))
         return
-    counter = StatementCounter()
+    if args.kind == "wegweiser":
+        with collector.held_off():  # the counter loads SQLAlchemy and the driver
+            counter = StatementCounter()
+    else:
+        counter = StatementCounter()
     pauses = CollectorPauses()
     if args.stats:
         counter.dump_on_signal(args.stats, pauses)
