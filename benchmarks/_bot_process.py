@@ -6,7 +6,8 @@ environment (``WEGWEISER_*``); the Bot API is the stand-in in the benchmark's pr
     python -m benchmarks._bot_process echo [--stats FILE] [--profile FILE]
     python -m benchmarks._bot_process floor --chats FIRST COUNT --window N
 
-``--stats FILE``: on SIGUSR1 the process writes how many SQL statements it has run so far.
+``--stats FILE``: on SIGUSR1 the process writes how many SQL statements it has run so far and the
+pauses of Python's cycle collector; the floor writes its CPU time and its pauses when it is done.
 ``--profile FILE``: a cProfile profile of the whole run, written when the process ends (SIGTERM).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import signal
@@ -22,21 +24,46 @@ import time
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from bot import collector
+
+if TYPE_CHECKING:
+    from telegram import Update
+    from telegram.ext import Application, ContextTypes
+
+# The libraries are loaded by whichever bot this process becomes: Wegweiser loads them as
+# ``wegweiser run`` does (``bot.entry``, the collector held off), the echo bot as a default PTB bot.
 
 ECHO_TAP = "echo:tap"
+# Collector pauses at least this long are listed one by one (a reply waits for them).
+LONG_PAUSE_MS = 5.0
+
+
+class CollectorPauses:
+    """Every pause of Python's cycle collector in this process (all threads wait while it runs):
+    how many, how long together, and each long one with its number, so that a reader of two
+    snapshots can tell which fell between them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+        self.long: list[tuple[int, float]] = []
+        self._started = 0.0
+        gc.callbacks.append(self._observe)
+
+    def _observe(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._started
+        self.count += 1
+        self.seconds += pause
+        if pause * 1000 >= LONG_PAUSE_MS:
+            self.long.append((self.count, round(pause * 1000, 2)))
+
+    def figures(self) -> dict[str, Any]:
+        return {"count": self.count, "seconds": self.seconds, "long": self.long}
 
 
 class StatementCounter:
@@ -45,6 +72,9 @@ class StatementCounter:
     change-log question), which SQLAlchemy does not see."""
 
     def __init__(self) -> None:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
         self.count = 0
         event.listen(Engine, "before_cursor_execute", self._count)
         # SQLAlchemy's adapters use cursors and prepared statements, never these two. Only the
@@ -70,15 +100,18 @@ class StatementCounter:
 
         setattr(owner, name, counted)
 
-    def dump_on_signal(self, path: Path) -> None:
+    def dump_on_signal(self, path: Path, pauses: CollectorPauses) -> None:
         def dump(_signal: int, _frame: object) -> None:
-            path.write_text(json.dumps({"statements": self.count, "written": time.time()}))
+            figures = {"statements": self.count, "gc": pauses.figures(), "written": time.time()}
+            path.write_text(json.dumps(figures))
 
         signal.signal(signal.SIGUSR1, dump)
 
 
 def echo_application(token: str, api_url: str) -> Application:
     """A bare default PTB bot: echoes text with one button; a tap answers and edits the message."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters
 
     async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None and update.effective_message.text is not None
@@ -106,7 +139,7 @@ async def send_only(
     ``window`` at a time, through the bot Wegweiser builds (same transport, same defaults) and
     nothing else: no database, no texts to translate. ``stats`` receives the CPU time the sending
     took."""
-    from telegram import LinkPreviewOptions
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
     from telegram.constants import ParseMode
     from telegram.ext import Defaults, ExtBot
 
@@ -134,21 +167,24 @@ async def send_only(
         async with slots:
             await bot.send_message(chat_id, text, reply_markup=keyboard)
 
+    pauses = CollectorPauses()
     cpu = time.process_time()
     await asyncio.gather(*(one(first + index) for index in range(count)))
     if stats is not None:
-        stats.write_text(json.dumps({"cpu": time.process_time() - cpu, "written": time.time()}))
+        figures = {"cpu": time.process_time() - cpu, "gc": pauses.figures(), "written": time.time()}
+        stats.write_text(json.dumps(figures))
     await bot.shutdown()
 
 
 def run_wegweiser(*, rate_limited: bool) -> None:
-    """Exactly ``wegweiser run`` (the CLI's own code and imports, settings from the environment);
+    """Exactly ``wegweiser run`` (the command's entry point, settings from the environment);
     without the rate limiter when asked, by wrapping the application builder the CLI calls."""
     if not rate_limited:
-        import bot.app
+        with collector.held_off():  # as the entry point loads it
+            import bot.app
 
         bot.app.build_application = partial(bot.app.build_application, rate_limited=False)
-    from bot.cli import main as wegweiser
+    from bot.entry import main as wegweiser
 
     status = wegweiser(["run"])
     if status:
@@ -171,9 +207,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.kind == "floor":
         asyncio.run(send_only(token, api_url, args.chats[0], args.chats[1], args.window, args.stats))
         return
-    counter = StatementCounter()
+    if args.kind == "wegweiser":
+        with collector.held_off():  # the counter loads SQLAlchemy and the driver
+            counter = StatementCounter()
+    else:
+        counter = StatementCounter()
+    pauses = CollectorPauses()
     if args.stats:
-        counter.dump_on_signal(args.stats)
+        counter.dump_on_signal(args.stats, pauses)
     profile = cProfile.Profile() if args.profile else None
     if profile:
         profile.enable()

@@ -109,6 +109,38 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Pauses:
+    """The cycle collector's pauses in a process (``_bot_process.CollectorPauses``), or between two
+    readings of them."""
+
+    count: int
+    seconds: float
+    long: list[tuple[int, float]]  # (number of the pause, ms) of each long pause
+
+    def since(self, earlier: Pauses) -> Pauses:
+        later = [(number, ms) for number, ms in self.long if number > earlier.count]
+        return Pauses(self.count - earlier.count, self.seconds - earlier.seconds, later)
+
+    @property
+    def longest_ms(self) -> float:
+        return max((ms for _, ms in self.long), default=0.0)
+
+
+@dataclass(frozen=True)
+class Counted:
+    statements: int
+    pauses: Pauses
+
+    @staticmethod
+    def read(figures: dict[str, Any]) -> Counted:
+        gc = figures["gc"]
+        return Counted(
+            int(figures.get("statements", 0)),
+            Pauses(gc["count"], gc["seconds"], [(number, ms) for number, ms in gc["long"]]),
+        )
+
+
 @dataclass
 class Child:
     """A bot process: its CPU time, memory and SQL statements, read from outside."""
@@ -141,14 +173,15 @@ class Child:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
-    async def statements(self) -> int:
+    async def counted(self) -> Counted:
+        """The SQL statements and collector pauses of the process so far."""
         before = self.stats.stat().st_mtime_ns if self.stats.exists() else 0
         self.process.send_signal(signal.SIGUSR1)
         for _ in range(200):
             await asyncio.sleep(0.01)
             if self.stats.exists() and self.stats.stat().st_mtime_ns != before:
-                return int(json.loads(self.stats.read_text())["statements"])
-        return -1
+                return Counted.read(json.loads(self.stats.read_text()))
+        return Counted(-1, Pauses(-1, float("nan"), []))
 
     async def stop(self) -> None:
         if self.process.poll() is None:
@@ -250,6 +283,7 @@ class Throughput:
     wall: float = 0.0
     cpu: float = 0.0
     statements: int = 0
+    pauses: Pauses | None = None
     latencies: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -267,7 +301,7 @@ async def closed_loop(lab: Lab, kind: str, world: World, people: Sequence[int], 
     try:
         warm = await run_round(scenario, people, 60)
         figures.failures += warm.failures
-        cpu, statements = child.cpu(), await child.statements()
+        cpu, counted = child.cpu(), await child.counted()
         for _ in range(rounds):
             result = await run_round(scenario, people, 60)
             figures.wall += result.wall
@@ -276,7 +310,9 @@ async def closed_loop(lab: Lab, kind: str, world: World, people: Sequence[int], 
                 figures.latencies += result.latencies[step]
         figures.updates = len(figures.latencies)
         figures.cpu = child.cpu() - cpu
-        figures.statements = await child.statements() - statements
+        later = await child.counted()
+        figures.statements = later.statements - counted.statements
+        figures.pauses = later.pauses.since(counted.pauses)
     finally:
         await child.stop()
     return figures
@@ -310,6 +346,7 @@ class Dispatch:
     span: float
     cpu: float = 0.0
     statements: int = 0
+    pauses: Pauses | None = None
 
     @property
     def rate(self) -> float:
@@ -345,10 +382,12 @@ async def dispatcher(lab: Lab, count: int, round_: int) -> tuple[Dispatch, Dispa
         # CPU and statements from the first arrival on, as the floor's: not the start-up work and
         # the idle second before the dispatcher's first run.
         await arrivals_done(arrivals, 1, 120, poll=0.002)
-        cpu, statements = child.cpu(), await child.statements()
+        cpu, counted = child.cpu(), await child.counted()
         await arrivals_done(arrivals, count, 600)
         sent = Dispatch(count, arrivals[-1][0] - arrivals[0][0], child.cpu() - cpu)
-        sent.statements = await child.statements() - statements
+        later = await child.counted()
+        sent.statements = later.statements - counted.statements
+        sent.pauses = later.pauses.since(counted.pauses)
     finally:
         await child.stop()
     floor_world = lab.running.sandbox.add_world(new_world(f"{400000000 + round_}:SANDBOX-bench-floor", "f"))
@@ -359,8 +398,12 @@ async def dispatcher(lab: Lab, count: int, round_: int) -> tuple[Dispatch, Dispa
     floor = await lab.spawn("floor", floor_world, "--chats", str(first), str(count), "--window", str(WINDOW))
     await arrivals_done(floor_arrivals, count, 600)
     await asyncio.get_running_loop().run_in_executor(None, floor.process.wait, 60)
-    floor_cpu = float(json.loads(floor.stats.read_text())["cpu"]) if floor.stats.exists() else float("nan")
-    return sent, Dispatch(count, floor_arrivals[-1][0] - floor_arrivals[0][0], floor_cpu)
+    floor_figures = json.loads(floor.stats.read_text()) if floor.stats.exists() else None
+    floor_sent = Dispatch(count, floor_arrivals[-1][0] - floor_arrivals[0][0], float("nan"))
+    if floor_figures is not None:
+        floor_sent.cpu = float(floor_figures["cpu"])
+        floor_sent.pauses = Counted.read(floor_figures).pauses
+    return sent, floor_sent
 
 
 async def existing_advisors(engine: Any) -> list[int]:
@@ -430,6 +473,16 @@ def spread(values: Sequence[float], digits: int = 0) -> str:
     return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
+def pauses_text(runs: Sequence[tuple[Pauses | None, int]], unit: str) -> str:
+    """The collector's pauses of some runs: time per 1,000 units (median and range) and the longest."""
+    known = [(pauses, count) for pauses, count in runs if pauses is not None and pauses.count >= 0 and count]
+    if not known:
+        return "collector –"
+    per_thousand = [pauses.seconds * 1_000_000 / count for pauses, count in known]
+    longest = max(pauses.longest_ms for pauses, _ in known)
+    return f"collector {spread(per_thousand)} ms per 1,000 {unit}, longest pause {longest:.0f} ms"
+
+
 PARTS = ("start-up", "throughput", "light", "dispatcher", "memory")
 
 
@@ -479,7 +532,8 @@ async def part_throughput(
             f"p50 {spread([percentile(f.latencies, 50) * 1000 for f in done], 1)} ms, "
             f"p95 {spread([percentile(f.latencies, 95) * 1000 for f in done], 1)} ms, "
             f"CPU {spread([f.cpu / f.updates * 1000 for f in done], 2)} ms/update, "
-            f"SQL {spread([f.statements / f.updates for f in done], 2)} statements/update",
+            f"SQL {spread([f.statements / f.updates for f in done], 2)} statements/update, "
+            f"{pauses_text([(f.pauses, f.updates) for f in done], 'updates')}",
             flush=True,
         )
     pairs = list(zip(runs["wegweiser"], runs["echo"], strict=True))
@@ -527,12 +581,14 @@ async def part_dispatcher(lab: Lab, args: argparse.Namespace) -> None:
     print(
         f"  dispatcher {spread([d.rate for d, _ in dispatched])} reminders/s, "
         f"CPU {spread([d.cpu / d.count * 1000 for d, _ in dispatched], 2)} ms/reminder, "
-        f"SQL {spread([d.statements / d.count for d, _ in dispatched], 2)} statements/reminder",
+        f"SQL {spread([d.statements / d.count for d, _ in dispatched], 2)} statements/reminder, "
+        f"{pauses_text([(d.pauses, d.count) for d, _ in dispatched], 'reminders')}",
         flush=True,
     )
     print(
         f"  send-only floor {spread([f.rate for _, f in dispatched])} messages/s, "
-        f"CPU {spread([f.cpu / f.count * 1000 for _, f in dispatched], 2)} ms/message; "
+        f"CPU {spread([f.cpu / f.count * 1000 for _, f in dispatched], 2)} ms/message, "
+        f"{pauses_text([(f.pauses, f.count) for _, f in dispatched], 'messages')}; "
         f"ratio {spread([d.rate / f.rate for d, f in dispatched], 2)}",
         flush=True,
     )

@@ -23,7 +23,7 @@ from telegram.ext import (
     Defaults,
 )
 
-from bot import once, startup, webhook
+from bot import collector, once, startup, webhook
 from bot.concurrency import PerPersonUpdateProcessor
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -64,7 +64,7 @@ from handlers import (
     waiting,
 )
 from handlers.context import BotContext, BotData, Runtime
-from storage import audit, health, jobs, search_index, updates
+from storage import audit, claim_batches, health, jobs, search_index, updates
 from storage.crypto import CaseCipher
 from storage.db import create_engine, create_session_factory, session_scope
 from storage.migrate import upgrade_to_head
@@ -109,13 +109,15 @@ def build_application(
     rate_limiter: BaseRateLimiter | None = None,
     rate_limited: bool = True,
     serve_desk: bool = False,
+    freeze_start_up: bool = False,
 ) -> Application:
     """An Application wired to the configured Bot API, database and languages.
 
     Sends go through PTB's rate limiter (Telegram's ~30 messages/s overall, 1/s per chat, retrying
     after a 429); benchmarks may pass ``rate_limited=False`` to measure the bot itself. With
     ``serve_desk`` the staff desk is served on the configured address while the bot runs (the demo
-    mounts it on its own web server instead)."""
+    mounts it on its own web server instead). With ``freeze_start_up`` (``wegweiser run`` only)
+    what start-up built is frozen out of the cycle collector once it is done (``bot.collector``)."""
     if settings.telegram_token is None:
         raise ValueError("a Telegram token is required to build the application")
     engine = create_engine(settings.resolved_database_url(), hide_parameters=True)
@@ -158,6 +160,8 @@ def build_application(
             for server in built:
                 servers.append(server)
                 await server.start(listening.pop(0))
+        if freeze_start_up:
+            collector.freeze_what_lives()
 
     def web_servers(application: Application) -> list[WebServer]:
         """The desk (with the webhook route in webhook mode), and the metrics when they have a port."""
@@ -183,6 +187,8 @@ def build_application(
         while not application.running:
             await asyncio.sleep(startup.RUNNING_CHECK_SECONDS)
         await build_search_index(engine)
+        if freeze_start_up:
+            collector.freeze_what_lives()  # the index lives as long as the process, too
 
     async def on_start(application: Application) -> None:
         await upgrade_to_head(engine)
@@ -233,6 +239,8 @@ def build_application(
                     name=webhook.STRANDED_JOB,
                     job_kwargs={"id": webhook.STRANDED_JOB, "replace_existing": True, "max_instances": 1},
                 )
+        if freeze_start_up and settings.webhook_url:  # long polling freezes once its start-up is done
+            collector.freeze_what_lives()
 
     async def on_stop(application: Application) -> None:
         await startup.cancel(application)
@@ -243,6 +251,7 @@ def build_application(
             await server.stop()
         for unserved in listening:
             unserved.close()
+        await claim_batches.close(runtime.sessions)
         await engine.dispose()
 
     builder = ApplicationBuilder()

@@ -280,7 +280,7 @@ def run(settings: Settings) -> int:
     if settings.metrics_port:
         address_free(settings.metrics_host, settings.metrics_port, "WEGWEISER_METRICS_PORT")
     username = asyncio.run(prepare_run(settings, cipher))
-    application = build_application(settings, serve_desk=True)
+    application = build_application(settings, serve_desk=True, freeze_start_up=True)
     log.info("%s", startup_line(settings, username))
     try:
         if settings.webhook_url:

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, String, bindparam, delete, exists, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import insert_ignoring_conflicts
@@ -111,18 +111,20 @@ def _claim_from(insert: Callable[..., postgresql.Insert | sqlite.Insert], ids: A
     ).returning(table.c.update_id)
 
 
-async def claim_updates_alone(engine: AsyncEngine, update_ids: Sequence[int], now: datetime) -> set[int]:
+async def claim_updates_alone(
+    through: AsyncEngine | AsyncConnection, update_ids: Sequence[int], now: datetime
+) -> set[int]:
     """What :func:`claim_updates` does, as one statement outside any transaction, straight through
-    the pooled connection's driver (``storage.driver_calls``): one round trip instead of a
-    session's ``BEGIN``, statement, fetch and ``COMMIT``. The statement is atomic on its own. On
-    SQLite the caller holds the write turn (``storage.db.write_turn``)."""
+    the driver of a pooled connection or of one the caller keeps (``storage.driver_calls``): one
+    round trip instead of a session's ``BEGIN``, statement, fetch and ``COMMIT``. The statement is
+    atomic on its own. On SQLite the caller holds the write turn (``storage.db.write_turn``)."""
     if not update_ids:
         return set()
     unique = list(dict.fromkeys(update_ids))
-    if engine.dialect.name == "postgresql":
-        rows = await send_alone(engine, _CLAIM_ARRAY_POSTGRESQL, {"ids": unique, "now": now})
+    if through.dialect.name == "postgresql":
+        rows = await send_alone(through, _CLAIM_ARRAY_POSTGRESQL, {"ids": unique, "now": now})
     else:
-        rows = await send_alone(engine, _CLAIM_ARRAY_SQLITE, {"ids": json.dumps(unique), "now": now})
+        rows = await send_alone(through, _CLAIM_ARRAY_SQLITE, {"ids": json.dumps(unique), "now": now})
     return {row[0] for row in rows}
 
 

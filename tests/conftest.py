@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.sandbox import Sandbox, new_world, serve
-from storage import audit
+from storage import audit, claim_batches
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from tests.support.databases import (
@@ -52,8 +52,10 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def sessions(engine: AsyncEngine) -> SessionFactory:
-    return audit.use_keys(create_session_factory(engine), [TEST_AUDIT_KEY])
+async def sessions(engine: AsyncEngine) -> AsyncIterator[SessionFactory]:
+    factory = audit.use_keys(create_session_factory(engine), [TEST_AUDIT_KEY])
+    yield factory
+    await claim_batches.close(factory)  # what the gate's claims keep on PostgreSQL
 
 
 @pytest.fixture

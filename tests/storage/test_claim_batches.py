@@ -1,6 +1,7 @@
 """Claims gathered into shared transactions: each update id is still claimed exactly once, a
 redelivery is still refused, claims that arrive together share a transaction, and a failing
-transaction reaches every claim that was in it."""
+transaction reaches every claim that was in it. On PostgreSQL claims in a row keep one connection,
+which is pinged again after a pause and replaced after a failure."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
 from storage import claim_batches
-from storage.db import SessionFactory, session_scope
+from storage.db import SessionFactory, engine_of, session_scope
+from storage.driver_calls import dialect_name
 from storage.models import ProcessedUpdate
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -88,3 +90,47 @@ async def test_a_failed_transaction_fails_every_claim_in_it_and_the_next_batch_w
     assert [type(answer) for answer in answers] == [ConnectionError] * 3
 
     assert await claim_batches.claim(sessions, 1, NOW), "nothing of the failed batch was kept"
+
+
+def count_checkouts(sessions: SessionFactory) -> list[int]:
+    """Each checkout from the pool of the sessions' engine (on PostgreSQL each one pings first)."""
+    checkouts: list[int] = []
+    engine = engine_of(sessions)
+    assert engine is not None
+    event.listen(engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(1))
+    return checkouts
+
+
+async def test_on_postgresql_claims_in_a_row_keep_one_connection_and_a_stale_one_is_replaced(
+    sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if dialect_name(sessions()) != "postgresql":
+        pytest.skip("SQLite's checkouts cost no round trip")
+    checkouts = count_checkouts(sessions)
+    for update_id in range(1, 11):
+        assert await claim_batches.claim(sessions, update_id, NOW)
+    assert len(checkouts) == 1, "ten claims in a row, one checkout (and one ping)"
+
+    monkeypatch.setattr(claim_batches, "FRESH_FOR", 0.0)  # as if it had lain unused for long
+    assert await claim_batches.claim(sessions, 11, NOW)
+    assert len(checkouts) == 2, "a connection unused for a while is pinged again"
+
+
+async def test_on_postgresql_a_kept_connection_the_server_closed_fails_one_batch_and_is_replaced(
+    sessions: SessionFactory,
+) -> None:
+    if dialect_name(sessions()) != "postgresql":
+        pytest.skip("only PostgreSQL's claims keep a connection")
+    assert await claim_batches.claim(sessions, 1, NOW)
+    kept = claim_batches.batcher_for(sessions)._kept
+    assert kept is not None
+    backend = (await kept.get_raw_connection()).driver_connection.get_server_pid()
+    async with session_scope(sessions) as session:
+        await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+    import asyncpg
+
+    with pytest.raises((asyncpg.InterfaceError, asyncpg.PostgresConnectionError)):
+        await claim_batches.claim(sessions, 2, NOW)
+    assert await claim_batches.claim(sessions, 2, NOW), "the failed claim kept nothing; a new one works"
+    assert not await claim_batches.claim(sessions, 1, NOW), "and still refuses what was claimed before"

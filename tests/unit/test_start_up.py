@@ -1,6 +1,7 @@
 """``wegweiser run`` asks Telegram for updates before it loads what polling does not need (migrations,
 the desk's web stack, posters, holidays, the offer file reader, …), and still serves the desk and the
-command menus once it polls; what fails after polling has begun stops the bot as before."""
+command menus once it polls, then freezes what start-up built out of the cycle collector; what fails
+after polling has begun stops the bot as before."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import httpx
 import pytest
 
 import bot.web
-from bot import startup
+from bot import collector, startup
 from bot.cli import main
 from bot.sandbox import Sandbox, new_world, serve
 from bot.sandbox import server as sandbox_server
@@ -57,13 +58,20 @@ LOADED_ONCE_SERVING = ("starlette", "uvicorn", "desk", "bot.web", "asyncpg", "st
 NOT_WHILE_SERVING = tuple(module for module in NOT_BEFORE_POLLING if module not in LOADED_ONCE_SERVING)
 
 # `wegweiser run` itself, noting every loaded module when polling has been started (before the
-# application starts, so before anything `bot.startup` runs afterwards), and again on SIGUSR1.
+# application starts, so before anything `bot.startup` runs afterwards), and again on SIGUSR1 with
+# how many objects are frozen out of the cycle collector, how many it still tracks, and after how many
+# new objects it collects the youngest generation.
 NOTE_MODULES_AT_FIRST_POLL = """
-import json, signal, sys
+import gc, json, signal, sys
 from pathlib import Path
 from telegram.ext import Updater
 
-signal.signal(signal.SIGUSR1, lambda *_: Path(sys.argv[2]).write_text(json.dumps(sorted(sys.modules))))
+def note_serving(*_):
+    noted = {"modules": sorted(sys.modules), "frozen": gc.get_freeze_count()}
+    noted.update(tracked=len(gc.get_objects()), young=gc.get_threshold()[0])
+    Path(sys.argv[2]).write_text(json.dumps(noted))
+
+signal.signal(signal.SIGUSR1, note_serving)
 
 start_polling = Updater.start_polling
 
@@ -94,7 +102,7 @@ async def wait_for(path: Path, process: asyncio.subprocess.Process, seconds: flo
     raise AssertionError(f"run never polled (exit status {process.returncode})")
 
 
-async def test_run_polls_before_loading_what_polling_does_not_need_and_serves_the_desk_after(
+async def test_run_polls_before_loading_what_polling_does_not_need_serves_the_desk_after_and_freezes(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
@@ -143,7 +151,8 @@ async def test_run_polls_before_loading_what_polling_does_not_need_and_serves_th
                 break
             await asyncio.sleep(0.05)
         process.send_signal(signal.SIGUSR1)
-        modules_serving = set(json.loads(await wait_for(serving, process)))
+        noted_serving = json.loads(await wait_for(serving, process))
+        modules_serving = set(noted_serving["modules"])
     finally:
         if process.returncode is None:
             process.terminate()
@@ -163,6 +172,9 @@ async def test_run_polls_before_loading_what_polling_does_not_need_and_serves_th
     assert loaded == [], f"loaded while serving, before any page needs them: {loaded}"
     assert (health.status_code, health.text) == (200, "ok")
     assert len(world.commands) == 11, "the command menu in ten languages and the default one"
+    # Start-up is over (menus set, desk served): what it built is out of the collector's walks.
+    assert noted_serving["frozen"] > 10 * noted_serving["tracked"], noted_serving
+    assert noted_serving["young"] == collector.YOUNGEST_THRESHOLD
 
 
 @pytest.fixture
