@@ -21,7 +21,7 @@ from storage import reminders
 from storage.db import SessionFactory, session_scope
 from storage.models import Reminder
 from storage.reminders import Outcome
-from tests.support.case_data import add_appointment, add_case, add_person, local
+from tests.support.case_data import add_booked_appointments, local
 
 STARTS = local(2026, 3, 4, 10)  # Wednesday 10:00 in Hemmingen
 NOW = STARTS - timedelta(hours=24)
@@ -33,14 +33,9 @@ FIRST_CHAT = 500
 async def due_reminders(sessions: SessionFactory) -> dict[int, int]:
     """``COUNT`` booked appointments, each with its 24-hour reminder due now; reminder id by chat."""
     async with session_scope(sessions) as session:
-        advisor = await add_person(session, FIRST_CHAT - 1, staff_name="Anna Berger")
+        appointments = await add_booked_appointments(session, COUNT, FIRST_CHAT, STARTS, timedelta(minutes=1))
         by_chat = {}
-        for index in range(COUNT):
-            person = await add_person(session, FIRST_CHAT + index)
-            case = await add_case(session, person)
-            appointment = await add_appointment(
-                session, case, STARTS + timedelta(minutes=index), advisor=advisor, status="booked"
-            )
+        for index, appointment in enumerate(appointments):
             reminder = Reminder(
                 appointment_id=appointment.id, kind="before_24h", due_at=NOW, status="pending", attempts=0
             )

@@ -14,7 +14,7 @@ from storage.db import SessionFactory, session_scope, write_turn
 from storage.driver_calls import kept_for_a_run, sends_alone
 from storage.models import Reminder
 from storage.reminders import ATTEMPTED, Outcome
-from tests.support.case_data import add_appointment, add_case, add_person, local
+from tests.support.case_data import add_booked_appointments, local
 
 STARTS = local(2026, 3, 4, 10)  # Wednesday 10:00 in Hemmingen
 NOW = STARTS - timedelta(hours=24)
@@ -27,14 +27,10 @@ async def claimed_reminders(
     """``count`` booked appointments with a 24-hour reminder each, claimed for the last time it may
     be (a 429 now fails it); ``uncertain``: each was in doubt once before."""
     async with session_scope(sessions) as session:
-        advisor = await add_person(session, first_person - 1, staff_name="Anna Berger")
         ids = []
-        for index in range(count):
-            person = await add_person(session, first_person + index)
-            case = await add_case(session, person)
-            appointment = await add_appointment(
-                session, case, STARTS + timedelta(hours=index), advisor=advisor, status="booked"
-            )
+        for appointment in await add_booked_appointments(
+            session, count, first_person, STARTS, timedelta(hours=1)
+        ):
             reminder = Reminder(
                 appointment_id=appointment.id,
                 kind="before_24h",

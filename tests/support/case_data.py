@@ -110,3 +110,19 @@ async def add_review(
     session.add(review)
     await session.flush()
     return review
+
+
+async def add_booked_appointments(
+    session: AsyncSession, count: int, first_person: int, starts_at: datetime, apart: timedelta
+) -> list[Appointment]:
+    """``count`` people (Telegram ids from ``first_person``), each with a case and an appointment
+    booked with one advisor (``first_person - 1``), the first at ``starts_at``, each ``apart``."""
+    advisor = await add_person(session, first_person - 1, staff_name="Anna Berger")
+    appointments = []
+    for index in range(count):
+        person = await add_person(session, first_person + index)
+        case = await add_case(session, person)
+        appointments.append(
+            await add_appointment(session, case, starts_at + apart * index, advisor=advisor, status="booked")
+        )
+    return appointments
