@@ -351,11 +351,10 @@ class _Run:
         """With the limiter lifted: take claimed reminders in groups, record those that are not to
         be sent, stamp the others as going out in one statement (committed) and hand them to the
         senders, never more than a window waiting for one."""
-        low = self.window // 2
         more = True
         try:
             while more:
-                while self.ready.qsize() > low:  # stamp in groups, not one for each message taken
+                while not self._may_stamp():  # stamp in groups, not one for each message taken
                     self.ready_low.clear()
                     await self.ready_low.wait()
                 group = [await self.queue.get()]
@@ -389,7 +388,7 @@ class _Run:
                 self._wake_claimer()
                 if not self._to_send(due):
                     continue
-            elif not self.ready_low.is_set() and self.ready.qsize() <= self.window // 2:
+            elif not self.ready_low.is_set() and self._may_stamp():
                 self.ready_low.set()
             try:
                 outcome = await self._in_turn(due)
@@ -483,6 +482,10 @@ class _Run:
     def _release(self, count: int) -> None:
         self.held -= count
         self._wake_claimer()
+
+    def _may_stamp(self) -> bool:
+        """Half a window or less stamped and waiting for a sender: the next group may be stamped."""
+        return self.ready.qsize() <= self.window // 2
 
     def _may_claim(self) -> bool:
         return self.queue.qsize() < self.window and self.held < self.claimed_at_most
