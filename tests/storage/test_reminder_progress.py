@@ -5,13 +5,15 @@ reminders' data, and stamps and outcomes written together in one statement."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import reminders
-from storage.db import SessionFactory, session_scope, write_turn
+from storage.db import SessionFactory, create_engine, session_scope, write_turn
 from storage.driver_calls import kept_for_a_run, sends_alone
+from storage.migrate import upgrade_to_head
 from storage.models import Reminder
 from storage.reminders import ATTEMPTED, Outcome
 from tests.support.case_data import add_booked_appointments, local
@@ -148,3 +150,22 @@ async def test_claims_and_the_claimed_data_read_through_the_driver_match_a_unit_
     assert first.starts_at == STARTS and first.starts_at.tzinfo is not None
     assert first.due_at == NOW.astimezone(UTC)
     assert first.kind == "before_24h" and first.status == "booked" and first.chat == 100
+
+
+async def test_on_sqlite_each_reminder_of_a_batch_is_found_by_its_id(tmp_path: Path) -> None:
+    """SQLite plans without statistics: from the (status, due_at) index it would read the whole
+    batch once for every reminder being sent, a cost that grows with the sending window. The
+    progress write must look each of the batch's reminders up by primary key instead, and the
+    load of a claimed batch likewise. (PostgreSQL plans by its statistics: a hash join there.)"""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'plans.sqlite3'}")
+    await upgrade_to_head(engine)
+    try:
+        async with engine.connect() as connection:
+            for statement in (reminders._PROGRESS_WRITES["sqlite"], reminders._LOAD_CLAIMED["sqlite"]):
+                sql = str(statement.compile(dialect=engine.dialect))
+                rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (None,) * sql.count("?"))
+                plan = [row[3] for row in rows]
+                assert "SEARCH reminders USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+                assert not any("reminders USING" in step and "INDEX" in step for step in plan), plan
+    finally:
+        await engine.dispose()
