@@ -13,8 +13,12 @@ twenty claims arriving together cost about two.
 On PostgreSQL every checkout from the pool pings the server first. For a claim of one statement
 that doubled its round trips, so the batcher keeps its connection while claims keep coming. One
 unused for :data:`FRESH_FOR` may have been closed by the server meanwhile: it goes back to the
-pool, and the next claim takes one the pool has pinged. After a failure the connection is given
-up. ``close`` hands it back when the bot stops.
+pool, and the next claim takes one the pool has pinged. One the driver already knows to be closed
+(the server restarted, or ended the session) is replaced before the claim is sent, so nobody's
+update fails for it. After a failure while a claim was under way the connection is given up, and
+that batch fails: whether the server committed it before the connection broke cannot be known,
+and claiming again could refuse an update that was never handled. ``close`` hands it back when
+the bot stops.
 
 The answer is the same as one claim's: ``True`` once the claim has committed, ``False`` when the
 id was claimed before, and the database's error when the batch's transaction failed.
@@ -28,6 +32,7 @@ import contextvars
 import time
 import weakref
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -48,6 +53,7 @@ class ClaimBatcher:
         self._waiting: list[tuple[int, datetime, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._kept: AsyncConnection | None = None  # PostgreSQL only
+        self._kept_driver: Any = None  # asyncpg's connection inside it
         self._last_used = 0.0
 
     async def claim(self, update_id: int, now: datetime) -> bool:
@@ -97,18 +103,21 @@ class ClaimBatcher:
             return await updates.claim_updates(session, ids, now)
 
     async def _connection(self, engine: AsyncEngine) -> AsyncConnection:
-        """The kept connection while it is fresh, else one the pool has just pinged."""
+        """The kept connection while it is fresh and open, else one the pool has just pinged."""
         now = time.monotonic()
-        if self._kept is not None and now - self._last_used > FRESH_FOR:
+        if self._kept is not None and self._kept_driver is not None and self._kept_driver.is_closed():
+            await self._give_up(self._kept)
+        elif self._kept is not None and now - self._last_used > FRESH_FOR:
             await self._hand_back()
         if self._kept is None:
             self._kept = await engine.connect()
+            self._kept_driver = (await self._kept.get_raw_connection()).driver_connection
         self._last_used = now
         return self._kept
 
     async def _give_up(self, connection: AsyncConnection) -> None:
         if self._kept is connection:
-            self._kept = None
+            self._kept = self._kept_driver = None
         with contextlib.suppress(Exception):  # it may be the broken part
             await connection.invalidate()
             await connection.close()
@@ -120,7 +129,7 @@ class ClaimBatcher:
         await self._hand_back()
 
     async def _hand_back(self) -> None:
-        kept, self._kept = self._kept, None
+        kept, self._kept, self._kept_driver = self._kept, None, None
         if kept is not None:
             with contextlib.suppress(Exception):  # one the server closed is gone anyway
                 await kept.close()
