@@ -9,15 +9,61 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
+
 from handlers.news import BATCH
 from storage import audit, consent, news, privacy
 from storage.consent import Purpose
 from storage.db import create_session_factory, session_scope
+from storage.models import Base
 from tests.support.case_data import add_person
 from tests.support.harness import TEST_AUDIT_KEY
 from tests.support.query_plans import plan_of, sqlite_at_head, statements_sent, the_one
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+# Foreign keys whose parent rows are never deleted (offers and news items are archived), or whose
+# table stays small (staff invitations): deleting a parent may look through them without an index.
+FOREIGN_KEYS_WITHOUT_INDEX = {
+    "appointments.offer_id",
+    "referrals.offer_id",
+    "news_items.offer_id",
+    "news_items.created_by",
+    "staff_invites.created_by",
+    "staff_invites.used_by",
+}
+
+
+def test_every_foreign_key_has_an_index_unless_its_rows_are_never_deleted_or_few() -> None:
+    """Deleting a row makes the database look for the rows pointing at it (to cascade or set NULL):
+    without an index on the pointing column, a scan of that whole table per deleted row, on both
+    databases. Deleting a person deletes their appointments, consents and case too."""
+    missing = set()
+    for table in Base.metadata.sorted_tables:
+        leading = {index.columns[0].name for index in table.indexes}
+        leading |= {
+            next(iter(constraint.columns)).name
+            for constraint in table.constraints
+            if constraint.columns and isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint)
+        }
+        missing |= {
+            f"{table.name}.{key.parent.name}" for key in table.foreign_keys if key.parent.name not in leading
+        }
+    assert missing == FOREIGN_KEYS_WITHOUT_INDEX
+
+
+@pytest.mark.parametrize("table", ["people", "appointments", "consents", "cases"])
+async def test_on_sqlite_deleting_what_a_person_leaves_scans_no_growing_table(
+    tmp_path: Path, table: str
+) -> None:
+    """The rows deleted with a person find the rows pointing at them by index. (At production size
+    a person's row took 12 ms to delete, an appointment 3 ms, before the indexes of 0018.)"""
+    async with sqlite_at_head(tmp_path) as engine:
+        plan = await plan_of(engine, f"DELETE FROM {table} WHERE id = ?")
+    scanned = {step.split()[1] for step in plan if step.startswith("SCAN ")}
+    assert scanned <= {"news_items", "staff_invites"}, plan
 
 
 async def test_on_sqlite_a_batch_of_news_deliveries_is_loaded_by_their_ids(tmp_path: Path) -> None:
