@@ -6,14 +6,14 @@ are checked here on an empty database; the schema rules below hold for PostgreSQ
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
 
 from handlers.news import BATCH
-from storage import audit, consent, news, privacy
+from storage import audit, consent, news, privacy, updates
 from storage.consent import Purpose
 from storage.db import create_session_factory, session_scope
 from storage.models import Base
@@ -100,3 +100,15 @@ async def test_on_sqlite_withdrawing_the_reminder_consent_finds_reminders_by_app
     by_appointment = "SEARCH reminders USING INDEX sqlite_autoindex_reminders_1 (appointment_id=? AND kind=?)"
     assert by_appointment in plan, plan
     assert not any("ix_reminders_status_due" in step for step in plan), plan
+
+
+async def test_on_sqlite_stranded_updates_are_looked_for_among_the_unhandled_only(tmp_path: Path) -> None:
+    """Every instance in webhook mode asks every five seconds; in update-id order SQLite walked all
+    the update ids kept (two days' worth, nearly all handled): 24 ms with 200,000 kept."""
+    async with sqlite_at_head(tmp_path) as engine:
+        with statements_sent(engine) as sent:
+            async with session_scope(create_session_factory(engine)) as session:
+                assert await updates.take_stranded(session, NOW, timedelta(seconds=10)) == []
+        looking = the_one(sent, "SELECT processed_updates.update_id")
+        plan = await plan_of(engine, looking.sql, looking.parameters)
+    assert plan == ["SCAN processed_updates USING INDEX ix_processed_updates_unhandled"], plan
