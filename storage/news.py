@@ -30,6 +30,7 @@ from storage.models import (
     OfferStatus,
     Person,
 )
+from storage.query_plans import not_by_index
 
 SOURCE_LANGUAGE = "de"  # admins write in German; other languages are optional translations
 MAX_BODY = 3000  # leaves room for the heading and hints within Telegram's 4,096 characters
@@ -209,7 +210,8 @@ async def load_outgoing(session: AsyncSession, delivery_ids: Sequence[int], now:
             .join(NewsItem, NewsItem.id == NewsDelivery.news_id)
             .where(
                 NewsDelivery.id.in_(delivery_ids),
-                NewsItem.status == NewsStatus.SENDING,
+                # Each delivery by its id, not every delivery of the item sent (storage.query_plans).
+                not_by_index(NewsItem.status) == NewsStatus.SENDING,
                 Person.blocked_at.is_(None),
                 _subscribed(NewsDelivery.person_id),
             )

@@ -39,6 +39,7 @@ from storage.models import (
     WaitingListEntry,
 )
 from storage.person_cache import forget_after_commit
+from storage.query_plans import not_by_index
 from storage.reminders import BEFORE
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,8 @@ async def withdraw(session: AsyncSession, person_id: int, purpose: str, now: dat
             .where(
                 Reminder.appointment_id.in_(select(Appointment.id).where(Appointment.person_id == person_id)),
                 Reminder.kind.in_(tuple(BEFORE)),
-                Reminder.status == ReminderStatus.PENDING,
+                # By the person's appointments, not from every pending reminder (storage.query_plans).
+                not_by_index(Reminder.status) == ReminderStatus.PENDING,
             )
             .values(status=ReminderStatus.DROPPED)
         )

@@ -196,6 +196,6 @@ class Consent(Base):
     language: Mapped[str] = mapped_column(String(8))
     given_at: Mapped[datetime] = mapped_column(UTCDateTime)
     given_how: Mapped[str] = mapped_column(String(10))  # "chat" or "in_person"
-    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     detail: Mapped[str | None] = mapped_column(Text)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -104,7 +104,7 @@ class OfferChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     offer_slug: Mapped[str] = mapped_column(String(80), index=True)
-    changed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     action: Mapped[str] = mapped_column(String(30))
     field: Mapped[str | None] = mapped_column(String(40))

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -50,7 +50,16 @@ class ProcessedUpdate(Base):
     ``busy_until`` marks the person's turn while that instance works on it (see ``storage.updates``)."""
 
     __tablename__ = "processed_updates"
-    __table_args__ = (Index("ix_processed_updates_person_key_update_id", "person_key", "update_id"),)
+    __table_args__ = (
+        Index("ix_processed_updates_person_key_update_id", "person_key", "update_id"),
+        # The updates not started yet: few among the days of handled ones the table keeps.
+        Index(
+            "ix_processed_updates_unhandled",
+            "update_id",
+            sqlite_where=text("handled_at IS NULL"),
+            postgresql_where=text("handled_at IS NULL"),
+        ),
+    )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
