@@ -45,8 +45,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningUpdate
-from sqlalchemy.sql.elements import UnaryExpression
-from sqlalchemy.sql.operators import custom_op
 
 from storage.consent import Purpose, valid_consent
 from storage.driver_calls import Target, dialect_name, execute
@@ -59,6 +57,7 @@ from storage.models import (
     ReminderStatus,
 )
 from storage.models.base import UTCDateTime
+from storage.query_plans import not_by_index
 
 BEFORE = {"before_24h": timedelta(hours=24), "before_2h": timedelta(hours=2)}
 OUTCOME = "outcome"
@@ -104,7 +103,11 @@ async def drop_for(session: AsyncSession, appointment_id: int) -> None:
     """Nothing more is sent for a cancelled appointment."""
     await session.execute(
         update(Reminder)
-        .where(Reminder.appointment_id == appointment_id, Reminder.status == ReminderStatus.PENDING)
+        .where(
+            Reminder.appointment_id == appointment_id,
+            # By the appointment's key, not from every pending reminder (storage.query_plans).
+            not_by_index(Reminder.status) == ReminderStatus.PENDING,
+        )
         .values(status=ReminderStatus.DROPPED)
     )
 
@@ -182,16 +185,6 @@ def _claiming(due: Select[tuple[int]]) -> ReturningUpdate[tuple[int]]:
 
 _CLAIM = _claiming(_DUE)
 _CLAIM_SKIPPING = _claiming(_DUE.with_for_update(skip_locked=True))
-_SENDING = _REMINDERS.c.status == ReminderStatus.SENDING
-# The same test, written so that SQLite cannot answer it from the (status, due_at) index: SQLite
-# has no statistics to tell it that a batch's ids are fewer than the rows being sent, and with the
-# index it read the whole batch once per row being sent (1.5 ms per write with 200 in flight,
-# against 0.03 ms when each of the batch's ids finds its row by primary key). A unary "+" is
-# SQLite's documented way to keep a term off an index.
-_SENDING_NOT_BY_INDEX = (
-    UnaryExpression(_REMINDERS.c.status, operator=custom_op("+"), type_=_REMINDERS.c.status.type)
-    == ReminderStatus.SENDING
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,16 +273,16 @@ class Outcome(StrEnum):
 ATTEMPTED = "attempted"  # the progress of a reminder stamped as going out
 
 
-def _progress_write(
-    ids: ColumnElement[int], step: ColumnElement[str], sending: ColumnElement[bool]
-) -> Update:
+def _progress_write(ids: ColumnElement[int], step: ColumnElement[str]) -> Update:
     """One UPDATE for a batch of progress: each reminder (``ids``) is stamped as going out or gets
-    its outcome (``step``, beside its id), if it is still being sent (``sending``). The new values
-    are computed from the row before the update, as SQL does: a second doubt drops the reminder."""
+    its outcome (``step``, beside its id), if it is still being sent. The new values are computed
+    from the row before the update, as SQL does: a second doubt drops the reminder."""
     reminder = _REMINDERS.c
     return (
         update(_REMINDERS)
-        .where(reminder.id == ids, sending)
+        # Each of the batch's reminders by its id, not the batch read again for every reminder being
+        # sent: 0.03 ms instead of 1.5 ms a write on SQLite with 200 in flight (storage.query_plans).
+        .where(reminder.id == ids, not_by_index(reminder.status) == ReminderStatus.SENDING)
         .values(
             attempted_at=case((step == ATTEMPTED, _NOW), else_=reminder.attempted_at),
             sent_at=case((step == Outcome.SENT.value, _NOW), else_=reminder.sent_at),
@@ -327,10 +320,8 @@ _PROGRESS_POSTGRESQL = (
 )
 _PROGRESS_SQLITE = func.json_each(bindparam("steps", type_=String)).table_valued("key", "value")
 _PROGRESS_WRITES = {
-    "postgresql": _progress_write(_PROGRESS_POSTGRESQL.c.id, _PROGRESS_POSTGRESQL.c.step, _SENDING),
-    "sqlite": _progress_write(
-        cast(_PROGRESS_SQLITE.c.key, Integer), _PROGRESS_SQLITE.c.value, _SENDING_NOT_BY_INDEX
-    ),
+    "postgresql": _progress_write(_PROGRESS_POSTGRESQL.c.id, _PROGRESS_POSTGRESQL.c.step),
+    "sqlite": _progress_write(cast(_PROGRESS_SQLITE.c.key, Integer), _PROGRESS_SQLITE.c.value),
 }
 
 

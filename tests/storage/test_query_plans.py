@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
 
 from handlers.news import BATCH
-from storage import audit, consent, news, privacy, updates
+from storage import audit, consent, news, privacy, reminders, updates
 from storage.consent import Purpose
 from storage.db import create_session_factory, session_scope
 from storage.models import Base
@@ -100,6 +100,21 @@ async def test_on_sqlite_withdrawing_the_reminder_consent_finds_reminders_by_app
     by_appointment = "SEARCH reminders USING INDEX sqlite_autoindex_reminders_1 (appointment_id=? AND kind=?)"
     assert by_appointment in plan, plan
     assert not any("ix_reminders_status_due" in step for step in plan), plan
+
+
+async def test_on_sqlite_cancelling_an_appointment_drops_its_reminders_by_the_appointment(
+    tmp_path: Path,
+) -> None:
+    """Cancelling or moving a booking drops the appointment's pending reminders. Without statistics
+    SQLite read every pending reminder from the status index to find them: 0.63 ms instead of
+    0.013 ms with 6,000 pending."""
+    async with sqlite_at_head(tmp_path) as engine:
+        with statements_sent(engine) as sent:
+            async with session_scope(create_session_factory(engine)) as session:
+                await reminders.drop_for(session, 1)
+        dropping = the_one(sent, "UPDATE reminders")
+        plan = await plan_of(engine, dropping.sql, dropping.parameters)
+    assert plan == ["SEARCH reminders USING INDEX sqlite_autoindex_reminders_1 (appointment_id=?)"], plan
 
 
 async def test_on_sqlite_stranded_updates_are_looked_for_among_the_unhandled_only(tmp_path: Path) -> None:

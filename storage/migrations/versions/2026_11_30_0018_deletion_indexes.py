@@ -6,8 +6,9 @@ the rows that point at it, to cascade or to set NULL; a foreign key without an i
 scan of its whole table, on SQLite and on PostgreSQL alike. At production size (100,000
 appointments, 50,000 news deliveries, 20,000 notes and reviews) deleting one person's row took
 12 ms on SQLite and one appointment 3 ms, while holding the only write lock; with these indexes,
-0.13 ms and 0.04 ms (PostgreSQL: 14 ms and 1.7 ms, then 1.8 ms and 0.15 ms). Offers and news items are archived, never deleted, and the staff invitations
-are few: their foreign keys stay without.
+0.13 ms and 0.04 ms (PostgreSQL: 14 ms and 1.7 ms, then 1.8 ms and 0.15 ms). Offers and news
+items are archived, never deleted, and the staff invitations are few: their foreign keys stay
+without.
 
 Revision ID: 0018_deletion_indexes
 Revises: 0017_offer_events
