@@ -94,13 +94,14 @@ async def test_a_failed_transaction_fails_every_claim_in_it_and_the_next_batch_w
     assert await claim_batches.claim(sessions, 1, NOW), "nothing of the failed batch was kept"
 
 
-def count_checkouts(sessions: SessionFactory) -> list[int]:
-    """Each checkout from the pool of the sessions' engine (on PostgreSQL each one pings first)."""
-    checkouts: list[int] = []
+def pool_events(sessions: SessionFactory, name: str) -> list[int]:
+    """Each event ``name`` of the pool of the sessions' engine from now on: "checkout" (on
+    PostgreSQL each one pings first), "invalidate" (a connection thrown away)."""
+    seen: list[int] = []
     engine = engine_of(sessions)
     assert engine is not None
-    event.listen(engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(1))
-    return checkouts
+    event.listen(engine.sync_engine.pool, name, lambda *_: seen.append(1))
+    return seen
 
 
 async def test_on_postgresql_claims_in_a_row_keep_one_connection_and_a_stale_one_is_replaced(
@@ -108,7 +109,7 @@ async def test_on_postgresql_claims_in_a_row_keep_one_connection_and_a_stale_one
 ) -> None:
     if dialect_name(sessions()) != "postgresql":
         pytest.skip("SQLite's checkouts cost no round trip")
-    checkouts = count_checkouts(sessions)
+    checkouts = pool_events(sessions, "checkout")
     for update_id in range(1, 11):
         assert await claim_batches.claim(sessions, update_id, NOW)
     assert len(checkouts) == 1, "ten claims in a row, one checkout (and one ping)"
@@ -118,9 +119,10 @@ async def test_on_postgresql_claims_in_a_row_keep_one_connection_and_a_stale_one
     assert len(checkouts) == 2, "a connection unused for a while is pinged again"
 
 
-async def backend_gone(sessions: SessionFactory, backend: int, driver: Any) -> None:
+async def backend_gone(sessions: SessionFactory, driver: Any) -> None:
     """Wait until the server process behind a terminated connection has ended, and the driver has
     read the connection's end."""
+    backend = driver.get_server_pid()
     for _ in range(200):
         async with session_scope(sessions) as session:
             alive = await session.scalar(
@@ -137,14 +139,14 @@ async def test_on_postgresql_a_kept_connection_the_server_closed_is_replaced_bef
 ) -> None:
     if dialect_name(sessions()) != "postgresql":
         pytest.skip("only PostgreSQL's claims keep a connection")
-    checkouts = count_checkouts(sessions)
+    checkouts = pool_events(sessions, "checkout")
     assert await claim_batches.claim(sessions, 1, NOW)
     kept = claim_batches.batcher_for(sessions)._kept
     assert kept is not None
     driver = (await kept.get_raw_connection()).driver_connection
     async with session_scope(sessions) as session:
         await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": driver.get_server_pid()})
-    await backend_gone(sessions, driver.get_server_pid(), driver)
+    await backend_gone(sessions, driver)
     before = len(checkouts)
 
     assert await claim_batches.claim(sessions, 2, NOW), "no error for anybody: a new connection claims"
@@ -159,11 +161,8 @@ async def test_on_postgresql_a_claim_broken_under_way_fails_its_batch_and_the_co
         pytest.skip("only PostgreSQL's claims keep a connection")
     import asyncpg
 
-    checkouts = count_checkouts(sessions)
-    invalidated: list[int] = []
-    engine = engine_of(sessions)
-    assert engine is not None
-    event.listen(engine.sync_engine.pool, "invalidate", lambda *_: invalidated.append(1))
+    checkouts = pool_events(sessions, "checkout")
+    invalidated = pool_events(sessions, "invalidate")
     assert await claim_batches.claim(sessions, 1, NOW)
     original = updates.claim_updates_alone
 
