@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import pending, person_cache, updates
 from storage.db import SessionFactory
+from storage.dialects import POSTGRESQL, upsert_insert
 from storage.models import Person, ProcessedUpdate, Role
 from storage.pending import Waiting
 from storage.person_cache import KnownPerson
@@ -75,8 +75,9 @@ def _known_enough(person: KnownPerson | None, phone_language: str | None) -> Kno
 async def _claim_and_upsert(
     session: AsyncSession, update_id: int, telegram_id: int, now: datetime, phone_language: str | None
 ) -> KnownPerson | None:
-    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
-    insert = postgresql.insert if postgres else sqlite.insert
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    postgres = dialect == POSTGRESQL
+    insert = upsert_insert(dialect)
     values = {
         "telegram_id": literal(telegram_id),
         "role": literal(str(Role.REFUGEE)),

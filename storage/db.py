@@ -17,7 +17,6 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -26,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import ORMExecuteState, Session
+
+from storage.dialects import upsert_insert
 
 SessionFactory = async_sessionmaker[AsyncSession]
 SQLITE_CONNECTIONS = 5  # one writer at a time, the others read
@@ -225,5 +226,4 @@ async def read_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
 def insert_ignoring_conflicts(session: AsyncSession, table: Any, index_elements: list[str]) -> Any:
     """An INSERT that silently skips rows violating the given unique key, on either dialect."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    return upsert_insert(dialect)(table).on_conflict_do_nothing(index_elements=index_elements)

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialects import upsert_insert
 from storage.models import Person, PosterArrival
 
 PAYLOAD_PREFIX = "p_"
@@ -61,8 +60,7 @@ async def record_arrival(session: AsyncSession, source: str, day: date, *, new_p
         raise ValueError("not a poster source")
     values = {"source": source, "day": day, "starts": 1, "new_people": int(new_person)}
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(PosterArrival).values(**values)
+    statement = upsert_insert(dialect)(PosterArrival).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=[PosterArrival.source, PosterArrival.day],
         set_={

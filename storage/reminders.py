@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,11 +43,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.consent import Purpose, valid_consent
+from storage.dialects import POSTGRESQL, postgresql_array
 from storage.driver_calls import Target, dialect_name, execute
 from storage.models import (
     AdvisorProfile,
@@ -144,21 +145,25 @@ _REMINDERS = Reminder.__table__
 _APPOINTMENTS = Appointment.__table__
 _PEOPLE = Person.__table__
 _PROFILES = AdvisorProfile.__table__
-# Core statements built once: the dispatcher runs them for every batch, and building an ORM
-# statement with an IN list of fifty ids costs more than running it. The ids go as one value, so
-# each statement has one text, compiled once and prepared once: an array on PostgreSQL (``= ANY``),
-# a JSON array on SQLite (``IN (SELECT value FROM json_each(…))``).
+# Core statements built once (those that differ by dialect on first use, for the database in use:
+# storage.dialects): the dispatcher runs them for every batch, and building an ORM statement with an
+# IN list of fifty ids costs more than running it. The ids go as one value, so each statement has
+# one text, compiled once and prepared once: an array on PostgreSQL (``= ANY``), a JSON array on
+# SQLite (``IN (SELECT value FROM json_each(…))``).
 _NOW = bindparam("now", type_=UTCDateTime())
-_ID_LISTS: dict[str, ColumnElement[bool]] = {
-    "sqlite": _REMINDERS.c.id.in_(
+
+
+def _id_list(dialect: str) -> ColumnElement[bool]:
+    """The batch's reminders by id: the ids travel as one value (``_ids``)."""
+    if dialect == POSTGRESQL:
+        return _REMINDERS.c.id == any_(bindparam("ids", type_=postgresql_array(Integer)))
+    return _REMINDERS.c.id.in_(
         select(func.json_each(bindparam("ids", type_=String)).table_valued("value").c.value)
-    ),
-    "postgresql": _REMINDERS.c.id == any_(bindparam("ids", type_=ARRAY(Integer))),
-}
+    )
 
 
 def _ids(dialect: str, ids: Sequence[int]) -> list[int] | str:
-    return list(ids) if dialect == "postgresql" else json.dumps(list(ids))
+    return list(ids) if dialect == POSTGRESQL else json.dumps(list(ids))
 
 
 _DUE = (
@@ -208,28 +213,32 @@ class DueReminder:
 _PERSON = _PEOPLE.alias("person")
 _ADVISOR = _PEOPLE.alias("advisor")
 _TO_ADVISOR = _REMINDERS.c.kind == OUTCOME
-_LOAD_CLAIMED = {
-    dialect: select(
-        _REMINDERS.c.id,
-        _REMINDERS.c.kind,
-        _REMINDERS.c.due_at,
-        _APPOINTMENTS.c.id,
-        _APPOINTMENTS.c.status,
-        _APPOINTMENTS.c.starts_at,
-        _APPOINTMENTS.c.ends_at,
-        case((_TO_ADVISOR, _ADVISOR.c.telegram_id), else_=_PERSON.c.telegram_id),
-        case((_TO_ADVISOR, _ADVISOR.c.language), else_=_PERSON.c.language),
-        case((_TO_ADVISOR, _ADVISOR.c.blocked_at), else_=_PERSON.c.blocked_at),
-        _PROFILES.c.place,
+
+
+@cache
+def _load_claimed(dialect: str) -> Select[Any]:
+    """The load of a claimed batch on ``dialect`` (built once per dialect, so compiled once)."""
+    return (
+        select(
+            _REMINDERS.c.id,
+            _REMINDERS.c.kind,
+            _REMINDERS.c.due_at,
+            _APPOINTMENTS.c.id,
+            _APPOINTMENTS.c.status,
+            _APPOINTMENTS.c.starts_at,
+            _APPOINTMENTS.c.ends_at,
+            case((_TO_ADVISOR, _ADVISOR.c.telegram_id), else_=_PERSON.c.telegram_id),
+            case((_TO_ADVISOR, _ADVISOR.c.language), else_=_PERSON.c.language),
+            case((_TO_ADVISOR, _ADVISOR.c.blocked_at), else_=_PERSON.c.blocked_at),
+            _PROFILES.c.place,
+        )
+        .join(_APPOINTMENTS, _APPOINTMENTS.c.id == _REMINDERS.c.appointment_id)
+        .outerjoin(_PERSON, _PERSON.c.id == _APPOINTMENTS.c.person_id)
+        .outerjoin(_ADVISOR, _ADVISOR.c.id == _APPOINTMENTS.c.advisor_id)
+        .outerjoin(_PROFILES, _PROFILES.c.person_id == _APPOINTMENTS.c.advisor_id)
+        .where(_id_list(dialect))
+        .order_by(_REMINDERS.c.due_at, _REMINDERS.c.id)
     )
-    .join(_APPOINTMENTS, _APPOINTMENTS.c.id == _REMINDERS.c.appointment_id)
-    .outerjoin(_PERSON, _PERSON.c.id == _APPOINTMENTS.c.person_id)
-    .outerjoin(_ADVISOR, _ADVISOR.c.id == _APPOINTMENTS.c.advisor_id)
-    .outerjoin(_PROFILES, _PROFILES.c.person_id == _APPOINTMENTS.c.advisor_id)
-    .where(ids)
-    .order_by(_REMINDERS.c.due_at, _REMINDERS.c.id)
-    for dialect, ids in _ID_LISTS.items()
-}
 
 
 async def load_claimed(target: Target, ids: Sequence[int]) -> list[DueReminder]:
@@ -237,7 +246,7 @@ async def load_claimed(target: Target, ids: Sequence[int]) -> list[DueReminder]:
     query for the whole batch (in the session, or alone through the engine's driver), oldest due
     first (a reminder whose appointment is gone is left out)."""
     dialect = dialect_name(target)
-    rows = await execute(target, _LOAD_CLAIMED[dialect], {"ids": _ids(dialect, ids)})
+    rows = await execute(target, _load_claimed(dialect), {"ids": _ids(dialect, ids)})
     return [DueReminder(*head, blocked is not None, place) for *head, blocked, place in rows]
 
 
@@ -313,16 +322,21 @@ def _progress_write(ids: ColumnElement[int], step: ColumnElement[str]) -> Update
 
 # The batch as a table: on PostgreSQL two arrays unnested side by side, on SQLite one JSON object
 # from id to step (its keys are text).
-_PROGRESS_POSTGRESQL = (
-    func.unnest(bindparam("ids", type_=ARRAY(Integer)), bindparam("steps", type_=ARRAY(String)))
-    .table_valued("id", "step")
-    .render_derived()
-)
-_PROGRESS_SQLITE = func.json_each(bindparam("steps", type_=String)).table_valued("key", "value")
-_PROGRESS_WRITES = {
-    "postgresql": _progress_write(_PROGRESS_POSTGRESQL.c.id, _PROGRESS_POSTGRESQL.c.step),
-    "sqlite": _progress_write(cast(_PROGRESS_SQLITE.c.key, Integer), _PROGRESS_SQLITE.c.value),
-}
+@cache
+def _progress_write_on(dialect: str) -> Update:
+    """The progress write on ``dialect`` (built once per dialect, so compiled once)."""
+    if dialect == POSTGRESQL:
+        batch = (
+            func.unnest(
+                bindparam("ids", type_=postgresql_array(Integer)),
+                bindparam("steps", type_=postgresql_array(String)),
+            )
+            .table_valued("id", "step")
+            .render_derived()
+        )
+        return _progress_write(batch.c.id, batch.c.step)
+    steps = func.json_each(bindparam("steps", type_=String)).table_valued("key", "value")
+    return _progress_write(cast(steps.c.key, Integer), steps.c.value)
 
 
 def _progress_values(
@@ -348,4 +362,4 @@ async def record_progress(
     if attempted or outcomes:
         dialect = dialect_name(target)
         values = _progress_values(dialect, attempted, outcomes, now)
-        await execute(target, _PROGRESS_WRITES[dialect], values)
+        await execute(target, _progress_write_on(dialect), values)

@@ -22,16 +22,20 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, String, bindparam, delete, exists, func, or_, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import insert_ignoring_conflicts
+from storage.dialects import POSTGRESQL, postgresql_array, upsert_insert
 from storage.driver_calls import send_alone
 from storage.models import ProcessedUpdate
+
+if TYPE_CHECKING:
+    from storage.dialects import UpsertInsert
 
 KEEP_PROCESSED_FOR = timedelta(days=2)
 TURN_LEASE = timedelta(seconds=20)
@@ -59,10 +63,8 @@ async def record_update(
 
 
 def claim_statement(
-    insert: Callable[[type[ProcessedUpdate]], postgresql.Insert | sqlite.Insert],
-    update_id: int,
-    now: datetime,
-) -> postgresql.Insert | sqlite.Insert:
+    insert: Callable[[type[ProcessedUpdate]], UpsertInsert], update_id: int, now: datetime
+) -> UpsertInsert:
     """The statement that claims an update (affects a row only when it was not claimed before): a
     recorded webhook update gets its ``handled_at``; a polled one is inserted already claimed. For
     statements that claim and do more at once (the gate's ``storage.admission``)."""
@@ -90,20 +92,28 @@ async def claim_updates(session: AsyncSession, update_ids: Sequence[int], now: d
         return set()
     unique = list(dict.fromkeys(update_ids))  # PostgreSQL refuses to touch one row twice in a statement
     connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        statement, ids = _CLAIM_ARRAY_POSTGRESQL, unique
-    else:
-        statement, ids = _CLAIM_ARRAY_SQLITE, json.dumps(unique)
-    result = await connection.execute(statement, {"ids": ids, "now": now})
+    dialect = connection.dialect.name
+    result = await connection.execute(_claim_array(dialect), {"ids": _ids(dialect, unique), "now": now})
     return set(result.scalars().all())
 
 
-def _claim_from(insert: Callable[..., postgresql.Insert | sqlite.Insert], ids: Any) -> Any:
+def _ids(dialect: str, unique: list[int]) -> list[int] | str:
+    return unique if dialect == POSTGRESQL else json.dumps(unique)
+
+
+@cache
+def _claim_array(dialect: str) -> Any:
+    """The claim of several updates on ``dialect``, the ids as one array value (built once per
+    dialect, so compiled once)."""
+    if dialect == POSTGRESQL:
+        ids = func.unnest(bindparam("ids", type_=postgresql_array(BigInteger)))
+    else:
+        ids = func.json_each(bindparam("ids", type_=String)).table_valued("value").c.value
     table = ProcessedUpdate.__table__
     now = bindparam("now", type_=table.c.handled_at.type)
     # SQLite needs the WHERE to tell the SELECT's end from the ON CONFLICT clause.
     rows = select(ids, now, now).where(true())
-    statement = insert(table).from_select(["update_id", "processed_at", "handled_at"], rows)
+    statement = upsert_insert(dialect)(table).from_select(["update_id", "processed_at", "handled_at"], rows)
     return statement.on_conflict_do_update(
         index_elements=["update_id"],
         set_={"handled_at": statement.excluded.handled_at},
@@ -121,19 +131,9 @@ async def claim_updates_alone(
     if not update_ids:
         return set()
     unique = list(dict.fromkeys(update_ids))
-    if through.dialect.name == "postgresql":
-        rows = await send_alone(through, _CLAIM_ARRAY_POSTGRESQL, {"ids": unique, "now": now})
-    else:
-        rows = await send_alone(through, _CLAIM_ARRAY_SQLITE, {"ids": json.dumps(unique), "now": now})
+    dialect = through.dialect.name
+    rows = await send_alone(through, _claim_array(dialect), {"ids": _ids(dialect, unique), "now": now})
     return {row[0] for row in rows}
-
-
-_CLAIM_ARRAY_POSTGRESQL = _claim_from(
-    postgresql.insert, func.unnest(bindparam("ids", type_=postgresql.ARRAY(BigInteger)))
-)
-_CLAIM_ARRAY_SQLITE = _claim_from(
-    sqlite.insert, func.json_each(bindparam("ids", type_=String)).table_valued("value").c.value
-)
 
 
 async def take_turn(
@@ -194,7 +194,7 @@ async def take_stranded(
         .order_by(ProcessedUpdate.update_id)
         .limit(limit)
     )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if session.bind is not None and session.bind.dialect.name == POSTGRESQL:
         stranded = stranded.with_for_update(skip_locked=True)
     rows = (await session.execute(stranded)).all()
     if rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from storage.models import Base, UTCDateTime
+from storage.models import UTCDateTime, schema_metadata
 
 
 def render_item(kind: str, item: object, _autogen_context: object) -> str | bool:
@@ -20,7 +20,7 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=schema_metadata(),
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
     render_item=render_item,

@@ -1,5 +1,7 @@
 """Typed SQLAlchemy models, one module per concept. Times are stored as UTC and come back aware."""
 
+from sqlalchemy import MetaData
+
 from storage.models.base import Base, UTCDateTime
 from storage.models.booking import (
     Absence,
@@ -33,8 +35,17 @@ from storage.models.jobs import JobRun
 from storage.models.news import DeliveryStatus, NewsDelivery, NewsItem, NewsStatus, NewsText
 from storage.models.offers import Category, Offer, OfferChange, OfferStatus, OfferText
 from storage.models.operations import CaseKeyCanary, WaitingNotification
-from storage.models.people import PendingInput, Person, ProcessedUpdate, Role
+from storage.models.people import PendingInput, Person, ProcessedUpdate, Role, unhandled_updates_index
 from storage.models.posters import PosterArrival
+
+
+def schema_metadata() -> MetaData:
+    """The models' metadata with every index the migrations create, for schema work (the migrations'
+    comparisons, a check that the database matches the models). ``Base.metadata`` serves the bot's
+    queries and may lack what is declared only on demand (``unhandled_updates_index``)."""
+    unhandled_updates_index()
+    return Base.metadata
+
 
 __all__ = [
     "GOAL_STATUSES",
@@ -83,4 +94,6 @@ __all__ = [
     "UTCDateTime",
     "WaitingListEntry",
     "WaitingNotification",
+    "schema_metadata",
+    "unhandled_updates_index",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
@@ -50,16 +51,8 @@ class ProcessedUpdate(Base):
     ``busy_until`` marks the person's turn while that instance works on it (see ``storage.updates``)."""
 
     __tablename__ = "processed_updates"
-    __table_args__ = (
-        Index("ix_processed_updates_person_key_update_id", "person_key", "update_id"),
-        # The updates not started yet: few among the days of handled ones the table keeps.
-        Index(
-            "ix_processed_updates_unhandled",
-            "update_id",
-            sqlite_where=text("handled_at IS NULL"),
-            postgresql_where=text("handled_at IS NULL"),
-        ),
-    )
+    # And the partial index of the updates not started yet: `unhandled_updates_index`.
+    __table_args__ = (Index("ix_processed_updates_person_key_update_id", "person_key", "update_id"),)
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -67,6 +60,21 @@ class ProcessedUpdate(Base):
     person_key: Mapped[int | None] = mapped_column(BigInteger)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     busy_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@cache
+def unhandled_updates_index() -> Index:
+    """The updates not started yet: few among the days of handled ones the table keeps (a partial
+    index on both databases). Declared on the table when schema work asks for it
+    (``storage.models.schema_metadata``), not when the models load: its options for PostgreSQL
+    would load SQLAlchemy's PostgreSQL dialect even on SQLite (``storage.dialects``), and the bot's
+    queries need only the index in the database, which the migrations create."""
+    return Index(
+        "ix_processed_updates_unhandled",
+        ProcessedUpdate.update_id,
+        sqlite_where=text("handled_at IS NULL"),
+        postgresql_where=text("handled_at IS NULL"),
+    )
 
 
 class PendingInput(Base):

@@ -6,7 +6,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.migrate import downgrade_to_base, upgrade_to_head
-from storage.models import Base
+from storage.models import Base, schema_metadata
 
 
 async def table_names(engine: AsyncEngine) -> set[str]:
@@ -32,7 +32,7 @@ async def test_the_migrated_schema_matches_the_models(engine: AsyncEngine) -> No
 
     def differences(sync_connection: object) -> list:
         context = MigrationContext.configure(sync_connection, opts={"compare_type": True})
-        return compare_metadata(context, Base.metadata)
+        return compare_metadata(context, schema_metadata())
 
     async with engine.connect() as connection:
         diff = await connection.run_sync(differences)

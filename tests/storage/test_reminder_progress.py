@@ -159,7 +159,7 @@ async def test_on_sqlite_each_reminder_of_a_batch_is_found_by_its_id(tmp_path: P
     primary key instead, and the load of a claimed batch likewise. (PostgreSQL plans by its
     statistics: a hash join there.)"""
     async with sqlite_at_head(tmp_path) as engine:
-        for statement in (reminders._PROGRESS_WRITES["sqlite"], reminders._LOAD_CLAIMED["sqlite"]):
+        for statement in (reminders._progress_write_on("sqlite"), reminders._load_claimed("sqlite")):
             plan = await plan_of(engine, str(statement.compile(dialect=engine.dialect)))
             assert "SEARCH reminders USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
             assert not any("reminders USING" in step and "INDEX" in step for step in plan), plan

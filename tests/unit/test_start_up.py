@@ -40,6 +40,7 @@ NOT_BEFORE_POLLING = (
     "icalendar",
     "yaml",
     "asyncpg",
+    "sqlalchemy.dialects.postgresql",  # on SQLite (storage.dialects)
     "desk",
     "bot.web",
     "bot.demo",
