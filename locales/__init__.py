@@ -23,8 +23,6 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_interval, format_skeleton, get_day_names
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 LOCALE_DIR = Path(__file__).parent
@@ -74,6 +72,10 @@ def _compile(po_path: Path) -> gettext.GNUTranslations:
     if mo_path.exists() and mo_path.stat().st_mtime >= po_time:
         with mo_path.open("rb") as handle:
             return gettext.GNUTranslations(handle)
+    # Babel's catalog reader and writer are loaded only when a catalog needs compiling.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with po_path.open("rb") as handle:
         catalog = read_po(handle)
     buffer = io.BytesIO()
