@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot import posters, staff_cli
+from bot import collector, posters, staff_cli
 from bot.config import (
     Settings,
     SettingsError,
@@ -154,6 +154,8 @@ def calendar_day(value: str) -> date:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "run":
+        collector.turn_on()  # `run` goes on loading until its start-up is over (bot.collector)
     try:
         env_file = chosen_env_file(args.env_file)
         settings = load_settings(env_file)

@@ -1,5 +1,5 @@
 """The ``wegweiser`` command's entry point: loads the command with the cycle collector held off
-(``bot.collector``), then runs it."""
+(``bot.collector``; the command turns it on again), then runs it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ HTTPX_COMMAND_LINE = "httpx._main"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    with collector.held_off():
-        sys.modules.setdefault(HTTPX_COMMAND_LINE, None)  # type: ignore[arg-type]
-        from bot.cli import main as command
+    collector.hold_off()  # on again once the command is loaded, or for `run` once start-up is over
+    sys.modules.setdefault(HTTPX_COMMAND_LINE, None)  # type: ignore[arg-type]
+    from bot.cli import main as command
+
     return command(argv)

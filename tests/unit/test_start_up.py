@@ -58,17 +58,18 @@ LOADED_ONCE_SERVING = ("starlette", "uvicorn", "desk", "bot.web", "asyncpg", "st
 # module stays once loaded): Jinja2, the calendar feed's icalendar, the offer file reader with its YAML.
 NOT_WHILE_SERVING = tuple(module for module in NOT_BEFORE_POLLING if module not in LOADED_ONCE_SERVING)
 
-# `wegweiser run` itself, noting every loaded module when polling has been started (before the
-# application starts, so before anything `bot.startup` runs afterwards), and again on SIGUSR1 with
-# how many objects are frozen out of the cycle collector, how many it still tracks, and after how many
-# new objects it collects the youngest generation.
+# `wegweiser run` itself (its entry point), noting every loaded module and whether the cycle collector
+# is on when polling has been started (before the application starts, so before anything
+# `bot.startup` runs afterwards), and again on SIGUSR1 with how many objects are frozen out of the
+# collector, how many it still tracks, and after how many new objects it collects the youngest
+# generation.
 NOTE_MODULES_AT_FIRST_POLL = """
 import gc, json, signal, sys
 from pathlib import Path
 from telegram.ext import Updater
 
 def note_serving(*_):
-    noted = {"modules": sorted(sys.modules), "frozen": gc.get_freeze_count()}
+    noted = {"modules": sorted(sys.modules), "frozen": gc.get_freeze_count(), "on": gc.isenabled()}
     noted.update(tracked=len(gc.get_objects()), young=gc.get_threshold()[0])
     Path(sys.argv[2]).write_text(json.dumps(noted))
 
@@ -78,11 +79,11 @@ start_polling = Updater.start_polling
 
 async def noting(self, *args, **kwargs):
     started = await start_polling(self, *args, **kwargs)
-    Path(sys.argv[1]).write_text(json.dumps(sorted(sys.modules)))
+    Path(sys.argv[1]).write_text(json.dumps({"modules": sorted(sys.modules), "on": gc.isenabled()}))
     return started
 
 Updater.start_polling = noting
-from bot.cli import main
+from bot.entry import main
 sys.exit(main(["run"]))
 """
 
@@ -137,7 +138,8 @@ async def test_run_polls_before_loading_what_polling_does_not_need_serves_the_de
         stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        modules = set(json.loads(await wait_for(noted, process)))
+        noted_polling = json.loads(await wait_for(noted, process))
+        modules = set(noted_polling["modules"])
         async with httpx.AsyncClient() as client:
             for _ in range(400):
                 try:
@@ -176,6 +178,8 @@ async def test_run_polls_before_loading_what_polling_does_not_need_serves_the_de
     # Start-up is over (menus set, desk served): what it built is out of the collector's walks.
     assert noted_serving["frozen"] > 10 * noted_serving["tracked"], noted_serving
     assert noted_serving["young"] == collector.YOUNGEST_THRESHOLD
+    # Held off from loading the command until then: no collection walked what was loading.
+    assert (noted_polling["on"], noted_serving["on"]) == (False, True)
 
 
 @pytest.fixture
