@@ -19,13 +19,14 @@ connect, write and read timeouts instead.
 
 from __future__ import annotations
 
-import aiohttp
-from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from yarl import URL
+
+# aiohttp comes from here, imported with its CA certificates loaded on a thread (see there).
+from bot.ca_certificates import aiohttp, certificates_loaded
 
 DEFAULT_TIMEOUTS = {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 1.0}
 MEDIA_WRITE_TIMEOUT = 20.0
@@ -63,7 +64,8 @@ class AiohttpRequest(BaseRequest):
         return self._timeouts["read"]
 
     async def initialize(self) -> None:
-        """Open the session (once)."""
+        """Open the session (once), when aiohttp's TLS contexts hold their certificates."""
+        await certificates_loaded()
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
@@ -128,7 +130,7 @@ class AiohttpRequest(BaseRequest):
         found = self._env_proxies.get(key)
         if found is None:
             try:
-                proxy, auth = get_env_proxy_for_url(parsed)
+                proxy, auth = aiohttp.helpers.get_env_proxy_for_url(parsed)
                 found = (str(proxy), auth)
             except LookupError:
                 found = (None, None)
