@@ -92,13 +92,13 @@ class FirstPolls:
 # ---- a bot process ------------------------------------------------------------------------------
 
 
-def compile_bytecode() -> None:
+def compile_bytecode(root: Path = ROOT) -> None:
     """Bytecode for Wegweiser's own modules, as ``pip install`` writes it for an installed Wegweiser:
     from an editable checkout with ``PYTHONDONTWRITEBYTECODE`` set (as on the shared machine), every
     bot process would compile its ~110 modules from source at each start (~0.1 s), which an installed
     Wegweiser never does, and which the echo bot's libraries are spared too."""
     for package in ("bot", "handlers", "storage", "locales", "desk"):
-        compileall.compile_dir(ROOT / package, quiet=1)
+        compileall.compile_dir(root / package, quiet=1)
 
 
 def free_port() -> int:

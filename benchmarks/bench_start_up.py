@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import compileall
 import os
 import statistics
 import subprocess
@@ -29,13 +28,6 @@ from pathlib import Path
 from benchmarks import bench_production
 from benchmarks._common import guard_loopback, machine_line
 from bot.sandbox import Sandbox, new_world, serve
-
-PACKAGES = ("bot", "handlers", "storage", "locales", "desk")
-
-
-def compile_tree(tree: Path) -> None:
-    for package in PACKAGES:
-        compileall.compile_dir(tree / package, quiet=1)
 
 
 def quartiles(values: Sequence[float]) -> str:
@@ -94,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         try:
             for tree in (this, against):
-                compile_tree(tree)
+                bench_production.compile_bytecode(tree)
             print(f"start-up, {args.pairs} alternated pairs: this checkout against {args.against}")
             asyncio.run(alternate({"this": this, "against": against}, args.pairs, args.database_url))
         finally:
