@@ -38,9 +38,9 @@ YOUNGEST_THRESHOLD = 7_000
 
 def freeze_what_lives() -> None:
     """Collect what start-up left behind, move everything still alive out of the collector's
-    reach, collect the young less often, and turn the collector on (``hold_off``). Safe to call
-    again later (after the search index is built): each call freezes what has been made since the
-    last one, and its collection walks only that."""
+    reach, collect the young less often, and turn the collector on (``run`` held it off until
+    now). Safe to call again later (after the search index is built): each call freezes what has
+    been made since the last one, and its collection walks only that."""
     gc.collect()
     gc.freeze()
     _, older, oldest = gc.get_threshold()
