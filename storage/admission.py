@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import pending, person_cache, updates
 from storage.db import SessionFactory
-from storage.dialects import POSTGRESQL, upsert_insert
+from storage.dialects import POSTGRESQL, dialect_name, upsert_insert
 from storage.models import Person, ProcessedUpdate, Role
 from storage.pending import Waiting
 from storage.person_cache import KnownPerson
@@ -75,7 +75,7 @@ def _known_enough(person: KnownPerson | None, phone_language: str | None) -> Kno
 async def _claim_and_upsert(
     session: AsyncSession, update_id: int, telegram_id: int, now: datetime, phone_language: str | None
 ) -> KnownPerson | None:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = dialect_name(session)
     postgres = dialect == POSTGRESQL
     insert = upsert_insert(dialect)
     values = {

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from storage.dialects import upsert_insert
+from storage.dialects import dialect_name, upsert_insert
 
 SessionFactory = async_sessionmaker[AsyncSession]
 SQLITE_CONNECTIONS = 5  # one writer at a time, the others read
@@ -225,5 +225,4 @@ async def read_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
 
 def insert_ignoring_conflicts(session: AsyncSession, table: Any, index_elements: list[str]) -> Any:
     """An INSERT that silently skips rows violating the given unique key, on either dialect."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return upsert_insert(dialect)(table).on_conflict_do_nothing(index_elements=index_elements)
+    return upsert_insert(dialect_name(session))(table).on_conflict_do_nothing(index_elements=index_elements)

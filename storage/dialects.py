@@ -1,4 +1,5 @@
-"""The SQL constructs that differ between SQLite and PostgreSQL, loaded for the database in use only.
+"""Which of the two databases a session talks to, and the SQL constructs that differ between SQLite
+and PostgreSQL, loaded for the database in use only.
 
 SQLAlchemy's PostgreSQL dialect brings the modules of all its drivers with it: importing it takes
 about 60 ms on a small machine, a twentieth of the bot's start-up, which a bot on SQLite need not
@@ -8,9 +9,11 @@ and keep them build them on first use, per dialect (``functools.cache``), throug
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.types import TypeEngine
 
 if TYPE_CHECKING:
@@ -20,6 +23,22 @@ if TYPE_CHECKING:
     UpsertInsert = PostgresqlInsert | SqliteInsert
 
 POSTGRESQL = "postgresql"
+# Where a statement can run: in a session's unit of work, or alone through an engine's pooled
+# connection or a connection the caller holds.
+Target = AsyncSession | AsyncEngine | AsyncConnection
+
+
+def dialect_name(target: Target) -> str:
+    """``postgresql`` or ``sqlite``: which of the two databases the session, engine or connection
+    talks to."""
+    bind = target.bind if isinstance(target, AsyncSession) else target
+    return POSTGRESQL if bind is not None and bind.dialect.name == POSTGRESQL else "sqlite"
+
+
+def ids_value(dialect: str, ids: Sequence[int]) -> list[int] | str:
+    """Ids bound as one value, so that a statement has one text for any number of them: a list for
+    an array on PostgreSQL, a JSON array for ``json_each`` on SQLite."""
+    return list(ids) if dialect == POSTGRESQL else json.dumps(list(ids))
 
 
 def upsert_insert(dialect: str) -> Callable[..., UpsertInsert]:

@@ -27,10 +27,8 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.selectable import ReturnsRows
 
 from storage.db import SessionFactory, engine_of
+from storage.dialects import Target
 
-# Where a statement can run: in a session's unit of work, or alone through an engine's pooled
-# connection or a connection the caller holds.
-Target = AsyncSession | AsyncEngine | AsyncConnection
 _DRIVERS = {("sqlite", "aiosqlite"), ("postgresql", "asyncpg")}
 
 
@@ -136,10 +134,3 @@ async def execute(
         result = await target.execute(statement, values)
         return result.all() if result.returns_rows else []
     return await send_alone(target, statement, values)
-
-
-def dialect_name(target: Target) -> str:
-    """``postgresql`` or ``sqlite``: which of the two databases the session, engine or connection
-    talks to."""
-    bind = target.bind if isinstance(target, AsyncSession) else target
-    return "postgresql" if bind is not None and bind.dialect.name == "postgresql" else "sqlite"

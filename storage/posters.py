@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialects import upsert_insert
+from storage.dialects import dialect_name, upsert_insert
 from storage.models import Person, PosterArrival
 
 PAYLOAD_PREFIX = "p_"
@@ -59,8 +59,7 @@ async def record_arrival(session: AsyncSession, source: str, day: date, *, new_p
     if not valid_source(source):
         raise ValueError("not a poster source")
     values = {"source": source, "day": day, "starts": 1, "new_people": int(new_person)}
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    statement = upsert_insert(dialect)(PosterArrival).values(**values)
+    statement = upsert_insert(dialect_name(session))(PosterArrival).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=[PosterArrival.source, PosterArrival.day],
         set_={

@@ -47,8 +47,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.consent import Purpose, valid_consent
-from storage.dialects import POSTGRESQL, postgresql_array
-from storage.driver_calls import Target, dialect_name, execute
+from storage.dialects import POSTGRESQL, Target, dialect_name, ids_value, postgresql_array
+from storage.driver_calls import execute
 from storage.models import (
     AdvisorProfile,
     Appointment,
@@ -154,16 +154,12 @@ _NOW = bindparam("now", type_=UTCDateTime())
 
 
 def _id_list(dialect: str) -> ColumnElement[bool]:
-    """The batch's reminders by id: the ids travel as one value (``_ids``)."""
+    """The batch's reminders by id: the ids travel as one value (``storage.dialects.ids_value``)."""
     if dialect == POSTGRESQL:
         return _REMINDERS.c.id == any_(bindparam("ids", type_=postgresql_array(Integer)))
     return _REMINDERS.c.id.in_(
         select(func.json_each(bindparam("ids", type_=String)).table_valued("value").c.value)
     )
-
-
-def _ids(dialect: str, ids: Sequence[int]) -> list[int] | str:
-    return list(ids) if dialect == POSTGRESQL else json.dumps(list(ids))
 
 
 _DUE = (
@@ -246,7 +242,7 @@ async def load_claimed(target: Target, ids: Sequence[int]) -> list[DueReminder]:
     query for the whole batch (in the session, or alone through the engine's driver), oldest due
     first (a reminder whose appointment is gone is left out)."""
     dialect = dialect_name(target)
-    rows = await execute(target, _load_claimed(dialect), {"ids": _ids(dialect, ids)})
+    rows = await execute(target, _load_claimed(dialect), {"ids": ids_value(dialect, ids)})
     return [DueReminder(*head, blocked is not None, place) for *head, blocked, place in rows]
 
 

@@ -18,7 +18,6 @@ A process killed while a handler runs leaves its update claimed: it is never han
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import insert_ignoring_conflicts
-from storage.dialects import POSTGRESQL, postgresql_array, upsert_insert
+from storage.dialects import POSTGRESQL, ids_value, postgresql_array, upsert_insert
 from storage.driver_calls import send_alone
 from storage.models import ProcessedUpdate
 
@@ -93,12 +92,8 @@ async def claim_updates(session: AsyncSession, update_ids: Sequence[int], now: d
     unique = list(dict.fromkeys(update_ids))  # PostgreSQL refuses to touch one row twice in a statement
     connection = await session.connection()
     dialect = connection.dialect.name
-    result = await connection.execute(_claim_array(dialect), {"ids": _ids(dialect, unique), "now": now})
+    result = await connection.execute(_claim_array(dialect), {"ids": ids_value(dialect, unique), "now": now})
     return set(result.scalars().all())
-
-
-def _ids(dialect: str, unique: list[int]) -> list[int] | str:
-    return unique if dialect == POSTGRESQL else json.dumps(unique)
 
 
 @cache
@@ -132,7 +127,7 @@ async def claim_updates_alone(
         return set()
     unique = list(dict.fromkeys(update_ids))
     dialect = through.dialect.name
-    rows = await send_alone(through, _claim_array(dialect), {"ids": _ids(dialect, unique), "now": now})
+    rows = await send_alone(through, _claim_array(dialect), {"ids": ids_value(dialect, unique), "now": now})
     return {row[0] for row in rows}
 
 

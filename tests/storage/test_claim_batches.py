@@ -15,7 +15,7 @@ from sqlalchemy import event, func, select, text
 
 from storage import claim_batches, updates
 from storage.db import SessionFactory, engine_of, session_scope
-from storage.driver_calls import dialect_name
+from storage.dialects import dialect_name
 from storage.models import ProcessedUpdate
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
