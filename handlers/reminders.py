@@ -2,13 +2,16 @@
 waiting-list offers. The database decides what is due (``storage.reminders``); this module only
 turns claimed rows into messages.
 
-The dispatcher claims due reminders into a queue, refilled while it still holds a window's worth,
-so nobody waits for a claim (each claim and its texts' data are one statement each). With the rate
-limiter lifted (a backlog is sent as fast as Telegram answers), one stamper takes them from the
-queue in groups: those whose text is no longer true are recorded as dropped, the others are
-stamped "going out" in one statement, committed, and handed to the senders. At most
-:data:`WINDOW` stamped reminders wait for a sender, and the stamper stamps the next group when
-half of them are taken: its commit runs while the senders still have half a window to take.
+The dispatcher claims due reminders into a queue, refilled while it still holds less than
+:data:`QUEUED_WINDOWS` windows' worth, so nobody waits for a claim (each claim and its texts' data
+are one statement each). With the rate limiter lifted (a backlog is sent as fast as Telegram
+answers), one stamper takes them from the queue in groups: those whose text is no longer true are
+recorded as dropped, the others are stamped "going out" in one statement, committed, and handed to
+the senders. The stamper does not wait for one group's commit before it takes the next: up to
+:data:`STAMPED_WINDOWS` windows are stamped (or being stamped) and waiting for a sender, and the
+next group is taken whenever half a window has room. Under a backlog every database answer waits
+for the event loop's next turns, each tens of milliseconds while fifty answers from Telegram are
+handled, so a stamp takes 50–130 ms to come back; the senders take that many reminders meanwhile.
 :data:`WINDOW` senders send one message at a time each: at most :data:`WINDOW` messages are
 between their send and Telegram's answer. One chat gets one message at a time, at least a second
 apart. With the production rate limiter (Telegram's ~30 messages/s overall), the senders take from
@@ -52,9 +55,12 @@ from storage.reminders import DueReminder, Outcome
 log = logging.getLogger(__name__)
 # Messages sent and not yet answered by Telegram, at most: only these may be repeated after a crash.
 WINDOW = 50
-# Claimed and not yet stamped, at most about this many windows: the claimer refills the queue while
-# it still holds one.
-QUEUED_WINDOWS = 2
+# With the limiter lifted, stamped (or being stamped) and waiting for a sender, at most this many
+# windows: enough for the senders to go on while a stamp's commit waits for the event loop.
+STAMPED_WINDOWS = 3
+# Claimed and not yet stamped: the claimer claims again while fewer than this many windows are
+# queued (with a limiter that announces, one window: the limiter sets the pace).
+QUEUED_WINDOWS = 3
 SAME_CHAT_SPACING = 1.0
 # Commits under way at once; SQLite writes one at a time anyway, and a second commit waiting for
 # its turn would only make both smaller.
@@ -279,12 +285,13 @@ class OutcomeRecorder:
 
 class _Run:
     """One run of the dispatcher. The claimer queues claimed reminders, refilling the queue while
-    it still holds a window's worth. With the rate limiter lifted, one stamper takes them from the
-    queue in groups, drops those no longer to be sent, stamps the rest in one statement and hands
-    them on, keeping at most :data:`WINDOW` stamped and waiting for a sender. :data:`WINDOW`
-    senders send one message at a time each, so at most :data:`WINDOW` are in flight. With a
-    limiter that announces (production), the senders take from the queue themselves and each
-    reminder is stamped when the limiter lets its request through."""
+    it holds less than :data:`QUEUED_WINDOWS` windows. With the rate limiter lifted, one stamper
+    takes them from the queue in groups, drops those no longer to be sent, and stamps the rest in
+    one statement, handing them on once committed; it goes on taking groups meanwhile, keeping at
+    most :data:`STAMPED_WINDOWS` windows stamped or being stamped and waiting for a sender.
+    :data:`WINDOW` senders send one message at a time each, so at most :data:`WINDOW` are in
+    flight. With a limiter that announces (production), the senders take from the queue themselves
+    and each reminder is stamped when the limiter lets its request through."""
 
     def __init__(
         self,
@@ -307,11 +314,20 @@ class _Run:
         self.ready_low = asyncio.Event()  # set when the stamper waits and may stamp again
         self.held = 0  # claimed, outcome not yet committed
         self.room = asyncio.Event()  # set when the claimer waits and may claim again
+        self.stamping = 0  # handed to the recorder, stamp not yet committed
+        self.stamping_groups: set[asyncio.Task[None]] = set()
         self.sent = 0
         self.window = WINDOW
         self.senders = WINDOW
-        # One reminder per sender, a window stamped and waiting, and this many windows queued.
-        self.claimed_at_most = 2 * WINDOW + QUEUED_WINDOWS * WINDOW
+        self.stamped_at_most = STAMPED_WINDOWS * WINDOW
+        if self.announces:  # the limiter sets the pace: a window queued is plenty
+            self.queued_below = WINDOW
+            self.claimed_at_most = 4 * WINDOW
+        else:
+            self.queued_below = QUEUED_WINDOWS * WINDOW
+            # One window in flight, the stamped windows, the queued ones, and as many again claimed
+            # in one go or waiting for their outcomes' commit.
+            self.claimed_at_most = (1 + STAMPED_WINDOWS + 2 * QUEUED_WINDOWS) * WINDOW
         self.chats: dict[int, asyncio.Lock] = {}
         self.last_sent: dict[int, float] = {}
 
@@ -349,8 +365,9 @@ class _Run:
 
     async def stamper(self) -> None:
         """With the limiter lifted: take claimed reminders in groups, record those that are not to
-        be sent, stamp the others as going out in one statement (committed) and hand them to the
-        senders, never more than a window waiting for one."""
+        be sent, and have the others stamped as going out in one statement, handed to the senders
+        once committed (:meth:`_stamp`); never more than :data:`STAMPED_WINDOWS` windows stamped
+        or being stamped and waiting for a sender."""
         more = True
         try:
             while more:
@@ -358,7 +375,7 @@ class _Run:
                     self.ready_low.clear()
                     await self.ready_low.wait()
                 group = [await self.queue.get()]
-                room = self.window - self.ready.qsize()
+                room = self.stamped_at_most - self.ready.qsize() - self.stamping
                 while len(group) < room and group[-1] is not None and not self.queue.empty():
                     group.append(self.queue.get_nowait())
                 self._wake_claimer()
@@ -366,19 +383,30 @@ class _Run:
                     group.pop()
                     more = False
                 going = [due for due in group if self._to_send(due)]
-                if not going:
-                    continue
-                try:
-                    await self.recorder.attempt([due.id for due in going])
-                except Exception:
-                    log.exception("%s reminders not stamped; they are due again after a while", len(going))
-                    self._release(len(going))
-                else:
-                    for due in going:
-                        self.ready.put_nowait(due)
-        finally:  # the senders end even if the stamper failed
+                if going:
+                    self.stamping += len(going)
+                    stamp = asyncio.create_task(self._stamp(going))
+                    self.stamping_groups.add(stamp)
+                    stamp.add_done_callback(self.stamping_groups.discard)
+        finally:  # the senders end even if the stamper failed, after the groups being stamped
+            while self.stamping_groups:
+                await asyncio.gather(*self.stamping_groups, return_exceptions=True)
             for _ in range(self.senders):
                 self.ready.put_nowait(None)
+
+    async def _stamp(self, going: Sequence[DueReminder]) -> None:
+        """Stamp a group as going out; once committed, hand it to the senders."""
+        try:
+            await self.recorder.attempt([due.id for due in going])
+        except Exception:
+            log.exception("%s reminders not stamped; they are due again after a while", len(going))
+            self._release(len(going))
+        else:
+            for due in going:
+                self.ready.put_nowait(due)
+        finally:
+            self.stamping -= len(going)
+            self._wake_stamper()
 
     async def sender(self) -> None:
         """Send reminders one after another until told there are no more. The outcome is recorded
@@ -388,8 +416,8 @@ class _Run:
                 self._wake_claimer()
                 if not self._to_send(due):
                     continue
-            elif not self.ready_low.is_set() and self._may_stamp():
-                self.ready_low.set()
+            else:
+                self._wake_stamper()
             try:
                 outcome = await self._in_turn(due)
             except Exception:
@@ -484,11 +512,16 @@ class _Run:
         self._wake_claimer()
 
     def _may_stamp(self) -> bool:
-        """Half a window or less stamped and waiting for a sender: the next group may be stamped."""
-        return self.ready.qsize() <= self.window // 2
+        """Room for half a window more stamped (or being stamped) and waiting for a sender: the
+        next group may be taken."""
+        return self.ready.qsize() + self.stamping <= self.stamped_at_most - self.window // 2
+
+    def _wake_stamper(self) -> None:
+        if not self.ready_low.is_set() and self._may_stamp():
+            self.ready_low.set()
 
     def _may_claim(self) -> bool:
-        return self.queue.qsize() < self.window and self.held < self.claimed_at_most
+        return self.queue.qsize() < self.queued_below and self.held < self.claimed_at_most
 
     def _wake_claimer(self) -> None:
         """Wake the claimer only when it may claim: not for every reminder taken or finished."""
