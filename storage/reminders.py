@@ -9,13 +9,16 @@ blocked the bot.
 
 Crashes. Before its message goes out, a reminder is stamped ``attempted_at``, committed first
 (:func:`record_progress`): with the rate limiter, when the limiter lets it through; without it, in
-a group, shortly before its send (a stamped reminder may wait for a free sender or its chat's turn).
-Its outcome is committed right after.
+a group, ahead of its send (a stamped reminder may wait for a free sender or its chat's turn; the
+dispatcher keeps a few windows stamped ahead so that its senders never wait for a commit). Its
+outcome is committed right after.
 A row still ``sending`` :data:`STUCK_AFTER` after its claim belongs to a process that died. If it
 was never attempted, it simply becomes due again. If it was attempted, it may or may not have
 reached Telegram: the first time it is sent again; if it was in doubt once before, it is dropped. A
 timeout while sending counts the same way. So a reminder arrives at most twice, and twice only when
-a crash or a timeout hit it while in flight.
+a crash or a timeout hit it while in flight. A stamped reminder that was still waiting for its send
+is in doubt after a crash all the same: it is sent then, and dropped only if a second crash or a
+timeout finds it in doubt again.
 """
 
 from __future__ import annotations
