@@ -2,7 +2,8 @@
 Application as ``wegweiser run`` does, desk included), talking HTTP to the Bot API stand-in served by
 this process, which also plays the people. One run prints:
 
-- start-up: from spawning the process to its first ``getUpdates``; RSS when idle;
+- start-up: from spawning the process to its first ``getUpdates``, beside a bare echo bot's and
+  this machine's floor (the required libraries imported alone); RSS when idle;
 - throughput against a bare default python-telegram-bot echo bot on the same stand-in (runs
   alternated, limiter lifted): updates/s, p50/p95, CPU ms and SQL statements per update, ratio;
 - light load with the production limiter (5 people, one message a second each): p50/p95;
@@ -486,13 +487,47 @@ def pauses_text(runs: Sequence[tuple[Pauses | None, int]], unit: str) -> str:
 PARTS = ("start-up", "throughput", "light", "dispatcher", "memory")
 
 
+# What ``wegweiser run`` cannot start without: the stack the project requires (python-telegram-bot,
+# SQLAlchemy's ORM and asyncio, Babel), its transport and settings, and the database's driver.
+REQUIRED_LIBRARIES = (
+    "telegram.ext",
+    "sqlalchemy.orm",
+    "sqlalchemy.ext.asyncio",
+    "babel",
+    "aiohttp",
+    "pydantic_settings",
+)
+
+
+def libraries_alone(database_url: str) -> tuple[float, float]:
+    """Seconds and CPU seconds a fresh interpreter takes to import :data:`REQUIRED_LIBRARIES` and
+    the database's driver, and nothing else: this machine's floor for any bot on this stack."""
+    driver = "asyncpg" if database_url.startswith("postgresql") else "aiosqlite"
+    # With the cycle collector off, as ``wegweiser run`` holds it off until start-up is over.
+    code = f"import gc; gc.disable(); import {', '.join((*REQUIRED_LIBRARIES, driver))}"
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(f"importing the libraries failed: {code}")
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime
+
+
 async def part_start_up(lab: Lab, wegweiser: World, echo: World) -> None:
     starts: list[float] = []
     echo_starts: list[float] = []
     cpu: list[float] = []
     echo_cpu: list[float] = []
+    alone: list[float] = []
+    alone_cpu: list[float] = []
     idle_rss = 0.0
     for _ in range(3):
+        seconds, cpu_seconds = await asyncio.get_running_loop().run_in_executor(
+            None, libraries_alone, lab.database_url
+        )
+        alone.append(seconds * 1000)
+        alone_cpu.append(cpu_seconds * 1000)
         child = await lab.spawn("wegweiser", wegweiser)
         starts.append(child.ready * 1000)
         cpu.append(child.ready_cpu * 1000)
@@ -509,6 +544,11 @@ async def part_start_up(lab: Lab, wegweiser: World, echo: World) -> None:
         f"CPU until then (less disturbed by other processes): Wegweiser {spread(cpu)} ms, bare PTB "
         f"{spread(echo_cpu)} ms, ratio {statistics.median(cpu) / statistics.median(echo_cpu):.2f}; "
         f"Wegweiser RSS idle {idle_rss:.0f} MB",
+        flush=True,
+    )
+    print(
+        f"  this machine's floor, the required libraries' imports alone ({', '.join(REQUIRED_LIBRARIES)} "
+        f"and the driver; 3 alternated): {spread(alone)} ms, CPU {spread(alone_cpu)} ms",
         flush=True,
     )
 
