@@ -3,7 +3,8 @@ Application as ``wegweiser run`` does, desk included), talking HTTP to the Bot A
 this process, which also plays the people. One run prints:
 
 - start-up: from spawning the process to its first ``getUpdates``, beside a bare echo bot's and
-  this machine's floor (the required libraries imported alone); RSS when idle;
+  the required libraries imported alone (about as fast as this machine can start any bot on this
+  stack); RSS when idle;
 - throughput against a bare default python-telegram-bot echo bot on the same stand-in (runs
   alternated, limiter lifted): updates/s, p50/p95, CPU ms and SQL statements per update, ratio;
 - light load with the production limiter (5 people, one message a second each): p50/p95;
@@ -501,7 +502,9 @@ REQUIRED_LIBRARIES = (
 
 def libraries_alone(database_url: str) -> tuple[float, float]:
     """Seconds and CPU seconds a fresh interpreter takes to import :data:`REQUIRED_LIBRARIES` and
-    the database's driver, and nothing else: this machine's floor for any bot on this stack."""
+    the database's driver, one after the other and nothing else: about as fast as any bot on this
+    stack can start on this machine (Wegweiser loads a few things on a second thread meanwhile,
+    so it can come close to it)."""
     driver = "asyncpg" if database_url.startswith("postgresql") else "aiosqlite"
     # With the cycle collector off, as ``wegweiser run`` holds it off until start-up is over.
     code = f"import gc; gc.disable(); import {', '.join((*REQUIRED_LIBRARIES, driver))}"
@@ -547,7 +550,7 @@ async def part_start_up(lab: Lab, wegweiser: World, echo: World) -> None:
         flush=True,
     )
     print(
-        f"  this machine's floor, the required libraries' imports alone ({', '.join(REQUIRED_LIBRARIES)} "
+        f"  the required libraries imported alone ({', '.join(REQUIRED_LIBRARIES)} "
         f"and the driver; 3 alternated): {spread(alone)} ms, CPU {spread(alone_cpu)} ms",
         flush=True,
     )
