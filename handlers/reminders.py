@@ -11,8 +11,8 @@ the senders. The stamper does not wait for one group's commit before it takes th
 :data:`STAMPED_WINDOWS` windows are stamped (or being stamped) and waiting for a sender, and the
 next group is taken whenever half a window has room. Under a backlog every database answer waits
 two turns of the event loop, each up to tens of milliseconds while answers from Telegram are
-handled, so a stamp's commit took 50–90 ms on average (over 100 at times) on a 2-core machine:
-with a single window stamped ahead the senders ran dry. More stamped ahead has a price: a crash
+handled, so a stamp's commit takes tens of milliseconds, over 100 at times (measured on a 2-core
+machine): with a single window stamped ahead the senders ran dry. More stamped ahead has a price: a crash
 leaves them in doubt like those in flight (see ``storage.reminders``).
 :data:`WINDOW` senders send one message at a time each: at most :data:`WINDOW` messages are
 between their send and Telegram's answer. One chat gets one message at a time, at least a second
