@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import SessionFactory
+from storage.dialects import POSTGRESQL, dialect_name
 from storage.models import AuditEntry, Person
 
 GENESIS = "0" * 64
@@ -125,7 +126,7 @@ async def record(
     keys = _keys(session)
     if not keys:
         raise AuditKeyMissing("WEGWEISER_AUDIT_KEY is not configured")
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == POSTGRESQL:
         await session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _CHAIN_LOCK})
     last = await session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
     previous = last or GENESIS

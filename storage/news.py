@@ -19,6 +19,7 @@ from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.consent import CURRENT_VERSIONS, Purpose
+from storage.dialects import POSTGRESQL, dialect_name
 from storage.models import (
     Consent,
     DeliveryStatus,
@@ -163,7 +164,7 @@ async def claim_deliveries(session: AsyncSession, now: datetime, limit: int) -> 
         .order_by(NewsDelivery.id)
         .limit(limit)
     )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == POSTGRESQL:
         queued = queued.with_for_update(of=NewsDelivery, skip_locked=True)
     result = await session.execute(
         update(NewsDelivery)

@@ -123,7 +123,7 @@ async def claim_due(target: Target, now: datetime, limit: int = 100) -> list[int
     (atomic on its own; on SQLite the caller holds the write turn): on PostgreSQL the inner SELECT
     skips rows another instance is claiming (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a
     time anyway."""
-    claim = _CLAIM_SKIPPING if dialect_name(target) == "postgresql" else _CLAIM
+    claim = _CLAIM_SKIPPING if dialect_name(target) == POSTGRESQL else _CLAIM
     return sorted(row[0] for row in await execute(target, claim, {"now": now, "limit": limit}))
 
 
@@ -343,7 +343,7 @@ def _progress_values(
 ) -> dict[str, Any]:
     steps = {reminder_id: ATTEMPTED for reminder_id in attempted}
     steps.update((reminder_id, outcome.value) for reminder_id, outcome in outcomes.items())
-    if dialect == "postgresql":
+    if dialect == POSTGRESQL:
         return {"ids": list(steps), "steps": list(steps.values()), "now": now}
     return {"steps": json.dumps(steps), "now": now}
 

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import insert_ignoring_conflicts
-from storage.dialects import POSTGRESQL, ids_value, postgresql_array, upsert_insert
+from storage.dialects import POSTGRESQL, dialect_name, ids_value, postgresql_array, upsert_insert
 from storage.driver_calls import send_alone
 from storage.models import ProcessedUpdate
 
@@ -91,7 +91,7 @@ async def claim_updates(session: AsyncSession, update_ids: Sequence[int], now: d
         return set()
     unique = list(dict.fromkeys(update_ids))  # PostgreSQL refuses to touch one row twice in a statement
     connection = await session.connection()
-    dialect = connection.dialect.name
+    dialect = dialect_name(connection)
     result = await connection.execute(_claim_array(dialect), {"ids": ids_value(dialect, unique), "now": now})
     return set(result.scalars().all())
 
@@ -126,7 +126,7 @@ async def claim_updates_alone(
     if not update_ids:
         return set()
     unique = list(dict.fromkeys(update_ids))
-    dialect = through.dialect.name
+    dialect = dialect_name(through)
     rows = await send_alone(through, _claim_array(dialect), {"ids": ids_value(dialect, unique), "now": now})
     return {row[0] for row in rows}
 
@@ -189,7 +189,7 @@ async def take_stranded(
         .order_by(ProcessedUpdate.update_id)
         .limit(limit)
     )
-    if session.bind is not None and session.bind.dialect.name == POSTGRESQL:
+    if dialect_name(session) == POSTGRESQL:
         stranded = stranded.with_for_update(skip_locked=True)
     rows = (await session.execute(stranded)).all()
     if rows:
